@@ -1,0 +1,96 @@
+"""Count scan events into daily items and answer live code stats."""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from pynamodb.expressions.operand import Path
+
+from chalicelib.analytics.models import DailyStats
+from chalicelib.errors import ValidationFailed
+
+MAX_RANGE_DAYS = 366
+_FIXED = ("scans", "unique_visitors", "new_visitors", "wechat_scans", "assigned", "ref_scans",
+          "unavailable")
+
+
+def _n(value: int) -> dict:
+    return {"N": str(value)}
+
+
+def record_scans(events: Iterable[dict]) -> None:
+    conn = DailyStats._get_connection()
+    for e in events:
+        counters = {"scans": 1, "unique_visitors": int(bool(e.get("first_today"))),
+                    "new_visitors": int(bool(e.get("new_visitor"))),
+                    "wechat_scans": int(bool(e.get("wechat"))), "assigned": int(bool(e.get("assigned"))),
+                    "ref_scans": int(bool(e.get("ref"))), "unavailable": int(e.get("target_id") is None)}
+        tid = e.get("target_id")
+        if tid:
+            counters[f"ts_{tid}"] = 1
+            counters[f"ta_{tid}"] = int(bool(e.get("assigned")))
+        actions = [Path([name]).add(_n(value)) for name, value in counters.items()]
+        conn.update_item(e["tenant_id"], DailyStats.code_day_key(e["code_id"], e["day"]),
+                         actions=actions)
+
+
+def parse_day(value: str | None, field: str, tz: ZoneInfo) -> date | None:
+    if not value:
+        return None
+    try:
+        if len(value) == 10:
+            return date.fromisoformat(value)
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValidationFailed(f"'{field}' must be a date (YYYY-MM-DD) or an ISO 8601 time",
+                               field=field) from None
+    if parsed.tzinfo is None:
+        raise ValidationFailed(f"'{field}' must include a UTC offset", field=field)
+    return parsed.astimezone(tz).date()
+
+
+def livecode_stats(tenant_id: str, code_id: str, timezone_name: str, target_ids: list[str],
+                   start: str | None, end: str | None, now: datetime | None = None) -> dict:
+    tz = ZoneInfo(timezone_name)
+    today = (now or datetime.now(timezone.utc)).astimezone(tz).date()
+    last = parse_day(end, "to", tz) or today
+    first = parse_day(start, "from", tz) or last - timedelta(days=29)
+    if first > last:
+        raise ValidationFailed("'from' must not be after 'to'", field="from")
+    if (last - first).days >= MAX_RANGE_DAYS:
+        raise ValidationFailed(f"a stats range covers at most {MAX_RANGE_DAYS} days", field="from")
+    rows = _query_days(tenant_id, code_id, first, last)
+    totals = {k: sum(int(r.get(k, 0)) for r in rows) for k in _FIXED}
+    per_target = {tid: {"id": tid, "scans": 0, "assigned": 0} for tid in target_ids}
+    for r in rows:
+        for key, value in r.items():
+            if key[:3] in ("ts_", "ta_"):
+                entry = per_target.setdefault(key[3:], {"id": key[3:], "scans": 0, "assigned": 0})
+                entry["scans" if key[:3] == "ts_" else "assigned"] += int(value)
+    days = [{"date": r["day"], "scans": int(r.get("scans", 0)),
+             "unique_visitors": int(r.get("unique_visitors", 0)),
+             "new_visitors": int(r.get("new_visitors", 0))} for r in rows]
+    return {"from": first.isoformat(), "to": last.isoformat(), "timezone": timezone_name,
+            "scans": totals["scans"], "unique_visitors": totals["new_visitors"],
+            "daily_unique_visitors": totals["unique_visitors"],
+            "wechat_scans": totals["wechat_scans"], "assigned": totals["assigned"],
+            "ref_scans": totals["ref_scans"], "unavailable": totals["unavailable"],
+            "targets": list(per_target.values()), "days": days}
+
+
+def _query_days(tenant_id: str, code_id: str, first: date, last: date) -> list[dict]:
+    conn = DailyStats._get_connection()
+    lo = DailyStats.code_day_key(code_id, first.isoformat())
+    hi = DailyStats.code_day_key(code_id, last.isoformat())
+    rows, start_key = [], None
+    while True:
+        page = conn.query(tenant_id, range_key_condition=DailyStats.sk.between(lo, hi),
+                          exclusive_start_key=start_key)
+        for item in page.get("Items", []):
+            row = {k: v.get("N") for k, v in item.items() if "N" in v}
+            row["day"] = item["sk"]["S"].rsplit("#", 1)[1]
+            rows.append(row)
+        start_key = page.get("LastEvaluatedKey")
+        if not start_key:
+            return rows

@@ -1,0 +1,1 @@
+"""Tenants, API keys (stored only as hashes) and the request authentication middleware."""

@@ -1,0 +1,36 @@
+"""Tenant and API key tables.
+
+Access patterns:
+- tenants: GetItem by tenant_id (auth, webhooks, public scans resolve the tenant from the slug).
+- api_keys: GetItem (tenant_id, key_id) on every authenticated call (cached per container);
+  Query tenant_id to list a tenant's keys.
+"""
+from __future__ import annotations
+
+from pynamodb.attributes import BooleanAttribute, UnicodeAttribute, UTCDateTimeAttribute
+
+from chalicelib.db import BaseModel
+
+
+class Tenant(BaseModel):
+    class Meta:
+        table_name = "tenants"
+
+    tenant_id = UnicodeAttribute(hash_key=True)
+    name = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+    webhook_url = UnicodeAttribute(null=True)
+    webhook_secret = UnicodeAttribute(null=True)
+    timezone = UnicodeAttribute(default="Asia/Shanghai")
+
+
+class ApiKey(BaseModel):
+    class Meta:
+        table_name = "api_keys"
+
+    tenant_id = UnicodeAttribute(hash_key=True)
+    key_id = UnicodeAttribute(range_key=True)
+    secret_hash = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+    label = UnicodeAttribute(null=True)
+    revoked = BooleanAttribute(default=False)

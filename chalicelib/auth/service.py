@@ -1,0 +1,142 @@
+"""Tenants and API keys: create, authenticate (cached briefly per container), rotate."""
+from __future__ import annotations
+
+import hmac
+import time
+from datetime import datetime, timezone
+
+from pynamodb.exceptions import DoesNotExist
+
+from chalicelib.auth import keys
+from chalicelib.auth.models import ApiKey, Tenant
+from chalicelib.errors import Forbidden, NotFound, Unauthorized
+from chalicelib.ids import new_id, new_token
+from chalicelib.settings import get_settings
+
+_key_cache: dict[tuple[str, str], tuple[float, str | None]] = {}
+_tenant_cache: dict[str, tuple[float, Tenant]] = {}
+MAX_KEYS_PER_TENANT = 20
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def check_admin(presented: str) -> None:
+    admin = get_settings().admin_key
+    if not admin:
+        raise Forbidden("the admin API is disabled: YUTANG_ADMIN_KEY is not set", code="admin-disabled")
+    if not presented or not hmac.compare_digest(presented.encode(), admin.encode()):
+        raise Unauthorized("a valid admin key is required", code="invalid-admin-key")
+
+
+def create_tenant(name: str, timezone_name: str | None = None) -> dict:
+    tenant = Tenant(tenant_id=new_id(keys.TENANT_ID_LEN), name=name, created_at=now(),
+                    webhook_secret=new_token(24))
+    if timezone_name:
+        tenant.timezone = timezone_name
+    tenant.save(condition=Tenant.tenant_id.does_not_exist())
+    key = create_api_key(tenant.tenant_id, label="initial")
+    return {"tenant_id": tenant.tenant_id, "name": name, "api_key": key["api_key"],
+            "api_key_id": key["id"]}
+
+
+def create_api_key(tenant_id: str, label: str | None = None, fixed_key: str | None = None) -> dict:
+    """A new key; its secret is returned once and only its hash is stored."""
+    existing = [k for k in ApiKey.query(tenant_id) if not k.revoked]
+    if len(existing) >= MAX_KEYS_PER_TENANT:
+        raise Forbidden(f"a tenant may hold at most {MAX_KEYS_PER_TENANT} active keys",
+                        code="too-many-api-keys")
+    if fixed_key:
+        parsed = keys.parse_key(fixed_key)
+        if not parsed or parsed.tenant_id != tenant_id:
+            raise Forbidden("the fixed key does not belong to this tenant", code="invalid-api-key")
+        key_id, full, secret_hash = parsed.key_id, fixed_key, keys.hash_secret(parsed.secret)
+    else:
+        key_id, full, secret_hash = keys.make_key(tenant_id)
+    ApiKey(tenant_id=tenant_id, key_id=key_id, secret_hash=secret_hash, created_at=now(),
+           label=label).save()
+    _key_cache.pop((tenant_id, key_id), None)
+    return {"id": key_id, "api_key": full, "label": label, "created_at": now().isoformat()}
+
+
+def list_api_keys(tenant_id: str) -> list[dict]:
+    return [{"id": k.key_id, "label": k.label, "created_at": k.created_at.isoformat()}
+            for k in ApiKey.query(tenant_id) if not k.revoked]
+
+
+def revoke_api_key(tenant_id: str, key_id: str) -> None:
+    try:
+        item = ApiKey.get(tenant_id, key_id)
+    except DoesNotExist:
+        raise NotFound("no such API key", code="api-key-not-found") from None
+    if item.revoked:
+        raise NotFound("no such API key", code="api-key-not-found")
+    active = [k for k in ApiKey.query(tenant_id) if not k.revoked]
+    if len(active) <= 1:
+        raise Forbidden("cannot revoke the tenant's last active key; create another first",
+                        code="last-api-key")
+    item.update(actions=[ApiKey.revoked.set(True)])
+    _key_cache.pop((tenant_id, key_id), None)
+
+
+def authenticate(bearer: str) -> tuple[str, str]:
+    """Returns (tenant_id, key_id) for a valid key or raises Unauthorized."""
+    parsed = keys.parse_key(bearer or "")
+    if parsed is None:
+        raise Unauthorized("missing or malformed API key (Authorization: Bearer yt_...)",
+                           code="invalid-api-key")
+    cache_key = (parsed.tenant_id, parsed.key_id)
+    hit = _key_cache.get(cache_key)
+    if hit and hit[0] > time.monotonic():
+        stored_hash = hit[1]
+    else:
+        try:
+            item = ApiKey.get(parsed.tenant_id, parsed.key_id)
+            stored_hash = None if item.revoked else item.secret_hash
+        except DoesNotExist:
+            stored_hash = None
+        _key_cache[cache_key] = (time.monotonic() + get_settings().api_key_cache_seconds, stored_hash)
+    if stored_hash is None or not keys.secret_matches(parsed.secret, stored_hash):
+        raise Unauthorized("invalid API key", code="invalid-api-key")
+    return parsed.tenant_id, parsed.key_id
+
+
+def get_tenant(tenant_id: str, max_age: float = 30.0) -> Tenant:
+    hit = _tenant_cache.get(tenant_id)
+    if hit and hit[0] > time.monotonic():
+        return hit[1]
+    try:
+        tenant = Tenant.get(tenant_id)
+    except DoesNotExist:
+        raise NotFound("no such tenant", code="tenant-not-found") from None
+    _tenant_cache[tenant_id] = (time.monotonic() + max_age, tenant)
+    return tenant
+
+
+def tenant_view(tenant: Tenant) -> dict:
+    return {"tenant_id": tenant.tenant_id, "name": tenant.name, "timezone": tenant.timezone,
+            "webhook_url": tenant.webhook_url, "webhook_secret": tenant.webhook_secret,
+            "created_at": tenant.created_at.isoformat()}
+
+
+def update_tenant(tenant_id: str, changes: dict) -> dict:
+    tenant = get_tenant(tenant_id, max_age=0)
+    actions = []
+    if "webhook_url" in changes:
+        actions.append(Tenant.webhook_url.set(changes["webhook_url"]) if changes["webhook_url"]
+                       else Tenant.webhook_url.remove())
+    if changes.get("rotate_webhook_secret"):
+        actions.append(Tenant.webhook_secret.set(new_token(24)))
+    for field in ("name", "timezone"):
+        if changes.get(field):
+            actions.append(getattr(Tenant, field).set(changes[field]))
+    if actions:
+        tenant.update(actions=actions)
+    _tenant_cache.pop(tenant_id, None)
+    return tenant_view(tenant)
+
+
+def clear_caches() -> None:
+    _key_cache.clear()
+    _tenant_cache.clear()

@@ -1,0 +1,104 @@
+"""PynamoDB base model: table names, region and endpoint bound from Settings on first use.
+
+Models declare a short ``Meta.table_name`` ("livecodes"); the deployed name is
+``Settings.table_prefix + name``. Binding happens lazily in ``_get_connection`` so importing a model
+never reads the environment, and every table's connection shares the registered botocore hooks.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from pynamodb.exceptions import DeleteError, PutError, TransactWriteError, UpdateError
+from pynamodb.models import Model
+
+from chalicelib.settings import get_settings
+
+_hooks: list[tuple[str, Callable]] = []
+
+
+class BaseModel(Model):
+    """Every Yutang table model derives from this."""
+
+    _yutang_bound: bool = False
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def _get_connection(cls) -> Any:
+        if not cls.__dict__.get("_yutang_bound"):
+            _bind(cls)
+        return super()._get_connection()
+
+
+def _bind(cls: type[BaseModel]) -> None:
+    cfg = get_settings()
+    meta = cls.Meta
+    base = getattr(meta, "_yutang_base_name", None) or meta.table_name
+    meta._yutang_base_name = base
+    meta.table_name = cfg.table_prefix + base
+    meta.region = cfg.region
+    meta.host = cfg.endpoint_url
+    cls._connection = None
+    cls._yutang_bound = True
+    conn = super(BaseModel, cls)._get_connection()
+    for event, handler in _hooks:
+        conn.connection.client.meta.events.register(event, handler)
+
+
+def all_models() -> Iterator[type[BaseModel]]:
+    seen: set[type] = set()
+    stack = list(BaseModel.__subclasses__())
+    while stack:
+        cls = stack.pop()
+        if cls in seen:
+            continue
+        seen.add(cls)
+        stack.extend(cls.__subclasses__())
+        if not getattr(cls.Meta, "abstract", False):
+            yield cls
+
+
+def unbind_all() -> None:
+    """Forget bound table names and connections (tests and the local stack switch settings)."""
+    for cls in all_models():
+        if cls.__dict__.get("_yutang_bound"):
+            cls._yutang_bound = False
+            cls._connection = None
+
+
+def register_hook(event: str, handler: Callable) -> None:
+    _hooks.append((event, handler))
+    for cls in all_models():
+        if cls.__dict__.get("_yutang_bound") and cls._connection is not None:
+            cls._connection.connection.client.meta.events.register(event, handler)
+
+
+def unregister_hook(event: str, handler: Callable) -> None:
+    if (event, handler) in _hooks:
+        _hooks.remove((event, handler))
+    for cls in all_models():
+        if cls.__dict__.get("_yutang_bound") and cls._connection is not None:
+            cls._connection.connection.client.meta.events.unregister(event, handler)
+
+
+def condition_failed(exc: Exception) -> bool:
+    """True when a PynamoDB write failed its condition (the invariant held; not an outage)."""
+    if isinstance(exc, (PutError, UpdateError, DeleteError)):
+        return getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException"
+    if isinstance(exc, TransactWriteError):
+        reasons = getattr(exc, "cancellation_reasons", None) or []
+        return any(r is not None and r.code == "ConditionalCheckFailed" for r in reasons)
+    return False
+
+
+def create_tables() -> list[str]:
+    """Create every model's table (and its indexes) if missing; on-demand billing. Local stack/tests."""
+    created = []
+    for cls in all_models():
+        cls._get_connection()
+        if not cls.exists():
+            cls.create_table(billing_mode="PAY_PER_REQUEST", wait=True)
+            created.append(cls.Meta.table_name)
+    return created

@@ -1,0 +1,64 @@
+"""Domain errors with stable codes, and their one mapping to the JSON error shape."""
+from __future__ import annotations
+
+import json
+
+
+class DomainError(Exception):
+    status = 400
+    code = "bad-request"
+
+    def __init__(self, message: str, *, code: str | None = None, status: int | None = None,
+                 field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if code:
+            self.code = code
+        if status:
+            self.status = status
+        self.field = field
+
+    def to_body(self) -> dict:
+        err = {"code": self.code, "message": self.message}
+        if self.field:
+            err["field"] = self.field
+        return {"error": err}
+
+
+class ValidationFailed(DomainError):
+    status = 400
+    code = "validation-error"
+
+
+class Unauthorized(DomainError):
+    status = 401
+    code = "unauthorized"
+
+
+class Forbidden(DomainError):
+    status = 403
+    code = "forbidden"
+
+
+class NotFound(DomainError):
+    status = 404
+    code = "not-found"
+
+
+class Conflict(DomainError):
+    status = 409
+    code = "conflict"
+
+
+class PayloadTooLarge(DomainError):
+    status = 413
+    code = "payload-too-large"
+
+
+class RateLimited(DomainError):
+    status = 429
+    code = "rate-limited"
+
+
+def error_body(code: str, message: str) -> str:
+    return json.dumps({"error": {"code": code, "message": message}}, ensure_ascii=False)

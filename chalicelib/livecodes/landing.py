@@ -1,0 +1,70 @@
+"""The mobile H5 landing page shown after a scan: self-contained (inline CSS, images from this host
+only), Chinese UI, every operator-supplied string HTML-escaped."""
+from __future__ import annotations
+
+from html import escape
+
+_CSS = """
+*{box-sizing:border-box;margin:0;padding:0}
+html,body{height:100%}
+body{font-family:-apple-system,BlinkMacSystemFont,"PingFang SC","Hiragino Sans GB","Microsoft YaHei",
+"Noto Sans CJK SC",sans-serif;background:#f2f4f7;color:#1f2329;display:flex;justify-content:center;
+align-items:flex-start;-webkit-text-size-adjust:100%}
+main{width:100%;max-width:480px;padding:20px 16px 28px}
+.card{background:#fff;border-radius:14px;box-shadow:0 2px 12px rgba(0,0,0,.06);padding:20px 18px;
+text-align:center}
+.tag{display:inline-block;font-size:12px;color:#07c160;background:#e8f8ef;border-radius:10px;
+padding:2px 10px;margin-bottom:10px}
+h1{font-size:20px;line-height:1.4;font-weight:600;word-break:break-word;margin-bottom:6px}
+.sub{font-size:14px;color:#646a73;margin-bottom:16px;word-break:break-word}
+.qr{display:block;width:100%;max-width:300px;height:auto;aspect-ratio:1/1;object-fit:contain;
+margin:0 auto;border-radius:8px;background:#fff;-webkit-touch-callout:default}
+.hint{margin-top:14px;font-size:15px;color:#1f2329;font-weight:500}
+.hint small{display:block;margin-top:4px;font-size:12px;color:#8f959e;font-weight:400}
+.empty{padding:36px 8px}
+.empty .icon{font-size:44px;margin-bottom:12px}
+footer{margin-top:16px;text-align:center;font-size:11px;color:#aeb3bb}
+"""
+
+KIND_LABEL = {"group": "群聊", "staff": "专属顾问", "url": "链接"}
+KIND_HINT = {"group": "长按识别二维码，加入群聊", "staff": "长按识别二维码，添加企业微信好友"}
+UNAVAILABLE = {
+    "outside-hours": ("当前不在服务时间", "请在服务时间内再次扫码，我们在这里等你。"),
+    "disabled": ("活码已停用", "该活码已被运营者停用，请联系活动方获取新的入口。"),
+}
+BUSY = ("活动太火爆，请稍后再试", "当前名额已满，请稍后再扫码，或联系活动方。")
+
+
+def _page(title: str, body: str) -> str:
+    return ("<!DOCTYPE html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\">"
+            "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1,viewport-fit=cover\">"
+            "<meta name=\"referrer\" content=\"no-referrer\">"
+            f"<title>{escape(title)}</title><style>{_CSS}</style></head>"
+            f"<body><main>{body}<footer>由 鱼塘 Yutang 提供</footer></main></body></html>")
+
+
+def render_target(code_name: str, kind: str, name: str, image_url: str | None) -> str:
+    label = KIND_LABEL.get(kind, "")
+    image = (f"<img class=\"qr\" id=\"target-qr\" src=\"{escape(image_url)}\" "
+             f"alt=\"{escape(name)} 二维码\" width=\"300\" height=\"300\">") if image_url else ""
+    hint = KIND_HINT.get(kind, "长按识别二维码")
+    body = (f"<section class=\"card\"><span class=\"tag\">{escape(label)}</span>"
+            f"<h1 id=\"target-name\">{escape(name)}</h1><p class=\"sub\">{escape(code_name)}</p>"
+            f"{image}<p class=\"hint\">{escape(hint)}<small>若无法识别，请截图后在微信中扫一扫</small></p>"
+            "</section>")
+    return _page(name, body)
+
+
+def render_unavailable(code_name: str, reason: str) -> str:
+    title, text = UNAVAILABLE.get(reason, BUSY)
+    body = (f"<section class=\"card empty\" id=\"unavailable\"><div class=\"icon\">🐟</div>"
+            f"<h1>{escape(title)}</h1><p class=\"sub\">{escape(text)}</p>"
+            f"<p class=\"sub\">{escape(code_name)}</p></section>")
+    return _page(title, body)
+
+
+def render_not_found() -> str:
+    body = ("<section class=\"card empty\" id=\"not-found\"><div class=\"icon\">🔍</div>"
+            "<h1>二维码已失效</h1><p class=\"sub\">没有找到这个活码，"
+            "请向活动方确认最新的二维码。</p></section>")
+    return _page("二维码已失效", body)

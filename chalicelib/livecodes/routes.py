@@ -1,0 +1,134 @@
+"""HTTP routes for live codes (marketer API) and scans (public)."""
+from __future__ import annotations
+
+import re
+
+from chalice import Response
+
+from chalicelib import validate as v
+from chalicelib.analytics import service as analytics
+from chalicelib.errors import NotFound, ValidationFailed
+from chalicelib.http import created, header, json_body, json_response, no_content, query
+from chalicelib.livecodes import landing, service
+from chalicelib.settings import get_settings
+from chalicelib.web import Routes, tenant_id
+
+routes = Routes(__name__)
+_REF = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
+def _limit(params: dict) -> int:
+    return v.integer(params, "limit", lo=1, hi=100, default=20)
+
+
+@routes.route("/v1/livecodes", methods=["POST"])
+def create_livecode():
+    return created(service.create(tenant_id(routes.current_request), json_body(routes.current_request)))
+
+
+@routes.route("/v1/livecodes", methods=["GET"])
+def list_livecodes():
+    params = query(routes.current_request)
+    return json_response(service.list_codes(tenant_id(routes.current_request), _limit(params),
+                                            params.get("cursor")))
+
+
+@routes.route("/v1/livecodes/{code_id}", methods=["GET"])
+def get_livecode(code_id):
+    return json_response(service.get(tenant_id(routes.current_request), code_id))
+
+
+@routes.route("/v1/livecodes/{code_id}", methods=["PATCH"])
+def update_livecode(code_id):
+    request = routes.current_request
+    return json_response(service.update(tenant_id(request), code_id, json_body(request)))
+
+
+@routes.route("/v1/livecodes/{code_id}", methods=["DELETE"])
+def delete_livecode(code_id):
+    service.delete(tenant_id(routes.current_request), code_id)
+    return no_content()
+
+
+@routes.route("/v1/livecodes/{code_id}/targets", methods=["POST"])
+def add_target(code_id):
+    request = routes.current_request
+    return created(service.add_target(tenant_id(request), code_id, json_body(request)))
+
+
+@routes.route("/v1/livecodes/{code_id}/targets/{target_id}", methods=["PATCH"])
+def update_target(code_id, target_id):
+    request = routes.current_request
+    return json_response(service.update_target(tenant_id(request), code_id, target_id,
+                                               json_body(request)))
+
+
+@routes.route("/v1/livecodes/{code_id}/targets/{target_id}", methods=["DELETE"])
+def delete_target(code_id, target_id):
+    service.delete_target(tenant_id(routes.current_request), code_id, target_id)
+    return no_content()
+
+
+@routes.route("/v1/livecodes/{code_id}/qr", methods=["GET"])
+def get_livecode_qr(code_id):
+    request = routes.current_request
+    data, content_type = service.qr_image(tenant_id(request), code_id, query(request))
+    return Response(body=data, status_code=200,
+                    headers={"Content-Type": content_type, "Cache-Control": "private, max-age=3600"})
+
+
+@routes.route("/v1/livecodes/{code_id}/stats", methods=["GET"])
+def get_livecode_stats(code_id):
+    request = routes.current_request
+    code = service.load(tenant_id(request), code_id)
+    params = query(request)
+    ids = [t.id for t in code.targets or []] + ([code.fallback.id] if code.fallback else [])
+    return json_response(analytics.livecode_stats(code.tenant_id, code.code_id, code.timezone, ids,
+                                                  params.get("from"), params.get("to")))
+
+
+@routes.route("/s/{slug}", methods=["GET"])
+def scan_livecode(slug):
+    request = routes.current_request
+    wants_json = "application/json" in header(request, "Accept")
+    ref = query(request).get("ref")
+    if ref is not None and not _REF.match(ref):
+        raise ValidationFailed("'ref' must be 1-64 letters, digits, '-' or '_'", field="ref")
+    visitor = service.Visitor(cookie_header=header(request, "Cookie"),
+                              user_agent=header(request, "User-Agent")[:512], ref=ref)
+    try:
+        result = service.scan(slug, visitor)
+    except NotFound:
+        if wants_json:
+            raise
+        return _html(landing.render_not_found(), 404)
+    return _scan_response(result, wants_json)
+
+
+def _scan_response(result: service.ScanResult, wants_json: bool) -> Response:
+    cookie = {"Set-Cookie": result.set_cookie}
+    target = result.target
+    if wants_json:
+        body = {"target": None, "reason": result.reason}
+        if target is not None:
+            tv = service.target_view(target)
+            body = {"target": {k: tv[k] for k in ("id", "kind", "name", "image_url", "url")},
+                    "reason": result.reason, "returning": result.returning}
+        return json_response(body, headers=cookie)
+    if target is None:
+        return _html(landing.render_unavailable(result.code.name, result.reason), 200, cookie)
+    if target.kind == "url":
+        return Response(body="", status_code=302,
+                        headers={"Location": target.url, "Cache-Control": "no-store", **cookie})
+    tv = service.target_view(target)
+    return _html(landing.render_target(result.code.name, target.kind, target.name, tv["image_url"]),
+                 200, cookie)
+
+
+def _html(body: str, status: int, extra: dict | None = None) -> Response:
+    csp = (f"default-src 'none'; img-src 'self' {get_settings().public_url}; "
+           "style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+    headers = {"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store",
+               "Content-Security-Policy": csp, "X-Content-Type-Options": "nosniff",
+               "Referrer-Policy": "no-referrer", **(extra or {})}
+    return Response(body=body, status_code=status, headers=headers)

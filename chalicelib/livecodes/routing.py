@@ -1,0 +1,166 @@
+"""Which target a scan goes to: pure functions, no I/O.
+
+Rules, in order:
+1. Outside the code's weekday/time windows (in its timezone) only the fallback may answer.
+2. A target is eligible when enabled, not expired and below its capacity (no capacity: unlimited).
+3. ``fill`` takes the first eligible target in order; ``round_robin`` rotates through the eligible
+   ones by the code's assignment sequence; ``weighted`` draws among them by weight.
+4. Nothing eligible: the fallback, when it is itself enabled, unexpired and not full.
+5. A returning visitor keeps their target while it is enabled, unexpired and (windows permitting)
+   available; they never consume capacity again.
+"""
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+STRATEGIES = ("fill", "round_robin", "weighted")
+KINDS = ("group", "staff", "url")
+
+
+@dataclass(frozen=True)
+class Target:
+    id: str
+    kind: str = "group"
+    capacity: int | None = None
+    assigned: int = 0
+    expires_at: datetime | None = None
+    weight: int = 1
+    enabled: bool = True
+
+    def expired(self, now: datetime) -> bool:
+        return self.expires_at is not None and self.expires_at <= now
+
+    def full(self) -> bool:
+        return self.capacity is not None and self.assigned >= self.capacity
+
+    def available(self, now: datetime) -> bool:
+        return self.enabled and not self.expired(now)
+
+    def eligible(self, now: datetime) -> bool:
+        return self.available(now) and not self.full()
+
+
+@dataclass(frozen=True)
+class Window:
+    days: tuple[int, ...]  # ISO weekdays, 1 = Monday ... 7 = Sunday
+    start: time
+    end: time | None  # None = until midnight ("24:00")
+
+    def contains(self, local: datetime) -> bool:
+        t, day = local.time(), local.isoweekday()
+        end = self.end
+        if end is None or self.start < end:
+            return day in self.days and self.start <= t and (end is None or t < end)
+        previous = 7 if day == 1 else day - 1  # overnight window, e.g. 22:00-02:00
+        return (day in self.days and t >= self.start) or (previous in self.days and t < end)
+
+
+@dataclass(frozen=True)
+class Rules:
+    strategy: str = "fill"
+    targets: Sequence[Target] = ()
+    fallback: Target | None = None
+    windows: Sequence[Window] = ()
+    timezone: str = "Asia/Shanghai"
+    seq: int = 0
+
+
+@dataclass(frozen=True)
+class Decision:
+    target: Target | None
+    fallback: bool = False
+    reason: str = "ok"  # ok | outside-hours | no-target-available
+    eligible_ids: tuple[str, ...] = field(default=())
+
+
+def in_windows(rules: Rules, now: datetime) -> bool:
+    if not rules.windows:
+        return True
+    local = now.astimezone(ZoneInfo(rules.timezone))
+    return any(w.contains(local) for w in rules.windows)
+
+
+def choose(rules: Rules, now: datetime, rng: random.Random | None = None) -> Decision:
+    if not in_windows(rules, now):
+        return _fallback(rules, now, "outside-hours")
+    eligible = [t for t in rules.targets if t.eligible(now)]
+    if not eligible:
+        return _fallback(rules, now, "no-target-available")
+    ids = tuple(t.id for t in eligible)
+    if rules.strategy == "round_robin":
+        return Decision(eligible[rules.seq % len(eligible)], eligible_ids=ids)
+    if rules.strategy == "weighted":
+        return Decision(_weighted(eligible, rng or random.Random()), eligible_ids=ids)
+    return Decision(eligible[0], eligible_ids=ids)
+
+
+def _weighted(targets: Sequence[Target], rng: random.Random) -> Target:
+    weights = [max(t.weight, 0) for t in targets]
+    if sum(weights) <= 0:
+        return targets[0]
+    return rng.choices(list(targets), weights=weights, k=1)[0]
+
+
+def _fallback(rules: Rules, now: datetime, reason: str) -> Decision:
+    fb = rules.fallback
+    if fb is not None and fb.eligible(now):
+        return Decision(fb, fallback=True, reason=reason)
+    return Decision(None, reason=reason)
+
+
+def sticky(rules: Rules, target_id: str, now: datetime) -> Target | None:
+    """The returning visitor's previous target, if it may still answer them (no capacity check)."""
+    if rules.fallback is not None and rules.fallback.id == target_id:
+        return None  # a visitor parked on the fallback is routed again: a real target may have opened
+    if not in_windows(rules, now):
+        return None
+    for t in rules.targets:
+        if t.id == target_id:
+            return t if t.available(now) else None
+    return None
+
+
+def remaining_capacity(rules: Rules, now: datetime) -> int | None:
+    """Visitors the code can still place; None when some available target is unlimited."""
+    total = 0
+    for t in rules.targets:
+        if not t.available(now):
+            continue
+        if t.capacity is None:
+            return None
+        total += max(t.capacity - t.assigned, 0)
+    return total
+
+
+def expiring_soon(rules: Rules, now: datetime, within: timedelta = timedelta(hours=24)) -> list[Target]:
+    return [t for t in rules.targets
+            if t.enabled and t.expires_at is not None and now < t.expires_at <= now + within]
+
+
+def parse_window(raw: dict) -> Window:
+    """Parse ``{days:[1..7], start:"HH:MM", end:"HH:MM"}``; raises ValueError with a reason."""
+    days = raw.get("days", [1, 2, 3, 4, 5, 6, 7])
+    if (not isinstance(days, list) or not days
+            or not all(isinstance(d, int) and not isinstance(d, bool) and 1 <= d <= 7 for d in days)):
+        raise ValueError("days must be a non-empty list of ISO weekdays 1 (Mon) .. 7 (Sun)")
+    start = _hhmm(raw.get("start", "00:00"))
+    end_raw = raw.get("end", "24:00")
+    end = None if end_raw == "24:00" else _hhmm(end_raw)
+    if start is None or (end is None and end_raw != "24:00"):
+        raise ValueError("start and end must be HH:MM (end may be 24:00)")
+    if end is not None and end == start:
+        raise ValueError("a window's start and end must differ")
+    return Window(tuple(sorted(set(days))), start, end)
+
+
+def _hhmm(value: object) -> time | None:
+    if not isinstance(value, str) or len(value) != 5 or value[2] != ":":
+        return None
+    try:
+        return time(int(value[:2]), int(value[3:]))
+    except ValueError:
+        return None

@@ -1,0 +1,431 @@
+"""Live code use cases: CRUD, targets, and the scan (route → claim capacity → publish)."""
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from pynamodb.exceptions import DoesNotExist, UpdateError
+
+from chalicelib import events, media
+from chalicelib.db import condition_failed
+from chalicelib.errors import Conflict, NotFound, ValidationFailed
+from chalicelib.ids import is_id, new_id
+from chalicelib.livecodes import cookies, inputs, routing
+from chalicelib.livecodes.models import MAX_TARGETS, LiveCode, TargetMap
+from chalicelib.settings import get_settings
+
+GROUP_QR_LIFETIME = timedelta(days=7)
+WARN_AHEAD = timedelta(hours=24)
+TENANT_ID_LEN = CODE_ID_LEN = 8
+CLAIM_ATTEMPTS = 6
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+# ---- keys and loading -------------------------------------------------------------------------
+
+def slug_for(tenant_id: str, code_id: str) -> str:
+    return tenant_id + code_id
+
+
+def parse_slug(slug: str) -> tuple[str, str]:
+    if len(slug or "") != TENANT_ID_LEN + CODE_ID_LEN or not is_id(slug):
+        raise NotFound("no such live code", code="livecode-not-found")
+    return slug[:TENANT_ID_LEN], slug[TENANT_ID_LEN:]
+
+
+def load(tenant_id: str, code_id: str) -> LiveCode:
+    if not is_id(code_id, CODE_ID_LEN):
+        raise NotFound("no such live code", code="livecode-not-found")
+    try:
+        return LiveCode.get(tenant_id, code_id, consistent_read=True)
+    except DoesNotExist:
+        raise NotFound("no such live code", code="livecode-not-found") from None
+
+
+def to_rules(code: LiveCode) -> routing.Rules:
+    return routing.Rules(
+        strategy=code.strategy, targets=tuple(_rule_target(t) for t in code.targets or []),
+        fallback=_rule_target(code.fallback) if code.fallback else None,
+        windows=tuple(routing.parse_window(w) for w in code.windows or []),
+        timezone=code.timezone, seq=int(code.seq or 0))
+
+
+def _rule_target(t: TargetMap) -> routing.Target:
+    return routing.Target(id=t.id, kind=t.kind, capacity=None if t.capacity is None else int(t.capacity),
+                          assigned=int(t.assigned or 0), expires_at=t.expires_at,
+                          weight=int(t.weight if t.weight is not None else 1),
+                          enabled=bool(t.enabled))
+
+
+# ---- views ------------------------------------------------------------------------------------
+
+def scan_url(code: LiveCode) -> str:
+    return f"{get_settings().public_url}/s/{slug_for(code.tenant_id, code.code_id)}"
+
+
+def target_status(t: TargetMap, now: datetime) -> str:
+    rt = _rule_target(t)
+    if not rt.enabled:
+        return "disabled"
+    if rt.expired(now):
+        return "expired"
+    return "full" if rt.full() else "active"
+
+
+def target_view(t: TargetMap, now: datetime | None = None) -> dict:
+    now = now or utcnow()
+    return {"id": t.id, "kind": t.kind, "name": t.name, "image_url": media.public_url(t.image_key),
+            "url": t.url, "capacity": None if t.capacity is None else int(t.capacity),
+            "assigned": int(t.assigned or 0),
+            "expires_at": t.expires_at.isoformat() if t.expires_at else None,
+            "weight": int(t.weight if t.weight is not None else 1), "enabled": bool(t.enabled),
+            "status": target_status(t, now), "created_at": t.created_at.isoformat()}
+
+
+def view(code: LiveCode) -> dict:
+    now = utcnow()
+    rules = to_rules(code)
+    base = f"{get_settings().public_url}/v1/livecodes/{code.code_id}"
+    return {
+        "id": code.code_id, "slug": slug_for(code.tenant_id, code.code_id), "name": code.name,
+        "channel": code.channel, "strategy": code.strategy, "timezone": code.timezone,
+        "enabled": bool(code.enabled), "windows": code.windows or [],
+        "warn_threshold": int(code.warn_threshold), "has_logo": bool(code.logo_key),
+        "welcome": code.welcome, "scan_url": scan_url(code), "qr_url": f"{base}/qr",
+        "targets": [target_view(t, now) for t in code.targets or []],
+        "fallback": target_view(code.fallback, now) if code.fallback else None,
+        "remaining_capacity": routing.remaining_capacity(rules, now),
+        "created_at": code.created_at.isoformat(), "updated_at": code.updated_at.isoformat(),
+    }
+
+
+# ---- CRUD -------------------------------------------------------------------------------------
+
+def _new_target(tenant_id: str, ti: inputs.TargetInput, now: datetime) -> TargetMap:
+    values = dict(ti.values)
+    target = TargetMap(id=new_id(8), kind=values.pop("kind"), name=values.pop("name"),
+                       created_at=now, assigned=values.pop("assigned", 0) or 0,
+                       weight=values.pop("weight", 1), enabled=values.pop("enabled", True))
+    for key in ("capacity", "expires_at", "url"):
+        if values.get(key) is not None:
+            setattr(target, key, values[key])
+    _apply_image(tenant_id, target, ti, now, explicit_expiry="expires_at" in ti.values)
+    return target
+
+
+def _apply_image(tenant_id: str, target: TargetMap, ti: inputs.TargetInput, now: datetime,
+                 explicit_expiry: bool) -> None:
+    if ti.image is None:
+        return
+    target.image_key = media.put(tenant_id, "img", ti.image.data, ti.image.ext)
+    if target.kind == "group" and not explicit_expiry:
+        target.expires_at = now + GROUP_QR_LIFETIME  # personal-WeChat group QR images live 7 days
+
+
+def create(tenant_id: str, body: dict, now: datetime | None = None) -> dict:
+    now = now or utcnow()
+    values, target_inputs, fallback = inputs.parse_code(body)
+    code = LiveCode(tenant_id=tenant_id, code_id=new_id(CODE_ID_LEN), name=values["name"],
+                    channel=values["channel"], strategy=values.get("strategy", "fill"),
+                    timezone=values.get("timezone") or get_settings().default_timezone,
+                    enabled=values.get("enabled", True),
+                    warn_threshold=values.get("warn_threshold", 20), windows=values.get("windows"),
+                    welcome=values.get("welcome"), created_at=now, updated_at=now, seq=0)
+    code.targets = [_new_target(tenant_id, ti, now) for ti in target_inputs]
+    if fallback not in (None, ...):
+        code.fallback = _new_target(tenant_id, fallback, now)
+    if values.get("logo") is not None:
+        code.logo_key = media.put(tenant_id, "logo", values["logo"].data, values["logo"].ext)
+    _set_due(code, now)
+    code.save(condition=LiveCode.code_id.does_not_exist())
+    return view(code)
+
+
+def get(tenant_id: str, code_id: str) -> dict:
+    return view(load(tenant_id, code_id))
+
+
+def list_codes(tenant_id: str, limit: int, cursor: str | None) -> dict:
+    start = None
+    if cursor:
+        if not is_id(cursor, CODE_ID_LEN):
+            raise ValidationFailed("invalid cursor", code="invalid-cursor", field="cursor")
+        start = {"tenant_id": {"S": tenant_id}, "code_id": {"S": cursor}}
+    result = LiveCode.query(tenant_id, limit=limit, last_evaluated_key=start)
+    items = [view(c) for c in result]
+    last = result.last_evaluated_key
+    return {"items": items, "next_cursor": last["code_id"]["S"] if last else None}
+
+
+def update(tenant_id: str, code_id: str, body: dict, now: datetime | None = None) -> dict:
+    now = now or utcnow()
+    code = load(tenant_id, code_id)
+    values, _, fallback = inputs.parse_code(body, partial=True)
+    actions = [LiveCode.updated_at.set(now)]
+    for key in ("name", "channel", "strategy", "timezone", "enabled", "warn_threshold"):
+        if key in values:
+            actions.append(getattr(LiveCode, key).set(values[key]))
+    for key in ("windows", "welcome"):
+        if key in values:
+            attr = getattr(LiveCode, key)
+            actions.append(attr.set(values[key]) if values[key] else attr.remove())
+    if "logo" in values:
+        logo = values["logo"]
+        actions.append(LiveCode.logo_key.set(media.put(tenant_id, "logo", logo.data, logo.ext))
+                       if logo else LiveCode.logo_key.remove())
+    if fallback is None:
+        actions.append(LiveCode.fallback.remove())
+    elif fallback is not ...:
+        actions.append(LiveCode.fallback.set(_new_target(tenant_id, fallback, now)))
+    code.update(actions=actions)
+    return view(load(tenant_id, code_id))
+
+
+def delete(tenant_id: str, code_id: str) -> None:
+    code = load(tenant_id, code_id)
+    code.delete()
+
+
+# ---- targets ----------------------------------------------------------------------------------
+
+def _index_of(code: LiveCode, target_id: str) -> int:
+    for i, t in enumerate(code.targets or []):
+        if t.id == target_id:
+            return i
+    raise NotFound("no such target on this live code", code="target-not-found")
+
+
+def add_target(tenant_id: str, code_id: str, body: Any, now: datetime | None = None) -> dict:
+    now = now or utcnow()
+    code = load(tenant_id, code_id)
+    if len(code.targets or []) >= MAX_TARGETS:
+        raise Conflict(f"a live code holds at most {MAX_TARGETS} targets", code="too-many-targets")
+    target = _new_target(tenant_id, inputs.parse_target(body, now=now), now)
+    try:
+        code.update(actions=[LiveCode.targets.set(LiveCode.targets.append([target])),
+                             LiveCode.updated_at.set(now)],
+                    condition=LiveCode.targets.exists())
+    except UpdateError as exc:
+        if not condition_failed(exc):
+            raise
+        raise NotFound("no such live code", code="livecode-not-found") from None
+    _refresh_due(tenant_id, code_id, now)
+    return target_view(target, now)
+
+
+def update_target(tenant_id: str, code_id: str, target_id: str, body: Any,
+                  now: datetime | None = None) -> dict:
+    now = now or utcnow()
+    code = load(tenant_id, code_id)
+    i = _index_of(code, target_id)
+    current = code.targets[i]
+    ti = inputs.parse_target(body, partial=True, now=now)
+    if "kind" in ti.values and ti.values["kind"] != current.kind:
+        raise ValidationFailed("a target's kind cannot change; add a new target instead", field="kind")
+    path = LiveCode.targets[i]
+    actions = [LiveCode.updated_at.set(now)]
+    for key, value in ti.values.items():
+        if key == "kind":
+            continue
+        if value is None:
+            actions.append(path[key].remove())
+        else:
+            actions.append(path[key].set(_dynamo(value)))
+    if ti.image is not None:
+        probe = TargetMap(kind=current.kind, expires_at=None)
+        _apply_image(tenant_id, probe, ti, now, explicit_expiry="expires_at" in ti.values)
+        actions.append(path["image_key"].set(probe.image_key))
+        if probe.expires_at is not None:
+            actions.append(path["expires_at"].set(_dynamo(probe.expires_at)))
+    merged_kind_url = ti.values.get("url", current.url)
+    if current.kind == "url" and not merged_kind_url:
+        raise ValidationFailed("a url target needs 'url'", field="url")
+    _guarded_update(code, actions, path["id"] == target_id)
+    _refresh_due(tenant_id, code_id, now)
+    return target_view(load(tenant_id, code_id).targets[i], now)
+
+
+def delete_target(tenant_id: str, code_id: str, target_id: str) -> None:
+    code = load(tenant_id, code_id)
+    i = _index_of(code, target_id)
+    _guarded_update(code, [LiveCode.targets[i].remove(), LiveCode.updated_at.set(utcnow())],
+                    LiveCode.targets[i]["id"] == target_id)
+
+
+def _guarded_update(code: LiveCode, actions: list, condition: Any) -> None:
+    try:
+        code.update(actions=actions, condition=condition)
+    except UpdateError as exc:
+        if not condition_failed(exc):
+            raise
+        raise Conflict("the live code changed meanwhile; retry", code="concurrent-change") from None
+
+
+def _dynamo(value: Any) -> Any:
+    """Serialise a value for a document path (paths into lists carry no attribute type)."""
+    if isinstance(value, bool):
+        return {"BOOL": value}
+    if isinstance(value, (int, float)):
+        return {"N": str(value)}
+    if isinstance(value, datetime):
+        return {"S": value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f+0000")}
+    return {"S": str(value)}
+
+
+# ---- expiry warnings index ----------------------------------------------------------------------
+
+def expiry_key(t: TargetMap) -> str:
+    return f"expiring:{t.id}:{int(t.expires_at.timestamp())}"
+
+
+def next_due(code: LiveCode, now: datetime) -> int | None:
+    """When the tick should next look at this code: 24 h before its next unwarned expiry."""
+    warned = code.warned or set()
+    times = [int((t.expires_at - WARN_AHEAD).timestamp()) for t in code.targets or []
+             if t.enabled and t.expires_at is not None and t.expires_at > now
+             and expiry_key(t) not in warned]
+    return min(times) if times else None
+
+
+def _set_due(code: LiveCode, now: datetime) -> None:
+    due = next_due(code, now)
+    code.due_pk, code.due_at = ("due", due) if due is not None else (None, None)
+
+
+def _refresh_due(tenant_id: str, code_id: str, now: datetime) -> None:
+    code = load(tenant_id, code_id)
+    due = next_due(code, now)
+    if due == code.due_at:
+        return
+    code.update(actions=[LiveCode.due_pk.set("due"), LiveCode.due_at.set(due)] if due is not None
+                else [LiveCode.due_pk.remove(), LiveCode.due_at.remove()])
+
+
+# ---- scans ------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Visitor:
+    cookie_header: str = ""
+    user_agent: str = ""
+    ref: str | None = None
+
+
+@dataclass
+class ScanResult:
+    code: LiveCode
+    target: TargetMap | None
+    reason: str
+    set_cookie: str
+    returning: bool
+    assigned: bool
+
+
+def scan(slug: str, visitor: Visitor, now: datetime | None = None,
+         rng: random.Random | None = None) -> ScanResult:
+    """≤ 3 AWS calls for a new visitor (read, conditional claim, publish), 2 for a returning one."""
+    now = now or utcnow()
+    cfg = get_settings()
+    tenant_id, code_id = parse_slug(slug)
+    code = load(tenant_id, code_id)
+    visit = cookies.read(visitor.cookie_header, code_id, cfg.secret)
+    today = now.astimezone(ZoneInfo(code.timezone)).date().isoformat()
+    target, reason, assigned = None, "disabled", False
+    if code.enabled:
+        rules = to_rules(code)
+        kept = routing.sticky(rules, visit.target_id, now) if visit else None
+        if kept is not None:
+            target, reason = _target_by_id(code, kept.id), "returning"
+        else:
+            previous = visit.target_id if visit else None
+            code, target, reason, assigned = _claim(code, rules, now, rng, previous)
+    visitor_id = visit.visitor_id if visit else cookies.new_visitor_id()
+    events.publish("scan", {
+        "tenant_id": tenant_id, "code_id": code_id, "channel": code.channel,
+        "target_id": target.id if target else None, "assigned": assigned, "reason": reason,
+        "ref": visitor.ref, "visitor_id": visitor_id, "new_visitor": visit is None,
+        "first_today": visit is None or visit.day != today, "day": today,
+        "wechat": "micromessenger" in visitor.user_agent.lower(), "at": now.isoformat()})
+    new_visit = cookies.Visit(visitor_id, target.id if target else "-", today)
+    cookie = cookies.write(code_id, new_visit, cfg.secret, "/", cfg.secure_cookies)
+    return ScanResult(code, target, reason, cookie, returning=visit is not None, assigned=assigned)
+
+
+def _target_by_id(code: LiveCode, target_id: str) -> TargetMap | None:
+    if code.fallback is not None and code.fallback.id == target_id:
+        return code.fallback
+    return next((t for t in code.targets or [] if t.id == target_id), None)
+
+
+def _claim(code: LiveCode, rules: routing.Rules, now: datetime, rng: random.Random | None,
+           previous: str | None) -> tuple[LiveCode, TargetMap | None, str, bool]:
+    for _ in range(CLAIM_ATTEMPTS):
+        decision = routing.choose(rules, now, rng)
+        if decision.target is None:
+            return code, None, decision.reason, False
+        if decision.target.id == previous:  # parked on the fallback again: already counted
+            return code, _target_by_id(code, previous), decision.reason, False
+        try:
+            _claim_write(code, decision)
+            reason = decision.reason if decision.fallback else "assigned"
+            return code, _target_by_id(code, decision.target.id), reason, True
+        except UpdateError as exc:
+            if not condition_failed(exc):
+                raise
+            code = load(code.tenant_id, code.code_id)  # lost a race: someone filled it or edited
+            rules = to_rules(code)
+    return code, None, "busy", False
+
+
+def _claim_write(code: LiveCode, decision: routing.Decision) -> None:
+    target = decision.target
+    if decision.fallback:
+        path = LiveCode.fallback
+        cond = LiveCode.fallback.id == target.id
+        assigned = LiveCode.fallback.assigned
+        capacity_ok = LiveCode.fallback.assigned < target.capacity if target.capacity else None
+        actions = [assigned.add(1)]
+    else:
+        i = _index_of(code, target.id)
+        path = LiveCode.targets[i]
+        cond = (path["id"] == target.id) & (path["enabled"] == {"BOOL": True})
+        capacity_ok = (path["assigned"] < {"N": str(target.capacity)}) if target.capacity else None
+        actions = [path["assigned"].add({"N": "1"}), LiveCode.seq.add(1)]
+        if target.capacity:
+            cond &= path["capacity"] == {"N": str(target.capacity)}
+    if capacity_ok is not None:
+        cond &= capacity_ok
+    code.update(actions=actions, condition=cond)
+
+
+# ---- QR images --------------------------------------------------------------------------------
+
+def qr_image(tenant_id: str, code_id: str, params: dict) -> tuple[bytes, str]:
+    """The code's QR as PNG or SVG, rendered once per parameter set and cached in S3."""
+    from chalicelib.livecodes import qr
+
+    code = load(tenant_id, code_id)
+    style = qr.parse_style(params)
+    with_logo = params.get("logo", "0") in ("1", "true")
+    if with_logo and not code.logo_key:
+        raise ValidationFailed("this live code has no logo; PATCH it with 'logo' first",
+                               code="logo-not-set", field="logo")
+    logo_key = code.logo_key if with_logo else None
+    name = style.cache_name(scan_url(code), logo_key)
+    content_type = "image/png" if style.fmt == "png" else "image/svg+xml"
+    cached = media.get(media.object_key(tenant_id, "qr", name))
+    if cached is not None:
+        return cached, content_type
+    logo = media.get(logo_key) if logo_key else None
+    if style.fmt == "png":
+        data = qr.render_png(scan_url(code), style, logo)
+    else:
+        logo_type = "image/jpeg" if logo_key and logo_key.endswith(".jpg") else "image/png"
+        data = qr.render_svg(scan_url(code), style, logo, logo_type).encode()
+    media.put(tenant_id, "qr", data, style.fmt, name=name)
+    return data, content_type

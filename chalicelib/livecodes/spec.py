@@ -1,0 +1,114 @@
+"""OpenAPI paths for live codes, their targets, QR images, stats and scans."""
+from chalicelib.openapi import list_of, op, path_param, query_param, ref
+
+TAG = "livecodes"
+_TIME = {"type": ["string", "null"], "format": "date-time"}
+SCHEMAS = {
+    "Window": {"type": "object", "additionalProperties": False, "properties": {
+        "days": {"type": "array", "items": {"type": "integer", "minimum": 1, "maximum": 7}},
+        "start": {"type": "string", "pattern": "^\\d\\d:\\d\\d$"},
+        "end": {"type": "string", "pattern": "^\\d\\d:\\d\\d$", "description": "may be 24:00"}}},
+    "TargetInput": {"type": "object", "additionalProperties": False, "properties": {
+        "kind": {"enum": ["group", "staff", "url"]}, "name": {"type": "string", "maxLength": 100},
+        "image": {"type": "string", "description": "base64 PNG/JPEG, ≤ 2 MB, ≤ 4096 px a side"},
+        "image_url": {"type": "string", "format": "uri",
+                      "description": "fetched once and stored (public addresses only)"},
+        "url": {"type": "string", "format": "uri"},
+        "capacity": {"type": ["integer", "null"], "minimum": 1},
+        "assigned": {"type": "integer", "minimum": 0},
+        "expires_at": _TIME, "weight": {"type": "integer", "minimum": 0, "maximum": 1000},
+        "enabled": {"type": "boolean"}}},
+    "Target": {"type": "object", "properties": {
+        "id": {"type": "string"}, "kind": {"enum": ["group", "staff", "url"]},
+        "name": {"type": "string"}, "image_url": {"type": ["string", "null"]},
+        "url": {"type": ["string", "null"]}, "capacity": {"type": ["integer", "null"]},
+        "assigned": {"type": "integer"}, "expires_at": _TIME, "weight": {"type": "integer"},
+        "enabled": {"type": "boolean"}, "status": {"enum": ["active", "full", "expired", "disabled"]},
+        "created_at": {"type": "string", "format": "date-time"}}},
+    "LiveCodeInput": {"type": "object", "additionalProperties": False, "properties": {
+        "name": {"type": "string"}, "channel": {"type": "string"},
+        "strategy": {"enum": ["fill", "round_robin", "weighted"]},
+        "targets": {"type": "array", "items": {"$ref": "#/components/schemas/TargetInput"}},
+        "fallback": {"oneOf": [{"$ref": "#/components/schemas/TargetInput"}, {"type": "null"}]},
+        "windows": {"type": ["array", "null"], "items": {"$ref": "#/components/schemas/Window"}},
+        "timezone": {"type": "string", "default": "Asia/Shanghai"}, "enabled": {"type": "boolean"},
+        "warn_threshold": {"type": "integer", "minimum": 0},
+        "logo": {"type": ["string", "null"], "description": "base64 PNG/JPEG centre logo"},
+        "welcome": {"type": ["object", "null"], "properties": {
+            "text": {"type": "string"}, "content_id": {"type": "string"}}}}},
+    "LiveCode": {"type": "object", "properties": {
+        "id": {"type": "string"}, "slug": {"type": "string"}, "name": {"type": "string"},
+        "channel": {"type": "string"}, "strategy": {"type": "string"}, "timezone": {"type": "string"},
+        "enabled": {"type": "boolean"}, "windows": {"type": "array"},
+        "warn_threshold": {"type": "integer"}, "has_logo": {"type": "boolean"},
+        "scan_url": {"type": "string"}, "qr_url": {"type": "string"},
+        "targets": {"type": "array", "items": {"$ref": "#/components/schemas/Target"}},
+        "fallback": {"oneOf": [{"$ref": "#/components/schemas/Target"}, {"type": "null"}]},
+        "remaining_capacity": {"type": ["integer", "null"]},
+        "created_at": {"type": "string"}, "updated_at": {"type": "string"}}},
+    "LiveCodeStats": {"type": "object", "properties": {
+        "from": {"type": "string", "format": "date"}, "to": {"type": "string", "format": "date"},
+        "scans": {"type": "integer"},
+        "unique_visitors": {"type": "integer",
+                            "description": "distinct devices whose first scan fell in the range"},
+        "daily_unique_visitors": {"type": "integer", "description": "sum of the days' uniques"},
+        "targets": {"type": "array", "items": {"type": "object", "properties": {
+            "id": {"type": "string"}, "scans": {"type": "integer"}, "assigned": {"type": "integer"}}}},
+        "days": {"type": "array", "items": {"type": "object", "properties": {
+            "date": {"type": "string"}, "scans": {"type": "integer"},
+            "unique_visitors": {"type": "integer"}}}}}},
+    "ScanAnswer": {"type": "object", "properties": {
+        "target": {"oneOf": [{"type": "null"}, {"type": "object", "properties": {
+            "id": {"type": "string"}, "kind": {"type": "string"}, "name": {"type": "string"},
+            "image_url": {"type": ["string", "null"]}, "url": {"type": ["string", "null"]}}}]},
+        "reason": {"type": "string", "description": "assigned | returning | outside-hours | "
+                                                     "no-target-available | disabled | busy"},
+        "returning": {"type": "boolean"}}},
+}
+_ID = path_param("code_id", "live code id")
+_TID = path_param("target_id")
+PATHS = {
+    "/v1/livecodes": {
+        "post": op("Create a live code", TAG, body=ref("LiveCodeInput"), ok=201,
+                   response=ref("LiveCode"), errors=(400, 413)),
+        "get": op("List live codes", TAG, response=list_of(ref("LiveCode")),
+                  params=[query_param("limit", {"type": "integer"}), query_param("cursor")]),
+    },
+    "/v1/livecodes/{code_id}": {
+        "get": op("Get a live code", TAG, params=[_ID], response=ref("LiveCode")),
+        "patch": op("Update a live code", TAG, params=[_ID], body=ref("LiveCodeInput"),
+                    response=ref("LiveCode")),
+        "delete": op("Delete a live code", TAG, params=[_ID], ok=204),
+    },
+    "/v1/livecodes/{code_id}/targets": {"post": op(
+        "Add a target", TAG, params=[_ID], body=ref("TargetInput"), ok=201, response=ref("Target"),
+        errors=(400, 404, 409, 413))},
+    "/v1/livecodes/{code_id}/targets/{target_id}": {
+        "patch": op("Update a target", TAG, params=[_ID, _TID], body=ref("TargetInput"),
+                    response=ref("Target"), errors=(400, 404, 409)),
+        "delete": op("Delete a target", TAG, params=[_ID, _TID], ok=204, errors=(404, 409)),
+    },
+    "/v1/livecodes/{code_id}/qr": {"get": op(
+        "Get the QR image", TAG, params=[
+            _ID, query_param("format", {"enum": ["png", "svg"]}),
+            query_param("size", {"type": "integer", "minimum": 128, "maximum": 2048}),
+            query_param("fg", description="hex colour, default 000000"),
+            query_param("bg", description="hex colour, default ffffff"),
+            query_param("logo", {"enum": ["0", "1"]})],
+        content={"image/png": {"schema": {"type": "string", "format": "binary"}},
+                 "image/svg+xml": {"schema": {"type": "string"}}},
+        description="Send `Accept: image/png` through API Gateway so the PNG is returned as binary.")},
+    "/v1/livecodes/{code_id}/stats": {"get": op(
+        "Get live code stats", TAG, params=[_ID, query_param("from"), query_param("to")],
+        response=ref("LiveCodeStats"))},
+    "/s/{slug}": {"get": op(
+        "Scan a live code", TAG, auth=None, params=[path_param("slug"), query_param("ref")],
+        content={"text/html": {"schema": {"type": "string"}},
+                 "application/json": {"schema": ref("ScanAnswer")}},
+        description="HTML landing page, 302 for url targets, JSON with Accept: application/json.")},
+    "/m/{tenant}/{folder}/{name}": {"get": op(
+        "Get a media object", "media", auth=None, errors=(404,),
+        params=[path_param("tenant"), path_param("folder"), path_param("name")],
+        content={"image/png": {"schema": {"type": "string", "format": "binary"}},
+                 "image/jpeg": {"schema": {"type": "string", "format": "binary"}}})},
+}

@@ -1,0 +1,174 @@
+"""`make dev`: the whole product on this machine, no AWS account, no network.
+
+Starts moto on loopback (unless AWS_ENDPOINT_URL points at another local stack), provisions tables,
+bucket and queues from the code, restores the data directory, seeds the demo tenant, serves the API
+with Chalice's local server on :8000, and drives the scheduled and SQS handlers in the background.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--host", default=os.environ.get("YUTANG_DEV_HOST", "127.0.0.1"))
+    p.add_argument("--port", type=int, default=int(os.environ.get("YUTANG_DEV_PORT", "8000")))
+    p.add_argument("--data-dir", default=os.environ.get("YUTANG_DATA_DIR", str(ROOT / ".yutang-data")))
+    p.add_argument("--tick-seconds", type=float,
+                   default=float(os.environ.get("YUTANG_TICK_SECONDS", "60")))
+    p.add_argument("--no-persist", action="store_true", help="do not load or save the data dir")
+    return p.parse_args(argv)
+
+
+def configure_env(args: argparse.Namespace, endpoint: str) -> None:
+    os.environ["AWS_ENDPOINT_URL"] = endpoint
+    for key, value in (("AWS_ACCESS_KEY_ID", "local"), ("AWS_SECRET_ACCESS_KEY", "local"),
+                       ("AWS_DEFAULT_REGION", "us-east-1"), ("YUTANG_STAGE", "local"),
+                       ("YUTANG_PUBLIC_URL", f"http://{args.host}:{args.port}"),
+                       ("YUTANG_ALLOW_PRIVATE_FETCH", "1")):
+        os.environ.setdefault(key, value)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    for noisy in ("werkzeug", "botocore", "pynamodb"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    moto = None
+    endpoint = os.environ.get("AWS_ENDPOINT_URL")
+    if not endpoint:
+        from chalicelib.local.moto_server import MotoServer
+
+        moto = MotoServer("127.0.0.1", int(os.environ.get("YUTANG_MOTO_PORT", "0")))
+        endpoint = moto.start()
+    configure_env(args, endpoint)
+    os.environ.setdefault("YUTANG_SECRET", _dev_secret(Path(args.data_dir)))
+
+    from chalicelib.local import persist, seed, stack
+    from chalicelib.settings import get_settings
+
+    data_dir = Path(args.data_dir)
+    creds = seed.credentials(data_dir, os.environ.get("YUTANG_DEV_API_KEY"),
+                             os.environ.get("YUTANG_ADMIN_KEY"))
+    os.environ["YUTANG_ADMIN_KEY"] = creds["admin_key"]
+    provisioned = stack.provision()
+    restored = persist.restore(data_dir) if moto is not None and not args.no_persist else None
+    seeded = seed.seed(creds)
+
+    sys.path.insert(0, str(ROOT))
+    from chalice.config import Config
+    from chalice.local import create_local_server
+
+    import app as app_module
+    from chalicelib.local.drain import Background
+
+    config = Config.create(chalice_stage="dev", app_name="yutang", chalice_app=app_module.app,
+                           project_dir=str(ROOT))
+    server = create_local_server(app_module.app, config, args.host, args.port)
+    background = Background(app_module, args.tick_seconds)
+    background.start()
+    saver = _Saver(data_dir, enabled=moto is not None and not args.no_persist)
+    saver.start()
+    print(banner(args, endpoint, creds, seeded, provisioned, restored, moto is not None,
+                 get_settings().public_url), flush=True)
+
+    def shutdown(*_: object) -> None:
+        threading.Thread(target=server.shutdown, daemon=True).start()
+
+    signal.signal(signal.SIGTERM, shutdown)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        print("\nstopping: draining background work and saving data...", flush=True)
+        background.stop()
+        saver.stop()
+        if moto is not None:
+            moto.stop()
+        print("stopped.", flush=True)
+    return 0
+
+
+def _dev_secret(data_dir: Path) -> str:
+    from chalicelib.ids import new_token
+
+    path = data_dir / "dev-secret"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        path.write_text(new_token(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+class _Saver:
+    def __init__(self, data_dir: Path, enabled: bool, every: float = 30.0) -> None:
+        self.data_dir, self.enabled, self.every = data_dir, enabled, every
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True, name="saver")
+
+    def start(self) -> None:
+        if self.enabled:
+            self._thread.start()
+
+    def _loop(self) -> None:
+        from chalicelib.local import persist
+
+        while not self._stop.wait(self.every):
+            try:
+                persist.snapshot(self.data_dir)
+            except Exception:  # noqa: BLE001 - the next save tries again
+                logging.getLogger("yutang.local").exception("snapshot failed")
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self.enabled:
+            from chalicelib.local import persist
+
+            counts = persist.snapshot(self.data_dir)
+            print(f"saved {counts['items']} items and {counts['objects']} objects to "
+                  f"{self.data_dir}", flush=True)
+
+
+def banner(args, endpoint, creds, seeded, provisioned, restored, own_moto, public_url) -> str:
+    key, admin = creds["api_key"], creds["admin_key"]
+    demo = seeded["demo_code"]
+    api = f"http://{args.host}:{args.port}"
+    stack_line = (f"embedded moto on {endpoint}" if own_moto else f"existing endpoint {endpoint}")
+    restored_line = (f"restored {restored['items']} items, {restored['objects']} objects from "
+                     f"{args.data_dir}" if restored else "fresh data (nothing restored)")
+    return f"""
+鱼塘 Yutang is running (local stack)
+  API          {api}
+  AWS          {stack_line}; {len(provisioned['queues'])} queue(s), bucket {provisioned['bucket']}
+  data         {restored_line}
+  background   scheduler tick every {args.tick_seconds:g}s, SQS drain for every queue
+
+  demo tenant  {creds['tenant_id']}
+  API key      {key}
+  admin key    {admin}
+  demo code    {demo['scan_url']}
+
+Try:
+  curl -s {api}/v1/livecodes -H 'Authorization: Bearer {key}'
+  curl -s -H 'Accept: application/json' {demo['scan_url']}
+  curl -s -o demo-qr.png '{api}/v1/livecodes/{demo['id']}/qr?size=512' \\
+       -H 'Authorization: Bearer {key}' -H 'Accept: image/png'
+  curl -s {api}/v1/livecodes/{demo['id']}/stats -H 'Authorization: Bearer {key}'
+  curl -s -X POST {api}/admin/v1/tenants -H 'Authorization: Bearer {admin}' -d '{{"name":"My brand"}}'
+  open {demo['scan_url']} in a browser (phone size) to see the landing page
+  API reference: {api}/openapi.json
+Ctrl-C stops (data is saved to {args.data_dir}).
+"""
+
+
+if __name__ == "__main__":
+    sys.exit(main())

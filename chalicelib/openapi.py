@@ -1,0 +1,90 @@
+"""The OpenAPI 3 document, assembled from each domain's ``spec`` module."""
+from __future__ import annotations
+
+import importlib
+from functools import lru_cache
+from typing import Any
+
+SPEC_MODULES = ["chalicelib.auth.spec", "chalicelib.livecodes.spec"]
+
+ERROR = {"type": "object", "required": ["error"], "properties": {"error": {
+    "type": "object", "required": ["code", "message"],
+    "properties": {"code": {"type": "string"}, "message": {"type": "string"},
+                   "field": {"type": "string"}}}}}
+
+
+def ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def json_content(schema: dict) -> dict:
+    return {"application/json": {"schema": schema}}
+
+
+def op(summary: str, tag: str, *, body: dict | None = None, params: list | None = None,
+       ok: int = 200, response: dict | None = None, auth: str | None = "apiKey",
+       errors: tuple[int, ...] = (400, 404), content: dict | None = None,
+       description: str | None = None) -> dict:
+    responses: dict[str, Any] = {}
+    if content is not None:
+        responses[str(ok)] = {"description": "OK", "content": content}
+    elif response is None:
+        responses[str(ok)] = {"description": "No content" if ok == 204 else "OK"}
+    else:
+        responses[str(ok)] = {"description": "OK", "content": json_content(response)}
+    codes = set(errors) | ({401} if auth else set())
+    for code in sorted(codes):
+        responses[str(code)] = {"description": "Error", "content": json_content(ref("Error"))}
+    result: dict[str, Any] = {"summary": summary, "tags": [tag], "responses": responses,
+                              "operationId": summary.lower().replace(" ", "_").replace("'", "")}
+    if description:
+        result["description"] = description
+    if body is not None:
+        result["requestBody"] = {"required": True, "content": json_content(body)}
+    if params:
+        result["parameters"] = params
+    result["security"] = [{auth: []}] if auth else []
+    return result
+
+
+def path_param(name: str, description: str = "") -> dict:
+    return {"name": name, "in": "path", "required": True, "schema": {"type": "string"},
+            "description": description}
+
+
+def query_param(name: str, schema: dict | None = None, description: str = "") -> dict:
+    return {"name": name, "in": "query", "required": False, "schema": schema or {"type": "string"},
+            "description": description}
+
+
+def list_of(schema: dict) -> dict:
+    return {"type": "object", "required": ["items", "next_cursor"],
+            "properties": {"items": {"type": "array", "items": schema},
+                           "next_cursor": {"type": ["string", "null"]}}}
+
+
+@lru_cache(maxsize=1)
+def document() -> dict:
+    paths: dict[str, Any] = {"/openapi.json": {"get": op(
+        "Get the OpenAPI document", "meta", auth=None, errors=(),
+        response={"type": "object"})}}
+    schemas: dict[str, Any] = {"Error": ERROR}
+    for name in SPEC_MODULES:
+        module = importlib.import_module(name)
+        for path, ops in module.PATHS.items():
+            paths.setdefault(path, {}).update(ops)
+        schemas.update(module.SCHEMAS)
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Yutang (鱼塘) API", "version": "1.0.0",
+                 "description": "Serverless private-domain traffic backend for the WeChat ecosystem. "
+                                "Errors: {\"error\": {\"code\", \"message\"}}; lists: "
+                                "{\"items\", \"next_cursor\"}; times are ISO 8601 with offset."},
+        "paths": dict(sorted(paths.items())),
+        "components": {"schemas": schemas, "securitySchemes": {
+            "apiKey": {"type": "http", "scheme": "bearer",
+                       "description": "A tenant API key: yt_<tenant>_<key id>_<secret>"},
+            "adminKey": {"type": "http", "scheme": "bearer", "description": "YUTANG_ADMIN_KEY"},
+            "mpToken": {"type": "http", "scheme": "bearer",
+                        "description": "A mini-program token from POST /mp/v1/login"}}},
+    }

@@ -1,0 +1,65 @@
+"""Runtime configuration: the only module that reads ``os.environ``."""
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+
+def _flag(value: str | None) -> bool:
+    return (value or "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    stage: str = "dev"
+    region: str = "us-east-1"
+    endpoint_url: str | None = None
+    table_prefix: str = "yutang-"
+    bucket: str = "yutang-media"
+    events_queue: str = "yutang-events"
+    events_queue_url: str | None = None
+    public_url: str = "http://127.0.0.1:8000"
+    secret: str = "dev-only-secret-change-me"
+    admin_key: str | None = None
+    default_timezone: str = "Asia/Shanghai"
+    allow_private_fetch: bool = False
+    api_key_cache_seconds: int = 60
+    webhook_timeout_seconds: float = 5.0
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
+        env = os.environ if env is None else env
+        return cls(
+            stage=env.get("YUTANG_STAGE", "dev"),
+            region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1",
+            endpoint_url=env.get("AWS_ENDPOINT_URL") or None,
+            table_prefix=env.get("YUTANG_TABLE_PREFIX", "yutang-"),
+            bucket=env.get("YUTANG_BUCKET", "yutang-media"),
+            events_queue=env.get("YUTANG_EVENTS_QUEUE", "yutang-events"),
+            events_queue_url=env.get("YUTANG_EVENTS_QUEUE_URL") or None,
+            public_url=env.get("YUTANG_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/"),
+            secret=env.get("YUTANG_SECRET", "dev-only-secret-change-me"),
+            admin_key=env.get("YUTANG_ADMIN_KEY") or None,
+            default_timezone=env.get("YUTANG_TIMEZONE", "Asia/Shanghai"),
+            allow_private_fetch=_flag(env.get("YUTANG_ALLOW_PRIVATE_FETCH")),
+            api_key_cache_seconds=int(env.get("YUTANG_API_KEY_CACHE_SECONDS", "60")),
+            webhook_timeout_seconds=float(env.get("YUTANG_WEBHOOK_TIMEOUT", "5")),
+            extra={k: v for k, v in env.items() if k.startswith("YUTANG_X_")},
+        )
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.public_url.startswith("https://")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings.from_env()
+
+
+def reset_settings() -> None:
+    """Forget the cached settings (tests and the local stack change the environment)."""
+    get_settings.cache_clear()

@@ -1,0 +1,142 @@
+"""Small, explicit input validators: each returns the clean value or raises ValidationFailed."""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from datetime import datetime, timezone
+from typing import Any
+from urllib.parse import urlparse
+
+from chalicelib.errors import ValidationFailed
+
+_MISSING = object()
+
+
+def _get(data: dict, key: str, required: bool, default: Any) -> Any:
+    if key not in data or data[key] is None:
+        if required:
+            raise ValidationFailed(f"'{key}' is required", field=key)
+        return default
+    return data[key]
+
+
+def text(data: dict, key: str, *, required: bool = False, max_len: int = 200, default: Any = None,
+         min_len: int = 1) -> Any:
+    value = _get(data, key, required, _MISSING)
+    if value is _MISSING:
+        return default
+    if not isinstance(value, str):
+        raise ValidationFailed(f"'{key}' must be a string", field=key)
+    value = value.strip()
+    if len(value) < min_len:
+        raise ValidationFailed(f"'{key}' must not be empty", field=key)
+    if len(value) > max_len:
+        raise ValidationFailed(f"'{key}' must be at most {max_len} characters", field=key)
+    if any(ord(c) < 32 and c not in "\n\t" for c in value):
+        raise ValidationFailed(f"'{key}' contains control characters", field=key)
+    return value
+
+
+def integer(data: dict, key: str, *, required: bool = False, lo: int | None = None,
+            hi: int | None = None, default: Any = None) -> Any:
+    value = _get(data, key, required, _MISSING)
+    if value is _MISSING:
+        return default
+    if isinstance(value, str) and re.fullmatch(r"-?\d{1,12}", value.strip()):
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValidationFailed(f"'{key}' must be an integer", field=key)
+    if lo is not None and value < lo:
+        raise ValidationFailed(f"'{key}' must be at least {lo}", field=key)
+    if hi is not None and value > hi:
+        raise ValidationFailed(f"'{key}' must be at most {hi}", field=key)
+    return value
+
+
+def boolean(data: dict, key: str, *, default: Any = None) -> Any:
+    value = _get(data, key, False, _MISSING)
+    if value is _MISSING:
+        return default
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in {"1", "true", "0", "false"}:
+        return value.lower() in {"1", "true"}
+    raise ValidationFailed(f"'{key}' must be true or false", field=key)
+
+
+def choice(data: dict, key: str, options: Iterable[str], *, required: bool = False,
+           default: Any = None) -> Any:
+    options = tuple(options)
+    value = _get(data, key, required, _MISSING)
+    if value is _MISSING:
+        return default
+    if value not in options:
+        raise ValidationFailed(f"'{key}' must be one of: {', '.join(options)}", field=key)
+    return value
+
+
+def timestamp(data: dict, key: str, *, required: bool = False, default: Any = None) -> Any:
+    """An ISO 8601 time with an offset (or Z), returned as an aware UTC datetime."""
+    value = _get(data, key, required, _MISSING)
+    if value is _MISSING:
+        return default
+    return parse_time(value, key)
+
+
+def parse_time(value: Any, key: str) -> datetime:
+    if not isinstance(value, str):
+        raise ValidationFailed(f"'{key}' must be an ISO 8601 time string", field=key)
+    try:
+        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise ValidationFailed(f"'{key}' is not an ISO 8601 time: {value[:40]!r}", field=key) from None
+    if parsed.tzinfo is None:
+        raise ValidationFailed(f"'{key}' must include a UTC offset (e.g. +08:00)", field=key)
+    return parsed.astimezone(timezone.utc)
+
+
+def http_url(data: dict, key: str, *, required: bool = False, default: Any = None) -> Any:
+    value = text(data, key, required=required, max_len=2048, default=_MISSING)
+    if value is _MISSING:
+        return default
+    parsed = urlparse(value)
+    if parsed.scheme not in {"http", "https"} or not parsed.netloc or any(c.isspace() for c in value):
+        raise ValidationFailed(f"'{key}' must be an absolute http(s) URL", field=key)
+    return value
+
+
+def object_(data: dict, key: str, *, required: bool = False) -> dict | None:
+    value = _get(data, key, required, None)
+    if value is not None and not isinstance(value, dict):
+        raise ValidationFailed(f"'{key}' must be an object", field=key)
+    return value
+
+
+def list_(data: dict, key: str, *, required: bool = False, max_items: int = 100) -> list | None:
+    value = _get(data, key, required, None)
+    if value is None:
+        return None
+    if not isinstance(value, list):
+        raise ValidationFailed(f"'{key}' must be an array", field=key)
+    if len(value) > max_items:
+        raise ValidationFailed(f"'{key}' may have at most {max_items} items", field=key)
+    return value
+
+
+def only_keys(data: dict, allowed: Iterable[str], where: str = "body") -> None:
+    unknown = sorted(set(data) - set(allowed))
+    if unknown:
+        raise ValidationFailed(f"unknown field(s) in {where}: {', '.join(unknown)}", field=unknown[0])
+
+
+def timezone_name(data: dict, key: str, *, default: Any = None) -> Any:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    value = text(data, key, max_len=64, default=_MISSING)
+    if value is _MISSING:
+        return default
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValidationFailed(f"'{key}' is not a known IANA timezone: {value!r}", field=key) from None
+    return value

@@ -1,0 +1,99 @@
+"""HTTP plumbing shared by every blueprint: error mapping and the auth middleware.
+
+Chalice turns exceptions raised in a view into its own 500 response before middleware sees them, so
+:class:`Routes` (a Blueprint) wraps each view to map :class:`DomainError` to the contract's error
+shape, and the middleware rewrites Chalice's own error bodies (405, 415, 500) into the same shape.
+"""
+from __future__ import annotations
+
+import functools
+import json
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from chalice import Blueprint, Response
+
+from chalicelib.errors import DomainError
+from chalicelib.http import header, json_response
+
+log = logging.getLogger("yutang")
+
+_CHALICE_CODES = {
+    "MethodNotAllowedError": "method-not-allowed",
+    "UnsupportedMediaType": "unsupported-media-type",
+    "BadRequest": "bad-request",
+    "BadRequestError": "bad-request",
+    "NotFoundError": "not-found",
+    "InternalServerError": "internal-error",
+}
+
+
+JSON_LIKE = ["application/json", "application/x-www-form-urlencoded", "text/plain"]
+
+
+class Routes(Blueprint):
+    """A Blueprint whose views may raise DomainError and get the contract's error response."""
+
+    def route(self, path: str, **kwargs: Any) -> Callable:
+        # Bodies are always parsed as JSON; accepting curl's default form type keeps `curl -d` easy.
+        kwargs.setdefault("content_types", JSON_LIKE)
+        register = super().route(path, **kwargs)
+
+        def decorator(view: Callable) -> Callable:
+            @functools.wraps(view)
+            def wrapped(*args: Any, **kw: Any) -> Any:
+                try:
+                    return view(*args, **kw)
+                except DomainError as exc:
+                    return json_response(exc.to_body(), status=exc.status)
+            return register(wrapped)
+        return decorator
+
+
+def bearer(request: Any) -> str:
+    value = header(request, "Authorization")
+    return value[7:].strip() if value[:7].lower() == "bearer " else ""
+
+
+def tenant_id(request: Any) -> str:
+    return request.context["yutang_tenant_id"]
+
+
+def key_id(request: Any) -> str:
+    return request.context.get("yutang_key_id", "")
+
+
+def auth_middleware(event: Any, get_response: Callable) -> Response:
+    from chalicelib.auth import service as auth
+
+    path = event.path or ""
+    try:
+        if path.startswith("/v1/"):
+            tenant, key = auth.authenticate(bearer(event))
+            event.context["yutang_tenant_id"] = tenant
+            event.context["yutang_key_id"] = key
+        elif path.startswith("/admin/"):
+            auth.check_admin(bearer(event))
+    except DomainError as exc:
+        return json_response(exc.to_body(), status=exc.status,
+                             headers={"WWW-Authenticate": "Bearer"} if exc.status == 401 else None)
+    return _reshape_chalice_error(get_response(event))
+
+
+def _reshape_chalice_error(response: Response) -> Response:
+    body = response.body
+    if response.status_code < 400 or not isinstance(body, (dict, str, bytes)):
+        return response
+    if isinstance(body, (str, bytes)):
+        try:
+            body = json.loads(body)
+        except ValueError:
+            return response
+    if isinstance(body, dict) and "Code" in body and "error" not in body:
+        code = _CHALICE_CODES.get(body["Code"], "error")
+        message = body.get("Message", "") if response.status_code < 500 else "internal error"
+        headers = {k: v for k, v in response.headers.items() if k.lower() == "allow"}
+        return json_response({"error": {"code": code, "message": message}},
+                             status=response.status_code, headers=headers)
+    return response
