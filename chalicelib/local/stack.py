@@ -3,7 +3,6 @@ queues with their dead-letter queues (same names and redrive as infra/)."""
 from __future__ import annotations
 
 import json
-import os
 
 from chalicelib import aws, db
 from chalicelib.settings import get_settings
@@ -12,8 +11,16 @@ MAX_RECEIVES = 5
 
 
 def queue_names() -> list[str]:
-    cfg = get_settings()
-    return [cfg.events_queue] + [q for q in os.environ.get("YUTANG_EXTRA_QUEUES", "").split(",") if q]
+    """The events queue plus every queue an ``@app.on_sqs_message`` handler listens to."""
+    from chalice.app import SQSEventConfig
+
+    import app as app_module
+
+    names = [get_settings().events_queue]
+    for source in app_module.app.event_sources:
+        if isinstance(source, SQSEventConfig) and source.queue not in names:
+            names.append(source.queue)
+    return names
 
 
 def import_models() -> None:
