@@ -27,6 +27,9 @@ class Settings:
     allow_private_fetch: bool = False
     api_key_cache_seconds: int = 60
     webhook_timeout_seconds: float = 5.0
+    data_key: str | None = None  # YUTANG_DATA_KEY: seals stored integration secrets (else derived)
+    wecom_api_base: str = "https://qyapi.weixin.qq.com"
+    wecom_timeout_seconds: float = 5.0
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -47,6 +50,9 @@ class Settings:
             allow_private_fetch=_flag(env.get("YUTANG_ALLOW_PRIVATE_FETCH")),
             api_key_cache_seconds=int(env.get("YUTANG_API_KEY_CACHE_SECONDS", "60")),
             webhook_timeout_seconds=float(env.get("YUTANG_WEBHOOK_TIMEOUT", "5")),
+            data_key=env.get("YUTANG_DATA_KEY") or None,
+            wecom_api_base=env.get("YUTANG_WECOM_API_BASE", "https://qyapi.weixin.qq.com").rstrip("/"),
+            wecom_timeout_seconds=float(env.get("YUTANG_WECOM_TIMEOUT", "5")),
             extra={k: v for k, v in env.items() if k.startswith("YUTANG_X_")},
         )
 

@@ -108,7 +108,7 @@ def parse_code(body: dict, *, partial: bool = False) -> tuple[dict, list[TargetI
         ("enabled", v.boolean, {}),
         ("warn_threshold", v.integer, {"lo": 0, "hi": 1_000_000}),
     ):
-        if key in body and body[key] is not None:
+        if body.get(key) is not None or kwargs.get("required"):
             values[key] = func(body, key, **kwargs)
     if "windows" in body:
         values["windows"] = parse_windows(body)

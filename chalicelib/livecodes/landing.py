@@ -17,7 +17,7 @@ text-align:center}
 padding:2px 10px;margin-bottom:10px}
 h1{font-size:20px;line-height:1.4;font-weight:600;word-break:break-word;margin-bottom:6px}
 .sub{font-size:14px;color:#646a73;margin-bottom:16px;word-break:break-word}
-.qr{display:block;width:100%;max-width:300px;height:auto;aspect-ratio:1/1;object-fit:contain;
+.qr{display:block;width:min(100%,300px);height:auto;max-height:56vh;object-fit:contain;
 margin:0 auto;border-radius:8px;background:#fff;-webkit-touch-callout:default}
 .hint{margin-top:14px;font-size:15px;color:#1f2329;font-weight:500}
 .hint small{display:block;margin-top:4px;font-size:12px;color:#8f959e;font-weight:400}
@@ -46,7 +46,7 @@ def _page(title: str, body: str) -> str:
 def render_target(code_name: str, kind: str, name: str, image_url: str | None) -> str:
     label = KIND_LABEL.get(kind, "")
     image = (f"<img class=\"qr\" id=\"target-qr\" src=\"{escape(image_url)}\" "
-             f"alt=\"{escape(name)} 二维码\" width=\"300\" height=\"300\">") if image_url else ""
+             f"alt=\"{escape(name)} 二维码\">") if image_url else ""
     hint = KIND_HINT.get(kind, "长按识别二维码")
     body = (f"<section class=\"card\"><span class=\"tag\">{escape(label)}</span>"
             f"<h1 id=\"target-name\">{escape(name)}</h1><p class=\"sub\">{escape(code_name)}</p>"

@@ -73,7 +73,8 @@ def delete_target(code_id, target_id):
 def get_livecode_qr(code_id):
     request = routes.current_request
     data, content_type = service.qr_image(tenant_id(request), code_id, query(request))
-    return Response(body=data, status_code=200,
+    body = data.decode() if content_type == "image/svg+xml" else data  # SVG is text, not binary
+    return Response(body=body, status_code=200,
                     headers={"Content-Type": content_type, "Cache-Control": "private, max-age=3600"})
 
 

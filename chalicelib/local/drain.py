@@ -46,14 +46,16 @@ def lambda_sqs_event(queue: str, messages: list[dict]) -> dict:
         "eventSource": "aws:sqs", "eventSourceARN": arn, "awsRegion": cfg.region} for m in messages]}
 
 
-def drain_once(queue: str, handler: Callable, wait_seconds: int = 0, max_batches: int = 100) -> int:
+def drain_once(queue: str, handler: Callable, wait_seconds: int = 0, max_batches: int = 100,
+               visibility_timeout: int | None = None) -> int:
     """Deliver what is in the queue to the handler, batch by batch; returns messages handled OK."""
     sqs = aws.client("sqs")
     url = aws.queue_url(queue)
     handled = 0
+    extra = {} if visibility_timeout is None else {"VisibilityTimeout": visibility_timeout}
     for _ in range(max_batches):
         got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=wait_seconds,
-                                  AttributeNames=["ApproximateReceiveCount"]).get("Messages", [])
+                                  AttributeNames=["ApproximateReceiveCount"], **extra).get("Messages", [])
         if not got:
             break
         try:

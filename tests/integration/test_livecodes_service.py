@@ -1,0 +1,209 @@
+"""Live code service against moto: AWS call budgets, warnings, events, persistence."""
+import hashlib
+import hmac
+import json
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+import app as app_module
+from bench.common import counting
+from chalicelib import aws, events, media
+from chalicelib.auth import service as auth
+from chalicelib.livecodes import service
+from chalicelib.livecodes.models import LiveCode
+from chalicelib.livecodes.warnings import check_expiring
+from chalicelib.local.drain import drain_all, drain_once
+from chalicelib.settings import get_settings
+from tests.support.http_sink import Sink
+from tests.support.images import png_b64
+
+
+@pytest.fixture
+def sink():
+    s = Sink().start()
+    yield s
+    s.stop()
+
+
+def new_code(tenant_id, **overrides):
+    payload = {"name": "码", "channel": "ch", "targets": [
+        {"kind": "group", "name": "g1", "capacity": 3, "image": png_b64()},
+        {"kind": "group", "name": "g2", "capacity": 3, "image": png_b64(color=(1, 1, 1))}]}
+    payload.update(overrides)
+    return service.create(tenant_id, payload)
+
+
+def visitor(result=None):
+    cookie = result.set_cookie.split(";", 1)[0] if result else ""
+    return service.Visitor(cookie_header=cookie, user_agent="test")
+
+
+def test_scan_call_budget(tenant):
+    code = new_code(tenant["tenant_id"])
+    with counting() as calls:
+        first = service.scan(code["slug"], visitor())
+    assert first.assigned and calls.total <= 3, calls.calls
+    assert calls.calls == {"GetItem": 1, "UpdateItem": 1, "SendMessage": 1}
+    with counting() as calls:
+        again = service.scan(code["slug"], visitor(first))
+    assert again.returning and not again.assigned and calls.total <= 2, calls.calls
+
+
+def test_fill_order_then_fallback_then_nothing(tenant):
+    code = new_code(tenant["tenant_id"], fallback={"kind": "staff", "name": "cs", "image": png_b64()})
+    names = [service.scan(code["slug"], visitor()).target.name for _ in range(7)]
+    assert names == ["g1"] * 3 + ["g2"] * 3 + ["cs"]
+    stored = service.load(tenant["tenant_id"], code["id"])
+    assert [int(t.assigned) for t in stored.targets] == [3, 3]
+
+
+def test_round_robin_and_weighted_through_storage(tenant):
+    rr = new_code(tenant["tenant_id"], strategy="round_robin", targets=[
+        {"kind": "url", "name": n, "url": f"https://e.x/{n}"} for n in "abc"])
+    assert [service.scan(rr["slug"], visitor()).target.name for _ in range(6)] == list("abcabc")
+    weighted = new_code(tenant["tenant_id"], strategy="weighted", targets=[
+        {"kind": "url", "name": "never", "url": "https://e.x/n", "weight": 0},
+        {"kind": "url", "name": "always", "url": "https://e.x/a", "weight": 5}])
+    assert {service.scan(weighted["slug"], visitor()).target.name for _ in range(10)} == {"always"}
+
+
+def test_windows_use_the_codes_timezone(tenant):
+    code = new_code(tenant["tenant_id"], timezone="Asia/Shanghai",
+                    windows=[{"days": [1, 2, 3, 4, 5], "start": "09:00", "end": "18:00"}],
+                    fallback={"kind": "staff", "name": "夜间客服", "image": png_b64()})
+    monday_10 = datetime(2026, 11, 23, 2, 0, tzinfo=timezone.utc)
+    monday_20 = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)
+    assert service.scan(code["slug"], visitor(), now=monday_10).target.name == "g1"
+    late = service.scan(code["slug"], visitor(), now=monday_20)
+    assert (late.target.name, late.reason) == ("夜间客服", "outside-hours")
+
+
+def test_expired_target_is_skipped(tenant):
+    past = (datetime.now(timezone.utc) - timedelta(minutes=1)).isoformat()
+    code = new_code(tenant["tenant_id"], targets=[
+        {"kind": "group", "name": "old", "image": png_b64(), "expires_at": past},
+        {"kind": "group", "name": "new", "image": png_b64()}])
+    assert service.scan(code["slug"], visitor()).target.name == "new"
+
+
+def test_lost_race_rereads_and_moves_on(tenant):
+    code = new_code(tenant["tenant_id"])
+    stale = service.load(tenant["tenant_id"], code["id"])
+    for _ in range(3):
+        service.scan(code["slug"], visitor())  # fills g1 behind the stale copy's back
+    _, target, _, wrote = service._claim(stale, service.to_rules(stale), datetime.now(timezone.utc),
+                                         None, None)
+    assert wrote and target.name == "g2"
+    assert [int(t.assigned) for t in service.load(tenant["tenant_id"], code["id"]).targets] == [3, 1]
+
+
+def _signature_ok(request, secret):
+    ts = request.headers["X-Yutang-Timestamp"]
+    expected = "sha256=" + hmac.new(secret.encode(), ts.encode() + b"." + request.body,
+                                    hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected, request.headers["X-Yutang-Signature"])
+
+
+def test_capacity_warning_once_and_signed(tenant, sink):
+    tid = tenant["tenant_id"]
+    auth.update_tenant(tid, {"webhook_url": sink.url})
+    code = new_code(tid, warn_threshold=2)
+    for _ in range(6):
+        service.scan(code["slug"], visitor())
+        drain_all(app_module)
+    warnings = [json.loads(r.body) for r in sink.requests]
+    assert [w["type"] for w in warnings] == ["livecode.capacity_low"]
+    assert warnings[0]["remaining"] == 2 and warnings[0]["livecode_id"] == code["id"]
+    secret = auth.get_tenant(tid, max_age=0).webhook_secret
+    assert _signature_ok(sink.requests[0], secret)
+    service.add_target(tid, code["id"], {"kind": "group", "name": "g3", "capacity": 3,
+                                         "image": png_b64()})
+    for _ in range(2):
+        service.scan(code["slug"], visitor())
+        drain_all(app_module)
+    assert len(sink.requests) == 2, "more capacity is a new condition: warned again when low again"
+
+
+def test_failed_webhook_is_retried_not_lost(tenant, sink):
+    tid = tenant["tenant_id"]
+    auth.update_tenant(tid, {"webhook_url": sink.url})
+    sink.statuses = [500]
+    code = new_code(tid, warn_threshold=5, targets=[
+        {"kind": "group", "name": "g", "capacity": 5, "image": png_b64()}])
+    service.scan(code["slug"], visitor())
+    handler = app_module.handle_events
+    assert drain_once("yutang-events", handler, visibility_timeout=0, max_batches=1) == 0
+    assert drain_once("yutang-events", handler, visibility_timeout=0) == 1
+    assert [r.headers["X-Yutang-Event"] for r in sink.requests] == ["livecode.capacity_low"] * 2
+    assert len({json.loads(r.body)["condition"] for r in sink.requests}) == 1
+
+
+def test_expiry_warning_from_the_tick(tenant, sink):
+    tid = tenant["tenant_id"]
+    auth.update_tenant(tid, {"webhook_url": sink.url})
+    soon = datetime.now(timezone.utc) + timedelta(hours=5)
+    code = new_code(tid, targets=[
+        {"kind": "group", "name": "soon", "image": png_b64(), "expires_at": soon.isoformat()},
+        {"kind": "group", "name": "later", "image": png_b64()}])
+    stored = service.load(tid, code["id"])
+    assert stored.due_at == int((soon - timedelta(hours=24)).timestamp())
+    assert check_expiring() >= 1
+    assert check_expiring() == 0  # once per condition
+    ours = [json.loads(r.body) for r in sink.requests if json.loads(r.body)["livecode_id"] == code["id"]]
+    assert [w["target"]["name"] for w in ours] == ["soon"]
+    later_due = service.load(tid, code["id"]).due_at
+    assert later_due > int(datetime.now(timezone.utc).timestamp())  # next: the 7-day group image
+
+
+def test_tick_handler_runs_through_the_app(tenant):
+    from chalicelib.local.drain import scheduled_event
+
+    assert app_module.tick(scheduled_event(), None) is not None
+
+
+FLAKY_CALLS: list[int] = []
+
+
+def flaky_handler(payloads):
+    FLAKY_CALLS.append(payloads[0]["n"])
+    if payloads[0]["n"] == 2:
+        raise RuntimeError("boom")
+
+
+def test_event_batch_partial_failure_deletes_successes(tenant, monkeypatch):
+    monkeypatch.setitem(events.HANDLERS, "test", [f"{__name__}:flaky_handler"])
+    FLAKY_CALLS.clear()
+    for n in range(4):
+        events.publish("test", {"n": n})
+    handler = app_module.handle_events
+    drain_once("yutang-events", handler, visibility_timeout=0, max_batches=1)
+    assert sorted(FLAKY_CALLS) == [0, 1, 2, 3]
+    FLAKY_CALLS.clear()
+    drain_once("yutang-events", handler, visibility_timeout=0, max_batches=1)
+    assert FLAKY_CALLS == [2], "only the failed message comes back"
+
+
+def test_poison_message_ends_in_the_dlq(tenant):
+    sqs = aws.client("sqs")
+    sqs.send_message(QueueUrl=aws.queue_url("yutang-events"), MessageBody="{not json")
+    for _ in range(6):
+        drain_once("yutang-events", app_module.handle_events, visibility_timeout=0, max_batches=1)
+    dlq = sqs.receive_message(QueueUrl=aws.queue_url("yutang-events-dlq"), MaxNumberOfMessages=10)
+    assert [m["Body"] for m in dlq.get("Messages", [])] == ["{not json"]
+
+
+def test_snapshot_and_restore_round_trip(tenant, tmp_path):
+    from chalicelib.local import persist
+
+    code = new_code(tenant["tenant_id"])
+    counts = persist.snapshot(tmp_path)
+    assert counts["items"] >= 2 and counts["objects"] >= 1
+    LiveCode.get(tenant["tenant_id"], code["id"]).delete()
+    image_key = media.object_key(tenant["tenant_id"], "img",
+                                 code["targets"][0]["image_url"].rsplit("/", 1)[1])
+    aws.client("s3").delete_object(Bucket=get_settings().bucket, Key=image_key)
+    persist.restore(tmp_path)
+    restored = service.get(tenant["tenant_id"], code["id"])
+    assert restored["targets"] == code["targets"]
+    assert media.get(image_key) is not None
