@@ -8,7 +8,7 @@ import base64
 import binascii
 import io
 import warnings
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from chalicelib.errors import PayloadTooLarge, ValidationFailed
 
@@ -17,8 +17,7 @@ MAX_SIDE = 4096
 FORMATS = {"PNG": ("png", "image/png"), "JPEG": ("jpg", "image/jpeg")}
 
 
-@dataclass(frozen=True)
-class ImageInfo:
+class ImageInfo(NamedTuple):
     data: bytes
     format: str
     width: int

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from chalicelib.ids import ALPHABET, new_id, new_token
 
@@ -17,8 +17,7 @@ KEY_ID_LEN = 8
 PREFIX = "yt_"
 
 
-@dataclass(frozen=True)
-class ParsedKey:
+class ParsedKey(NamedTuple):
     tenant_id: str
     key_id: str
     secret: str

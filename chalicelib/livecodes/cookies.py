@@ -6,8 +6,8 @@ moved to another code or edited to pick a target.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from http.cookies import CookieError, SimpleCookie
+from typing import NamedTuple
 
 from chalicelib.ids import is_id, new_id
 from chalicelib.signing import sign, verify
@@ -15,8 +15,7 @@ from chalicelib.signing import sign, verify
 MAX_AGE = 180 * 24 * 3600
 
 
-@dataclass(frozen=True)
-class Visit:
+class Visit(NamedTuple):
     visitor_id: str
     target_id: str
     day: str

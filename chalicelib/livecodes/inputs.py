@@ -2,9 +2,8 @@
 decoding and, for ``image_url``, one guarded fetch)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from chalicelib import images
 from chalicelib import validate as v
@@ -18,8 +17,7 @@ CODE_FIELDS = {"name", "channel", "strategy", "targets", "fallback", "windows", 
                "enabled", "warn_threshold", "logo", "welcome"}
 
 
-@dataclass
-class TargetInput:
+class TargetInput(NamedTuple):
     values: dict[str, Any]
     image: images.ImageInfo | None = None
 

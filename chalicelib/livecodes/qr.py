@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import io
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from chalicelib.errors import ValidationFailed
 
@@ -22,8 +22,7 @@ MASK = 4
 _HEX = re.compile(r"^#?([0-9a-fA-F]{6}|[0-9a-fA-F]{3})$")
 
 
-@dataclass(frozen=True)
-class QrStyle:
+class QrStyle(NamedTuple):
     size: int = 512
     fg: tuple[int, int, int] = (0, 0, 0)
     bg: tuple[int, int, int] = (255, 255, 255)

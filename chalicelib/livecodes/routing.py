@@ -13,16 +13,15 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 STRATEGIES = ("fill", "round_robin", "weighted")
 KINDS = ("group", "staff", "url")
 
 
-@dataclass(frozen=True)
-class Target:
+class Target(NamedTuple):
     id: str
     kind: str = "group"
     capacity: int | None = None
@@ -44,8 +43,7 @@ class Target:
         return self.available(now) and not self.full()
 
 
-@dataclass(frozen=True)
-class Window:
+class Window(NamedTuple):
     days: tuple[int, ...]  # ISO weekdays, 1 = Monday ... 7 = Sunday
     start: time
     end: time | None  # None = until midnight ("24:00")
@@ -59,8 +57,7 @@ class Window:
         return (day in self.days and t >= self.start) or (previous in self.days and t < end)
 
 
-@dataclass(frozen=True)
-class Rules:
+class Rules(NamedTuple):
     strategy: str = "fill"
     targets: Sequence[Target] = ()
     fallback: Target | None = None
@@ -69,12 +66,11 @@ class Rules:
     seq: int = 0
 
 
-@dataclass(frozen=True)
-class Decision:
+class Decision(NamedTuple):
     target: Target | None
     fallback: bool = False
     reason: str = "ok"  # ok | outside-hours | no-target-available
-    eligible_ids: tuple[str, ...] = field(default=())
+    eligible_ids: tuple[str, ...] = ()
 
 
 def in_windows(rules: Rules, now: datetime) -> bool:

@@ -2,9 +2,8 @@
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from pynamodb.exceptions import DoesNotExist, UpdateError
@@ -309,15 +308,13 @@ def _refresh_due(tenant_id: str, code_id: str, now: datetime) -> None:
 
 # ---- scans ------------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class Visitor:
+class Visitor(NamedTuple):
     cookie_header: str = ""
     user_agent: str = ""
     ref: str | None = None
 
 
-@dataclass
-class ScanResult:
+class ScanResult(NamedTuple):
     code: LiveCode
     target: TargetMap | None
     reason: str

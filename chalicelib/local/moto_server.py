@@ -32,10 +32,15 @@ class MotoServer:
 
     def start(self) -> str:
         from moto.server import DomainDispatcherApplication, create_backend_app
-        from werkzeug.serving import make_server
+        from werkzeug.serving import WSGIRequestHandler, make_server
+
+        class QuietHandler(WSGIRequestHandler):
+            def log_request(self, *args, **kwargs) -> None:  # one line per AWS call is noise
+                pass
 
         app = _DynamoSerializer(DomainDispatcherApplication(create_backend_app))
-        self._server = make_server(self.host, self.port, app, threaded=True)
+        self._server = make_server(self.host, self.port, app, threaded=True,
+                                   request_handler=QuietHandler)
         self.port = self._server.server_address[1]
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True,
                                         name="moto-server")

@@ -24,11 +24,13 @@ def free_port() -> int:
 
 
 class DevStack:
-    def __init__(self, tmp: Path) -> None:
+    def __init__(self, tmp: Path, inherit_endpoint: bool = False) -> None:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.log_path = tmp / "dev.log"
         env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "YUTANG_"))}
+        if inherit_endpoint:
+            env["AWS_ENDPOINT_URL"] = os.environ["AWS_ENDPOINT_URL"]
         env.update({"YUTANG_DEV_API_KEY": DEV_KEY, "YUTANG_ADMIN_KEY": ADMIN_KEY,
                     "YUTANG_TICK_SECONDS": "2", "PYTHONUNBUFFERED": "1"})
         self.proc = subprocess.Popen(

@@ -67,3 +67,21 @@ def test_qr_png_over_http_decodes(dev_stack):
     with urllib.request.urlopen(req) as resp:
         assert resp.headers["Content-Type"] == "image/png"
         assert decode_qr(resp.read()) == [demo["scan_url"]]
+
+
+def test_uses_a_preset_endpoint_instead_of_its_own(tmp_path, monkeypatch):
+    from chalicelib.local.moto_server import MotoServer
+
+    external = MotoServer()
+    url = external.start()
+    try:
+        monkeypatch.setenv("AWS_ENDPOINT_URL", url)
+        stack = DevStack(tmp_path, inherit_endpoint=True)
+        try:
+            assert f"existing endpoint {url}" in stack.log
+            status, _, _ = stack.request("GET", "/v1/livecodes")
+            assert status == 200
+        finally:
+            stack.stop()
+    finally:
+        external.stop()
