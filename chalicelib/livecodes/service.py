@@ -1,6 +1,7 @@
 """Live code use cases: CRUD, targets, and the scan (route → claim capacity → publish)."""
 from __future__ import annotations
 
+import contextlib
 import random
 from datetime import datetime, timedelta, timezone
 from typing import Any, NamedTuple
@@ -84,7 +85,8 @@ def target_view(t: TargetMap, now: datetime | None = None) -> dict:
             "assigned": int(t.assigned or 0),
             "expires_at": t.expires_at.isoformat() if t.expires_at else None,
             "weight": int(t.weight if t.weight is not None else 1), "enabled": bool(t.enabled),
-            "status": target_status(t, now), "created_at": t.created_at.isoformat()}
+            "status": target_status(t, now), "created_at": t.created_at.isoformat(),
+            "wecom": (t.extra or {}).get("wecom")}  # the 企业微信 way behind the target, if any
 
 
 def view(code: LiveCode) -> dict:
@@ -115,7 +117,31 @@ def _new_target(tenant_id: str, ti: inputs.TargetInput, now: datetime) -> Target
         if values.get(key) is not None:
             setattr(target, key, values[key])
     _apply_image(tenant_id, target, ti, now, explicit_expiry="expires_at" in ti.values)
+    if ti.wecom:
+        from chalicelib.wecom import ways  # the way itself is made by _wecom_ways() at the write
+
+        target.extra = ways.spec_extra(ti.wecom)
     return target
+
+
+def _wecom_ways(tenant_id: str, code_id: str, new_targets: list) -> Any:
+    """Context around the write storing new targets: 企业微信-backed ones get their contact/join way
+    (and QR image) first; the ways are deleted again if anything fails."""
+    new_targets = [t for t in new_targets if t is not None and t.extra]
+    if not new_targets:
+        return contextlib.nullcontext()
+    from chalicelib.wecom import ways
+
+    return ways.attached(tenant_id, code_id, new_targets)
+
+
+def _release_ways(tenant_id: str, gone: list) -> None:
+    """Delete the 企业微信 ways of targets that are gone (the per-enterprise quota is finite)."""
+    gone = [t for t in gone if t is not None and t.extra]
+    if gone:
+        from chalicelib.wecom import ways
+
+        ways.release(tenant_id, gone)
 
 
 def _apply_image(tenant_id: str, target: TargetMap, ti: inputs.TargetInput, now: datetime,
@@ -142,7 +168,8 @@ def create(tenant_id: str, body: dict, now: datetime | None = None) -> dict:
     if values.get("logo") is not None:
         code.logo_key = media.put(tenant_id, "logo", values["logo"].data, values["logo"].ext)
     _set_due(code, now)
-    code.save(condition=LiveCode.code_id.does_not_exist())
+    with _wecom_ways(tenant_id, code.code_id, [*code.targets, code.fallback]):
+        code.save(condition=LiveCode.code_id.does_not_exist())
     return view(code)
 
 
@@ -178,17 +205,23 @@ def update(tenant_id: str, code_id: str, body: dict, now: datetime | None = None
         logo = values["logo"]
         actions.append(LiveCode.logo_key.set(media.put(tenant_id, "logo", logo.data, logo.ext))
                        if logo else LiveCode.logo_key.remove())
+    old_fallback, new_fallback = code.fallback, None
     if fallback is None:
         actions.append(LiveCode.fallback.remove())
     elif fallback is not ...:
-        actions.append(LiveCode.fallback.set(_new_target(tenant_id, fallback, now)))
-    code.update(actions=actions)
+        new_fallback = _new_target(tenant_id, fallback, now)
+        actions.append(LiveCode.fallback.set(new_fallback))
+    with _wecom_ways(tenant_id, code_id, [new_fallback]):
+        code.update(actions=actions)
+    if fallback is not ...:
+        _release_ways(tenant_id, [old_fallback])
     return view(load(tenant_id, code_id))
 
 
 def delete(tenant_id: str, code_id: str) -> None:
     code = load(tenant_id, code_id)
     code.delete()
+    _release_ways(tenant_id, [*(code.targets or []), code.fallback])
 
 
 # ---- targets ----------------------------------------------------------------------------------
@@ -207,9 +240,10 @@ def add_target(tenant_id: str, code_id: str, body: Any, now: datetime | None = N
         raise Conflict(f"a live code holds at most {MAX_TARGETS} targets", code="too-many-targets")
     target = _new_target(tenant_id, inputs.parse_target(body, now=now), now)
     try:
-        code.update(actions=[LiveCode.targets.set(LiveCode.targets.append([target])),
-                             LiveCode.updated_at.set(now)],
-                    condition=LiveCode.targets.exists())
+        with _wecom_ways(tenant_id, code_id, [target]):
+            code.update(actions=[LiveCode.targets.set(LiveCode.targets.append([target])),
+                                 LiveCode.updated_at.set(now)],
+                        condition=LiveCode.targets.exists())
     except UpdateError as exc:
         if not condition_failed(exc):
             raise
@@ -236,6 +270,11 @@ def update_target(tenant_id: str, code_id: str, target_id: str, body: Any,
             actions.append(path[key].remove())
         else:
             actions.append(path[key].set(_dynamo(value)))
+    if ti.wecom is not None or current.extra:
+        from chalicelib.wecom import ways  # 企业微信-backed targets: the way is updated first
+
+        changes = ways.update(tenant_id, code_id, current, ti)
+        actions.extend(path[key].set(_dynamo(value)) for key, value in changes.items())
     if ti.image is not None:
         probe = TargetMap(kind=current.kind, expires_at=None)
         _apply_image(tenant_id, probe, ti, now, explicit_expiry="expires_at" in ti.values)
@@ -253,8 +292,10 @@ def update_target(tenant_id: str, code_id: str, target_id: str, body: Any,
 def delete_target(tenant_id: str, code_id: str, target_id: str) -> None:
     code = load(tenant_id, code_id)
     i = _index_of(code, target_id)
+    gone = code.targets[i]
     _guarded_update(code, [LiveCode.targets[i].remove(), LiveCode.updated_at.set(utcnow())],
                     LiveCode.targets[i]["id"] == target_id)
+    _release_ways(tenant_id, [gone])
 
 
 def _guarded_update(code: LiveCode, actions: list, condition: Any) -> None:
@@ -380,24 +421,21 @@ def _claim(code: LiveCode, rules: routing.Rules, now: datetime, rng: random.Rand
 
 
 def _claim_write(code: LiveCode, decision: routing.Decision) -> None:
+    """Place one visitor: +1 on the target's counter, only if it is still the same, enabled target
+    with the same capacity and room left (DynamoDB evaluates this atomically per item)."""
     target = decision.target
     if decision.fallback:
-        path = LiveCode.fallback
         cond = LiveCode.fallback.id == target.id
-        assigned = LiveCode.fallback.assigned
-        capacity_ok = LiveCode.fallback.assigned < target.capacity if target.capacity else None
-        actions = [assigned.add(1)]
-    else:
-        i = _index_of(code, target.id)
-        path = LiveCode.targets[i]
-        cond = (path["id"] == target.id) & (path["enabled"] == {"BOOL": True})
-        capacity_ok = (path["assigned"] < {"N": str(target.capacity)}) if target.capacity else None
-        actions = [path["assigned"].add({"N": "1"}), LiveCode.seq.add(1)]
         if target.capacity:
-            cond &= path["capacity"] == {"N": str(target.capacity)}
-    if capacity_ok is not None:
-        cond &= capacity_ok
-    code.update(actions=actions, condition=cond)
+            cond &= LiveCode.fallback.assigned < target.capacity
+        code.update(actions=[LiveCode.fallback.assigned.add(1)], condition=cond)
+        return
+    path = LiveCode.targets[_index_of(code, target.id)]
+    cond = (path["id"] == target.id) & (path["enabled"] == {"BOOL": True})
+    if target.capacity:
+        cap = {"N": str(target.capacity)}
+        cond &= (path["capacity"] == cap) & (path["assigned"] < cap)
+    code.update(actions=[path["assigned"].add({"N": "1"}), LiveCode.seq.add(1)], condition=cond)
 
 
 # ---- QR images --------------------------------------------------------------------------------
