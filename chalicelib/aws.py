@@ -29,12 +29,13 @@ def client(service: str) -> Any:
 
 
 def _create(service: str) -> Any:
-    import boto3  # lazy: keeps cold start light for routes that never touch S3/SQS
+    # botocore directly (boto3 only wraps it): one library less to import on a cold start.
     from botocore.config import Config
+    from botocore.session import get_session
 
     cfg = get_settings()
     extra = {"s3": {"signature_version": "s3v4", "s3": {"addressing_style": "path"}}}.get(service, {})
-    return boto3.session.Session().client(
+    return get_session().create_client(
         service,
         region_name=cfg.region,
         endpoint_url=cfg.endpoint_url,

@@ -27,9 +27,16 @@ class Settings:
     allow_private_fetch: bool = False
     api_key_cache_seconds: int = 60
     webhook_timeout_seconds: float = 5.0
+    wechat_api_base: str = "https://api.weixin.qq.com"
+    wechat_appid: str | None = None
+    wechat_secret: str | None = None
+    wechat_timeout_seconds: float = 5.0
+    mp_token_ttl_seconds: int = 7 * 24 * 3600
     data_key: str | None = None  # YUTANG_DATA_KEY: seals stored integration secrets (else derived)
     wecom_api_base: str = "https://qyapi.weixin.qq.com"
     wecom_timeout_seconds: float = 5.0
+    tracing: bool = False
+    log_level: str = "INFO"
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -50,9 +57,17 @@ class Settings:
             allow_private_fetch=_flag(env.get("YUTANG_ALLOW_PRIVATE_FETCH")),
             api_key_cache_seconds=int(env.get("YUTANG_API_KEY_CACHE_SECONDS", "60")),
             webhook_timeout_seconds=float(env.get("YUTANG_WEBHOOK_TIMEOUT", "5")),
+            wechat_api_base=env.get("YUTANG_WECHAT_API_BASE",
+                                    "https://api.weixin.qq.com").rstrip("/"),
+            wechat_appid=env.get("YUTANG_WECHAT_APPID") or None,
+            wechat_secret=env.get("YUTANG_WECHAT_SECRET") or None,
+            wechat_timeout_seconds=float(env.get("YUTANG_WECHAT_TIMEOUT", "5")),
+            mp_token_ttl_seconds=int(env.get("YUTANG_MP_TOKEN_TTL_SECONDS", str(7 * 24 * 3600))),
             data_key=env.get("YUTANG_DATA_KEY") or None,
             wecom_api_base=env.get("YUTANG_WECOM_API_BASE", "https://qyapi.weixin.qq.com").rstrip("/"),
             wecom_timeout_seconds=float(env.get("YUTANG_WECOM_TIMEOUT", "5")),
+            tracing=_flag(env.get("YUTANG_TRACING")),
+            log_level=env.get("YUTANG_LOG_LEVEL", "INFO").upper(),
             extra={k: v for k, v in env.items() if k.startswith("YUTANG_X_")},
         )
 
