@@ -5,12 +5,13 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 BENCH_SIZE ?= full
 
-.PHONY: dev test test-fast bench lint browser clean-data help
+.PHONY: dev test test-fast bench lint browser clean-data help synth
 
 help:
 	@echo "make dev     run the API on http://127.0.0.1:8000 with the embedded local stack"
 	@echo "make test    install everything and run unit, integration, api and e2e tests"
 	@echo "make bench   run the benchmarks (BENCH_SIZE=small for CI)"
+	@echo "make synth   the AWS CloudFormation templates into infra/cdk.out (offline), cfn-lint, checks"
 	@echo "make lint    ruff"
 
 $(STAMP): requirements.txt requirements-dev.txt
@@ -40,3 +41,24 @@ lint: $(STAMP)
 
 clean-data:
 	rm -rf .yutang-data
+
+# AWS definition (infra/): CDK app -> infra/cdk.out, then cfn-lint and infra/verify.py. No AWS
+# account or credentials; only PyPI (Lambda wheels for the bundle) and npm. CDK_ARGS="-c stage=dev".
+INFRA_STAMP := $(VENV)/.infra-installed
+CDK := infra/node_modules/.bin/cdk
+SYNTH_ENV := AWS_EC2_METADATA_DISABLED=true CDK_DISABLE_VERSION_CHECK=true \
+	JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20,21 JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION=1
+
+$(INFRA_STAMP): $(STAMP) infra/requirements.txt
+	$(PY) -m pip install -q -r infra/requirements.txt
+	touch $(INFRA_STAMP)
+
+$(CDK): infra/package.json infra/package-lock.json
+	cd infra && npm ci --no-audit --no-fund --loglevel=error
+	touch $(CDK)
+
+synth: $(INFRA_STAMP) $(CDK)
+	rm -rf infra/cdk.out infra/chalice.out
+	cd infra && $(SYNTH_ENV) ./node_modules/.bin/cdk synth --quiet --no-notices --no-version-reporting $(CDK_ARGS)
+	$(VENV)/bin/cfn-lint --non-zero-exit-code error infra/cdk.out/*.template.json
+	$(SYNTH_ENV) $(PY) infra/verify.py

@@ -2,16 +2,23 @@
 from chalice import Chalice, Rate
 
 from chalicelib import events, scheduler, web
+from chalicelib.audience.routes import routes as audience_routes
 from chalicelib.auth.routes import routes as auth_routes
+from chalicelib.content.routes import routes as content_routes
+from chalicelib.fission.routes import routes as fission_routes
 from chalicelib.livecodes.routes import routes as livecode_routes
 from chalicelib.media.routes import routes as media_routes
 from chalicelib.meta_routes import routes as meta_routes
+from chalicelib.mp.routes import routes as mp_routes
+from chalicelib.posters.routes import routes as poster_routes
+from chalicelib.wecom.routes import routes as wecom_routes
 
 EVENTS_QUEUE = "yutang-events"
 
 app = Chalice(app_name="yutang")
 app.register_middleware(web.auth_middleware, "http")
-for blueprint in (meta_routes, auth_routes, livecode_routes, media_routes):
+for blueprint in (meta_routes, auth_routes, livecode_routes, media_routes, wecom_routes,
+                  content_routes, audience_routes, mp_routes, poster_routes, fission_routes):
     app.register_blueprint(blueprint)
 
 
@@ -23,3 +30,4 @@ def tick(event):
 @app.on_sqs_message(queue=EVENTS_QUEUE, batch_size=10)
 def handle_events(event):
     events.dispatch(event)
+

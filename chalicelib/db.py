@@ -3,6 +3,8 @@
 Models declare a short ``Meta.table_name`` ("livecodes"); the deployed name is
 ``Settings.table_prefix + name``. Binding happens lazily in ``_get_connection`` so importing a model
 never reads the environment, and every table's connection shares the registered botocore hooks.
+Items that expire declare one PynamoDB ``TTLAttribute`` (epoch seconds); infra/ turns on DynamoDB TTL
+for it and ``create_table`` does locally. infra/ derives every table (keys, indexes) from these models.
 """
 from __future__ import annotations
 

@@ -19,7 +19,12 @@ log = logging.getLogger("yutang.events")
 
 HANDLERS: dict[str, list[str]] = {
     "scan": ["chalicelib.analytics.service:record_scans",
-             "chalicelib.livecodes.warnings:check_after_scans"],
+             "chalicelib.livecodes.warnings:check_after_scans",
+             "chalicelib.audience.handlers:tag_scanners",
+             "chalicelib.fission.invites:record_scans"],
+    "user_event": [],
+    "wecom_callback": ["chalicelib.wecom.callbacks:handle_callbacks"],
+    "wecom_cleanup": ["chalicelib.wecom.ways:handle_cleanup"],
 }
 
 
@@ -34,16 +39,26 @@ def _resolve(name: str) -> Callable[[list[dict]], Any]:
     return getattr(importlib.import_module(module), func)
 
 
+MAX_HANDLER_ATTEMPTS = 5
+
+
 def dispatch(records: Iterable[Any]) -> None:
-    """Handle one SQS batch. Each message is handled on its own; when some fail, the ones that
-    succeeded are deleted from the queue before raising, so a whole-batch retry (Chalice has no
-    partial batch response) re-delivers only the failed ones and nothing is counted twice."""
+    """Handle one SQS batch, exactly once per (message, handler) as far as SQS allows.
+
+    Each message runs its type's handlers. When some handlers fail, only those are re-published
+    (``_only``, with a growing delay) and the message counts as handled — so a scan whose fission
+    handler failed is not counted again by analytics on the retry. After MAX_HANDLER_ATTEMPTS the
+    remainder goes to the dead-letter queue with its error. A message that cannot be parsed, or
+    whose retry cannot be published, fails: the messages that succeeded are deleted first, then the
+    batch raises, so SQS's whole-batch retry (Chalice has no partial batch response) re-delivers
+    only the failed ones, and its redrive policy dead-letters them in the end."""
     done, failed = [], []
     for record in records:
         try:
             payload = json.loads(record.body)
-            for name in HANDLERS.get(payload.get("type"), []):
-                _resolve(name)([payload])
+            if not isinstance(payload, dict):
+                raise ValueError("an event must be a JSON object")
+            _run_handlers(payload)
             done.append(record)
         except Exception:  # noqa: BLE001 - logged, retried by SQS, then dead-lettered
             log.exception("event handling failed for message %s", getattr(record, "message_id", "?"))
@@ -51,6 +66,32 @@ def dispatch(records: Iterable[Any]) -> None:
     if failed:
         _delete(done)
         raise RuntimeError(f"{len(failed)} of {len(done) + len(failed)} events failed; retrying")
+
+
+def _run_handlers(payload: dict) -> None:
+    names = payload.pop("_only", None) or HANDLERS.get(payload.get("type"), [])
+    attempt = int(payload.pop("_attempt", 1))
+    broken, errors = [], []
+    for name in names:
+        try:
+            _resolve(name)([payload])
+        except Exception as exc:  # noqa: BLE001 - the other handlers still run; retried below
+            log.exception("event handler %s failed (attempt %d)", name, attempt)
+            broken.append(name)
+            errors.append(f"{name}: {type(exc).__name__}: {exc}"[:500])
+    if not broken:
+        return
+    retry = {**payload, "_only": broken, "_attempt": attempt + 1}
+    cfg = get_settings()
+    sqs = aws.client("sqs")
+    if attempt >= MAX_HANDLER_ATTEMPTS:
+        retry["_errors"] = errors
+        sqs.send_message(QueueUrl=aws.queue_url(f"{cfg.events_queue}-dlq"),
+                         MessageBody=json.dumps(retry, ensure_ascii=False, default=str))
+        return
+    delay = min(900, int(cfg.event_retry_delay_seconds * 2 ** (attempt - 1)))
+    sqs.send_message(QueueUrl=aws.queue_url(cfg.events_queue), DelaySeconds=delay,
+                     MessageBody=json.dumps(retry, ensure_ascii=False, default=str))
 
 
 def _delete(records: list[Any]) -> None:

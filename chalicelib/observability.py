@@ -20,7 +20,7 @@ from contextvars import ContextVar
 from typing import Any
 
 NAMESPACE = "Yutang"
-_context: ContextVar[dict] = ContextVar("yutang_log_context", default={})
+_context: ContextVar[dict | None] = ContextVar("yutang_log_context", default=None)
 _configured = False
 _PII = re.compile(r"(?i)\b(openid|unionid|external_userid|phone|mobile)(\W{1,3})([^\s\"',&]{4,})")
 _PHONE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
@@ -35,7 +35,7 @@ class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {"level": record.levelname, "logger": record.name,
                                  "message": redact(record.getMessage()),
-                                 "time": round(record.created, 3), **_context.get()}
+                                 "time": round(record.created, 3), **(_context.get() or {})}
         fields = getattr(record, "fields", None)
         if isinstance(fields, dict):
             entry.update({k: redact(v) if isinstance(v, str) else v for k, v in fields.items()})
@@ -74,7 +74,7 @@ def _maybe_trace() -> None:
 
 def bind(**fields: Any) -> None:
     """Add fields (request_id, tenant, route...) to every log line of this request."""
-    _context.set({**_context.get(), **{k: v for k, v in fields.items() if v is not None}})
+    _context.set({**(_context.get() or {}), **{k: v for k, v in fields.items() if v is not None}})
 
 
 def clear() -> None:

@@ -5,7 +5,10 @@ import importlib
 from functools import lru_cache
 from typing import Any
 
-SPEC_MODULES = ["chalicelib.auth.spec", "chalicelib.livecodes.spec"]
+SPEC_MODULES = ["chalicelib.auth.spec", "chalicelib.livecodes.spec",
+                "chalicelib.wecom.spec",  # after livecodes: it extends the target schemas
+                "chalicelib.content.spec", "chalicelib.audience.spec", "chalicelib.mp.spec",
+                "chalicelib.posters.spec", "chalicelib.fission.spec"]
 
 ERROR = {"type": "object", "required": ["error"], "properties": {"error": {
     "type": "object", "required": ["code", "message"],

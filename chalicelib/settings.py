@@ -37,6 +37,13 @@ class Settings:
     wecom_timeout_seconds: float = 5.0
     tracing: bool = False
     log_level: str = "INFO"
+    rate_ip_per_minute: int = 300
+    event_retry_delay_seconds: float = 10.0
+    rate_key_per_second: int = 200
+    sends_queue: str = "yutang-sends"  # campaign fan-out (the app's @app.on_sqs_message queue)
+    transact_max_items: int = 25  # TransactWriteItems size: 100 on AWS today; moto allows 25
+    send_lease_seconds: int = 120  # a claimed chunk older than this lost its sender
+    webhook_retry_base_seconds: float = 0.5  # campaign webhook retries back off 0.5 s, 1 s
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -68,6 +75,13 @@ class Settings:
             wecom_timeout_seconds=float(env.get("YUTANG_WECOM_TIMEOUT", "5")),
             tracing=_flag(env.get("YUTANG_TRACING")),
             log_level=env.get("YUTANG_LOG_LEVEL", "INFO").upper(),
+            rate_ip_per_minute=int(env.get("YUTANG_RATE_IP_PER_MINUTE", "300")),
+            event_retry_delay_seconds=float(env.get("YUTANG_EVENT_RETRY_DELAY", "10")),
+            rate_key_per_second=int(env.get("YUTANG_RATE_KEY_PER_SECOND", "200")),
+            sends_queue=env.get("YUTANG_SENDS_QUEUE", "yutang-sends"),
+            transact_max_items=int(env.get("YUTANG_TRANSACT_MAX_ITEMS", "25")),
+            send_lease_seconds=int(env.get("YUTANG_SEND_LEASE_SECONDS", "120")),
+            webhook_retry_base_seconds=float(env.get("YUTANG_WEBHOOK_RETRY_BASE", "0.5")),
             extra={k: v for k, v in env.items() if k.startswith("YUTANG_X_")},
         )
 

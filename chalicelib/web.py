@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -75,6 +76,12 @@ def auth_middleware(event: Any, get_response: Callable) -> Response:
             event.context["yutang_key_id"] = key
         elif path.startswith("/admin/"):
             auth.check_admin(bearer(event))
+        elif path.startswith("/mp/v1/") and path != "/mp/v1/login":
+            from chalicelib.mp import tokens
+
+            tenant, user = tokens.verify(bearer(event))
+            event.context["yutang_tenant_id"] = tenant
+            event.context["yutang_mp_user_id"] = user
     except DomainError as exc:
         return json_response(exc.to_body(), status=exc.status,
                              headers={"WWW-Authenticate": "Bearer"} if exc.status == 401 else None)
@@ -97,3 +104,67 @@ def _reshape_chalice_error(response: Response) -> Response:
         return json_response({"error": {"code": code, "message": message}},
                              status=response.status_code, headers=headers)
     return response
+
+
+def observe_middleware(event: Any, get_response: Callable) -> Response:
+    """Outermost: one structured log line per request (route template, status, latency, tenant,
+    request id) — never the query string, body or headers, which may carry personal data."""
+    from chalicelib import observability
+    from chalicelib.settings import get_settings
+
+    observability.configure(get_settings().log_level)
+    observability.clear()
+    request_id = (event.context or {}).get("requestId")
+    observability.bind(request_id=request_id)
+    started = time.perf_counter()
+    response = get_response(event)
+    fields = {"method": event.method, "route": event.path, "status": response.status_code,
+              "ms": round((time.perf_counter() - started) * 1000, 1),
+              "tenant": (event.context or {}).get("yutang_tenant_id")}
+    level = logging.ERROR if response.status_code >= 500 else logging.INFO
+    log.log(level, "request", extra={"fields": fields})
+    if request_id and "X-Request-Id" not in response.headers:
+        response.headers["X-Request-Id"] = request_id
+    return response
+
+
+PUBLIC_PREFIXES = ("/s/", "/m/", "/c/", "/p/", "/mp/v1/login")
+_guard: list = []
+
+
+def guard_middleware(event: Any, get_response: Callable) -> Response:
+    """Per-IP and per-code rate limits on public endpoints (see chalicelib.ratelimit)."""
+    path = event.path or ""
+    if path.startswith(PUBLIC_PREFIXES):
+        wait = _public_guard().check(_client_ip(event), _public_key(event))
+        if wait is not None:
+            seconds = max(1, int(wait + 0.999))
+            return json_response({"error": {"code": "rate-limited",
+                                            "message": f"too many requests; retry in {seconds} s"}},
+                                 status=429, headers={"Retry-After": str(seconds)})
+    return get_response(event)
+
+
+def _public_guard() -> Any:
+    if not _guard:
+        from chalicelib.ratelimit import PublicGuard
+        from chalicelib.settings import get_settings
+
+        cfg = get_settings()
+        _guard.append(PublicGuard(cfg.rate_ip_per_minute, cfg.rate_key_per_second))
+    return _guard[0]
+
+
+def reset_guard() -> None:
+    _guard.clear()
+
+
+def _client_ip(event: Any) -> str:
+    identity = (event.context or {}).get("identity") or {}
+    return str(identity.get("sourceIp") or "-")
+
+
+def _public_key(event: Any) -> str | None:
+    params = event.uri_params or {}
+    value = params.get("slug") or params.get("ref") or params.get("token") or params.get("tenant")
+    return f"{event.path}:{value}" if value else None

@@ -11,8 +11,10 @@ from chalicelib.errors import ValidationFailed
 from chalicelib.livecodes import routing
 from chalicelib.livecodes.models import MAX_TARGETS
 
+WECOM_FIELDS = {"wecom_user_ids", "wecom_chat_ids", "skip_verify", "auto_create_room",
+                "room_base_name", "room_base_id"}  # parsed by chalicelib.wecom.targets
 TARGET_FIELDS = {"kind", "name", "image", "image_url", "url", "capacity", "expires_at", "weight",
-                 "enabled", "assigned"}
+                 "enabled", "assigned"} | WECOM_FIELDS
 CODE_FIELDS = {"name", "channel", "strategy", "targets", "fallback", "windows", "timezone",
                "enabled", "warn_threshold", "logo", "welcome"}
 
@@ -20,6 +22,7 @@ CODE_FIELDS = {"name", "channel", "strategy", "targets", "fallback", "windows", 
 class TargetInput(NamedTuple):
     values: dict[str, Any]
     image: images.ImageInfo | None = None
+    wecom: dict | None = None  # 企业微信 way options (a staff/group target backed by 企业微信)
 
 
 def parse_target(body: Any, *, partial: bool = False, where: str = "target",
@@ -49,21 +52,34 @@ def parse_target(body: Any, *, partial: bool = False, where: str = "target",
         values["expires_at"] = None
     if "image" in body and body["image"] is not None and "image_url" in body:
         raise ValidationFailed(f"{where}: give either 'image' or 'image_url', not both", field="image")
+    wecom = _parse_wecom(body, kind, partial)
     image = None
     if body.get("image") is not None:
         image = images.from_base64(body["image"], "image")
     elif body.get("image_url") is not None:
         image = _fetch_image(v.http_url(body, "image_url"))
     if not partial:
-        _check_complete(values, image)
-    return TargetInput(values, image)
+        _check_complete(values, image, wecom)
+    return TargetInput(values, image, wecom)
 
 
-def _check_complete(values: dict, image: images.ImageInfo | None) -> None:
+def _parse_wecom(body: dict, kind: str | None, partial: bool) -> dict | None:
+    if WECOM_FIELDS.isdisjoint(body):
+        return None
+    from chalicelib.wecom import targets as wecom_targets
+
+    wecom = wecom_targets.parse(body)
+    if not partial:
+        has_image = body.get("image") is not None or body.get("image_url") is not None
+        wecom_targets.check_kind(wecom, kind, creating=True, has_image=has_image)
+    return wecom
+
+
+def _check_complete(values: dict, image: images.ImageInfo | None, wecom: dict | None) -> None:
     kind = values["kind"]
     if kind == "url" and not values.get("url"):
         raise ValidationFailed("a url target needs 'url'", field="url")
-    if kind in ("group", "staff") and image is None:
+    if kind in ("group", "staff") and image is None and not wecom:
         raise ValidationFailed(f"a {kind} target needs 'image' (base64 PNG/JPEG) or 'image_url'",
                                field="image")
 

@@ -10,6 +10,7 @@ from chalicelib.analytics import service as analytics
 from chalicelib.errors import NotFound, ValidationFailed
 from chalicelib.http import created, header, json_body, json_response, no_content, query
 from chalicelib.livecodes import landing, service
+from chalicelib.mp import tokens
 from chalicelib.settings import get_settings
 from chalicelib.web import Routes, tenant_id
 
@@ -95,8 +96,9 @@ def scan_livecode(slug):
     ref = query(request).get("ref")
     if ref is not None and not _REF.match(ref):
         raise ValidationFailed("'ref' must be 1-64 letters, digits, '-' or '_'", field="ref")
+    user_id = tokens.user_from_request(request, slug[:service.TENANT_ID_LEN])  # a known mp user
     visitor = service.Visitor(cookie_header=header(request, "Cookie"),
-                              user_agent=header(request, "User-Agent")[:512], ref=ref)
+                              user_agent=header(request, "User-Agent")[:512], ref=ref, user_id=user_id)
     try:
         result = service.scan(slug, visitor)
     except NotFound:

@@ -353,6 +353,7 @@ class Visitor(NamedTuple):
     cookie_header: str = ""
     user_agent: str = ""
     ref: str | None = None
+    user_id: str | None = None  # a mini-program user (from their mp token), for attribution
 
 
 class ScanResult(NamedTuple):
@@ -388,7 +389,8 @@ def scan(slug: str, visitor: Visitor, now: datetime | None = None,
         "target_id": target.id if target else None, "assigned": assigned, "reason": reason,
         "ref": visitor.ref, "visitor_id": visitor_id, "new_visitor": visit is None,
         "first_today": visit is None or visit.day != today, "day": today,
-        "wechat": "micromessenger" in visitor.user_agent.lower(), "at": now.isoformat()})
+        "wechat": "micromessenger" in visitor.user_agent.lower(), "at": now.isoformat(),
+        "user_id": visitor.user_id})
     new_visit = cookies.Visit(visitor_id, target.id if target else "-", today)
     cookie = cookies.write(code_id, new_visit, cfg.secret, "/", cfg.secure_cookies)
     return ScanResult(code, target, reason, cookie, returning=visit is not None, assigned=assigned)

@@ -51,6 +51,15 @@ def main(argv: list[str] | None = None) -> int:
         endpoint = moto.start()
     configure_env(args, endpoint)
     os.environ.setdefault("YUTANG_SECRET", _dev_secret(Path(args.data_dir)))
+    fake_wecom = None
+    if not os.environ.get("YUTANG_WECOM_API_BASE"):  # no real 企业微信 locally: a fake on loopback
+        from chalicelib.local.fake_wecom import FakeWecom
+
+        fake_wecom = FakeWecom()
+        os.environ["YUTANG_WECOM_API_BASE"] = fake_wecom.start()
+    from chalicelib.local.fake_wechat import start_for_dev
+
+    fake_wechat = start_for_dev(os.environ)  # code2session offline, unless a real base is set
 
     from chalicelib.local import persist, seed, stack
     from chalicelib.settings import get_settings
@@ -79,6 +88,11 @@ def main(argv: list[str] | None = None) -> int:
     saver.start()
     print(banner(args, endpoint, creds, seeded, provisioned, restored, moto is not None,
                  get_settings().public_url), flush=True)
+    print(f"  WeChat API   {get_settings().wechat_api_base}" + (
+        " (fake: mini-program login codes are any name, e.g. alice:1)" if fake_wechat else ""),
+        flush=True)
+    print(f"  企业微信 API {get_settings().wecom_api_base}"
+          + (" (fake server: chalicelib/local/fake_wecom.py)" if fake_wecom else ""), flush=True)
 
     def shutdown(*_: object) -> None:
         threading.Thread(target=server.shutdown, daemon=True).start()
@@ -94,6 +108,10 @@ def main(argv: list[str] | None = None) -> int:
         saver.stop()
         if moto is not None:
             moto.stop()
+        if fake_wecom is not None:
+            fake_wecom.stop()
+        if fake_wechat is not None:
+            fake_wechat.stop()
         print("stopped.", flush=True)
     return 0
 

@@ -32,7 +32,9 @@ def import_models() -> None:
 
 
 MODEL_MODULES = ["chalicelib.auth.models", "chalicelib.livecodes.models",
-                 "chalicelib.analytics.models"]
+                 "chalicelib.analytics.models", "chalicelib.audience.models",
+                 "chalicelib.content.models", "chalicelib.mp.models", "chalicelib.wecom.models",
+                 "chalicelib.posters.models", "chalicelib.fission.models"]
 
 
 def provision() -> dict:

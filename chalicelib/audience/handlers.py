@@ -1,0 +1,24 @@
+"""Event consumers for the audience: scans by known users tag them with the code's channel."""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from chalicelib.audience import service
+from chalicelib.errors import NotFound
+
+
+def tag_scanners(events: Iterable[dict]) -> None:
+    """A scan carrying a user id (the mini-program's token) becomes a ``scanned_code`` event of
+    that user and tags them ``channel:<channel>`` in the same transaction."""
+    for e in events:
+        if not e.get("user_id") or not e.get("tenant_id"):
+            continue
+        try:
+            service.record_event(e["tenant_id"], e["user_id"], "scanned_code",
+                                 at=datetime.fromisoformat(e["at"]) if e.get("at") else None,
+                                 properties={"code_id": e.get("code_id"), "channel": e.get("channel"),
+                                             "target_id": e.get("target_id")},
+                                 channel_tags=[service.channel_tag(e.get("channel") or "")])
+        except NotFound:
+            continue  # the user was deleted since: nothing to tag

@@ -1,0 +1,78 @@
+"""Request parsing for the audience routes: bodies and list queries into service calls."""
+from __future__ import annotations
+
+import json
+
+from chalicelib import validate as v
+from chalicelib.audience import service
+from chalicelib.audience.criteria import Criteria
+from chalicelib.content import cursors
+from chalicelib.content import tags as tagrules
+from chalicelib.errors import NotFound, ValidationFailed
+from chalicelib.settings import get_settings
+
+MAX_PROPERTIES_BYTES = 4096
+
+
+def identify(tenant_id: str, body: dict) -> tuple[dict, bool]:
+    v.only_keys(body, {"identities", "tags"})
+    identities = service.parse_identities(v.object_(body, "identities"))
+    tags = v.list_(body, "tags", max_items=tagrules.MAX_TAGS)
+    return service.identify(tenant_id, identities, tags)
+
+
+def criteria(params: dict) -> Criteria:
+    match = v.choice(params, "match", ("all", "any"), default="all")
+    tags = tagrules.parse_csv(params.get("tags"), "tags", 20)
+    stages = [s.strip() for s in (params.get("stage") or "").split(",") if s.strip()]
+    return Criteria.build(tags_all=tags if match == "all" else (),
+                          tags_any=tags if match == "any" else (),
+                          tags_none=tagrules.parse_csv(params.get("not"), "not", 20), stages=stages)
+
+
+def list_users(tenant_id: str, params: dict) -> dict:
+    v.only_keys(params, {"tags", "match", "not", "stage", "identity", "cursor", "limit"}, "query")
+    limit = v.integer(params, "limit", lo=1, hi=100, default=20)
+    if "identity" in params:
+        kind, _, value = params["identity"].partition(":")
+        user = service.find_user(tenant_id, kind, value) if value else None
+        return {"items": [user] if user else [], "next_cursor": None}
+    c = criteria(params)
+    secret, scope = get_settings().secret, "users:" + c.fingerprint()
+    position = cursors.decode(secret, tenant_id, scope, params.get("cursor"))
+    after = position.get("after") if position else None
+    if after is not None and not isinstance(after, str):
+        raise cursors.invalid()
+    items, last = service.list_users(tenant_id, c, limit, after)
+    return {"items": items,
+            "next_cursor": cursors.encode(secret, tenant_id, scope, {"after": last}) if last else None}
+
+
+def record_event(tenant_id: str, body: dict) -> dict:
+    v.only_keys(body, {"user_id", "identity", "type", "at", "properties"})
+    event_type = service.check_event_type(body.get("type"))
+    at = v.timestamp(body, "at")
+    properties = v.object_(body, "properties") or {}
+    if len(json.dumps(properties, ensure_ascii=False).encode()) > MAX_PROPERTIES_BYTES:
+        raise ValidationFailed(f"'properties' must be at most {MAX_PROPERTIES_BYTES} bytes of JSON",
+                               field="properties")
+    user_id = _resolve_user(tenant_id, body)
+    service.record_event(tenant_id, user_id, event_type, at=at, properties=properties)
+    return {"accepted": True, "user_id": user_id}
+
+
+def _resolve_user(tenant_id: str, body: dict) -> str:
+    if ("user_id" in body) == ("identity" in body):
+        raise ValidationFailed("give exactly one of 'user_id' or 'identity'", field="user_id")
+    if "user_id" in body:
+        return service.load(tenant_id, v.text(body, "user_id", required=True, max_len=40)).user_id
+    identity = service.parse_identities(v.object_(body, "identity", required=True), "identity")
+    if len(identity) != 1:
+        raise ValidationFailed("'identity' holds exactly one kind, e.g. {\"openid\": \"...\"}",
+                               field="identity")
+    (kind, value), = identity.items()
+    user_id = service.find_user_id(tenant_id, kind, value)
+    if user_id is None:
+        raise NotFound(f"no user has {kind} {value!r}; create one with POST /v1/users",
+                       code="user-not-found", field="identity")
+    return user_id

@@ -1,0 +1,73 @@
+"""Audience routes (marketer API): users, their tags and events, server-side events, settings."""
+from __future__ import annotations
+
+from chalicelib import validate as v
+from chalicelib.audience import inputs, service
+from chalicelib.http import created, json_body, json_response, query
+from chalicelib.web import Routes, tenant_id
+
+routes = Routes(__name__)
+
+
+@routes.route("/v1/users", methods=["POST"])
+def create_user():
+    request = routes.current_request
+    user, is_new = inputs.identify(tenant_id(request), json_body(request))
+    return created(user) if is_new else json_response(user)
+
+
+@routes.route("/v1/users", methods=["GET"])
+def list_users():
+    request = routes.current_request
+    return json_response(inputs.list_users(tenant_id(request), query(request)))
+
+
+@routes.route("/v1/users/{user_id}", methods=["GET"])
+def get_user(user_id):
+    return json_response(service.get_user(tenant_id(routes.current_request), user_id))
+
+
+@routes.route("/v1/users/{user_id}/tags", methods=["POST"])
+def tag_user(user_id):
+    request = routes.current_request
+    body = json_body(request)
+    v.only_keys(body, {"tags"})
+    tags = v.list_(body, "tags", required=True, max_items=50)
+    return json_response(service.tag_user(tenant_id(request), user_id, tags))
+
+
+@routes.route("/v1/users/{user_id}/tags/{tag}", methods=["DELETE"])
+def untag_user(user_id, tag):
+    from urllib.parse import unquote
+
+    request = routes.current_request
+    return json_response(service.untag_user(tenant_id(request), user_id, unquote(tag)))
+
+
+@routes.route("/v1/users/{user_id}/events", methods=["GET"])
+def list_user_events(user_id):
+    request = routes.current_request
+    limit = v.integer(query(request), "limit", lo=1, hi=200, default=50)
+    return json_response({"items": service.list_events(tenant_id(request), user_id, limit),
+                          "next_cursor": None})
+
+
+@routes.route("/v1/events", methods=["POST"])
+def record_event():
+    request = routes.current_request
+    return json_response(inputs.record_event(tenant_id(request), json_body(request)), status=202)
+
+
+@routes.route("/v1/audience/settings", methods=["GET"])
+def get_audience_settings():
+    thresholds = service.get_thresholds(tenant_id(routes.current_request), max_age=0)
+    return json_response({"stage_thresholds": thresholds.as_dict()})
+
+
+@routes.route("/v1/audience/settings", methods=["PATCH"])
+def update_audience_settings():
+    request = routes.current_request
+    body = json_body(request)
+    v.only_keys(body, {"stage_thresholds"})
+    changes = v.object_(body, "stage_thresholds", required=True)
+    return json_response({"stage_thresholds": service.set_thresholds(tenant_id(request), changes)})

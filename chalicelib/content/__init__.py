@@ -1,0 +1,1 @@
+"""The tagged content library (素材库)."""

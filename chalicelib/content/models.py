@@ -1,0 +1,73 @@
+"""The content table: items, their tag/type posting lists and list sizes.
+
+Keys (``pk`` always starts with the tenant):
+- ``<tenant>#A`` / ``<content id>``: the item itself. This partition doubles as the posting list of
+  every item, so an unfiltered listing reads items directly.
+- ``<tenant>#T#<tag>`` / ``<content id>``: posting of a tag; ``<tenant>#Y#<type>``: of a type.
+  A posting carries the item's tags and type, so a query is filtered on postings and only the
+  page's items are fetched.
+- ``<tenant>#N`` / ``T#<tag>`` or ``Y#<type>``: how many items a list holds (``n``), read to pick the
+  smallest list first. Counts are planner hints, kept by separate writes; a drifted count can only
+  make a query read more, never answer wrongly.
+
+Content ids are time-ordered (:func:`chalicelib.content.service.new_content_id`), so every list
+sorted descending by ``sk`` is newest first.
+
+Access patterns:
+- GetItem / BatchGet ``<tenant>#A``; UpdateItem ADD counters (atomic).
+- Query ``<tenant>#T#<tag>`` (or ``#Y#``, ``#A``) descending, ``sk < cursor``.
+- BatchGet ``<tenant>#N`` list sizes.
+- TransactWriteItems item + postings on create, update and delete.
+"""
+from __future__ import annotations
+
+from pynamodb.attributes import (
+    JSONAttribute,
+    ListAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    UTCDateTimeAttribute,
+)
+
+from chalicelib.db import BaseModel
+
+COUNTERS = ("views", "clicks", "favorites", "shares")
+
+
+class ContentItem(BaseModel):
+    class Meta:
+        table_name = "contents"
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    tenant_id = UnicodeAttribute(null=True)
+    ctype = UnicodeAttribute(null=True)
+    tags = ListAttribute(of=UnicodeAttribute, null=True)
+    title = UnicodeAttribute(null=True)
+    body = UnicodeAttribute(null=True)
+    url = UnicodeAttribute(null=True)
+    media = JSONAttribute(null=True)
+    card = JSONAttribute(null=True)
+    created_at = UTCDateTimeAttribute(null=True)
+    updated_at = UTCDateTimeAttribute(null=True)
+    views = NumberAttribute(null=True)
+    clicks = NumberAttribute(null=True)
+    favorites = NumberAttribute(null=True)
+    shares = NumberAttribute(null=True)
+    n = NumberAttribute(null=True)
+
+    @staticmethod
+    def items_pk(tenant_id: str) -> str:
+        return f"{tenant_id}#A"
+
+    @staticmethod
+    def tag_pk(tenant_id: str, tag: str) -> str:
+        return f"{tenant_id}#T#{tag}"
+
+    @staticmethod
+    def type_pk(tenant_id: str, ctype: str) -> str:
+        return f"{tenant_id}#Y#{ctype}"
+
+    @staticmethod
+    def counts_pk(tenant_id: str) -> str:
+        return f"{tenant_id}#N"

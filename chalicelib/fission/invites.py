@@ -1,0 +1,161 @@
+"""Counting invites from scan events (the events consumer) and granting rewards exactly once.
+
+A scan through ``/s/{slug}?ref=<ref>`` counts as one invite for the ref's participant when, in one
+DynamoDB transaction, all of these hold:
+- the visitor is new to the live code (no visit cookie: ``new_visitor``) — checked before writing;
+- no invite was counted for this visitor in this task (``Invite`` put with attribute_not_exists);
+- the participant exists, the ref's nonce is theirs, and the visitor is not one of the
+  participant's own devices (``own_visitors``, learnt from their progress page);
+- the task exists, belongs to the scanned live code, and the scan's time is inside its window.
+The same transaction adds the invite to the participant and the task's counters, so counts cannot
+drift. A ref-carrying scan costs the consumer at most 2 AWS calls (the transaction, then one
+BatchGetItem for the goal check; or one counter update when nothing counts); the scan that reaches
+the goal adds the grant.
+
+Granting is a second transaction conditioned on the participant having no reward yet, with the
+next pool code claimed by moving the task's ``codes_issued`` from n to n + 1 and marking code n,
+so a reward is granted once and a code goes to one participant, however many consumers race.
+"""
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Iterable
+from datetime import datetime, timezone
+
+from pynamodb.exceptions import TransactWriteError, UpdateError
+
+from chalicelib.db import condition_failed
+from chalicelib.fission import refs, store
+from chalicelib.fission.models import FissionTask, Invite, Participant, RewardCode, task_pk
+
+log = logging.getLogger("yutang.fission")
+ATTEMPTS = 8
+CODES_EXHAUSTED = "codes-exhausted"
+
+
+def record_scans(events: Iterable[dict]) -> None:
+    for event in events:
+        record_scan(event)
+
+
+def record_scan(event: dict) -> str:
+    """Count one scan event; returns what happened (for tests and logs)."""
+    ref = refs.parse_ref(event.get("ref"))
+    if ref is None or ref.tenant_id != event.get("tenant_id") or not event.get("code_id"):
+        return "no-ref"
+    at = datetime.fromisoformat(event["at"]).astimezone(timezone.utc)
+    if not event.get("new_visitor"):
+        _count_funnel(ref, event["code_id"], returning=True)
+        return "returning"
+    return _count_invite(ref, event["code_id"], str(event["visitor_id"]), at)
+
+
+def _count_funnel(ref: refs.Parsed, code_id: str, returning: bool = False,
+                  reason: str | None = None) -> None:
+    actions = [FissionTask.ref_scans.add(1)]
+    if not returning:
+        actions.append(FissionTask.new_visitors.add(1))
+    if reason == "window":
+        actions.append(FissionTask.not_counted_window.add(1))
+    elif reason == "self":
+        actions.append(FissionTask.not_counted_self.add(1))
+    try:
+        FissionTask(tenant_id=ref.tenant_id, task_id=ref.task_id).update(
+            actions=actions,
+            condition=FissionTask.task_id.exists() & (FissionTask.livecode_id == code_id))
+    except UpdateError as exc:
+        if not condition_failed(exc):
+            raise  # no such task on this live code: a stale or foreign ref, nothing to count
+
+
+def _count_invite(ref: refs.Parsed, code_id: str, visitor_id: str, at: datetime) -> str:
+    pk = task_pk(ref.tenant_id, ref.task_id)
+    ts = int(at.timestamp())
+    for attempt in range(ATTEMPTS):
+        try:
+            with store.transaction() as tx:
+                tx.save(Invite(pk=pk, visitor_id=visitor_id, participant_id=ref.participant_id, at=at),
+                        condition=Invite.visitor_id.does_not_exist())
+                tx.update(Participant(pk=pk, participant_id=ref.participant_id),
+                          actions=[Participant.invites.add(1), Participant.last_invite_at.set(at)],
+                          condition=Participant.participant_id.exists()
+                          & (Participant.nonce == ref.token)
+                          & ~Participant.own_visitors.contains(visitor_id))
+                tx.update(FissionTask(tenant_id=ref.tenant_id, task_id=ref.task_id),
+                          actions=[FissionTask.ref_scans.add(1), FissionTask.new_visitors.add(1),
+                                   FissionTask.invites.add(1)],
+                          condition=FissionTask.task_id.exists()
+                          & (FissionTask.livecode_id == code_id)
+                          & (FissionTask.window_start <= ts) & (FissionTask.window_end > ts))
+            break
+        except TransactWriteError as exc:
+            reasons = store.cancel_codes(exc)
+            if not reasons:
+                raise
+            if "TransactionConflict" in reasons and attempt < ATTEMPTS - 1:
+                time.sleep(random.uniform(0.005, 0.03) * (attempt + 1))
+                continue
+            if reasons[2] == "ConditionalCheckFailed":
+                _count_funnel(ref, code_id, reason="window")
+                return "outside-window-or-code"
+            if reasons[1] == "ConditionalCheckFailed":
+                _count_funnel(ref, code_id, reason="self")
+                return "own-device-or-unknown"
+            if reasons[0] == "ConditionalCheckFailed":
+                # counted before: a redelivered event. Finish its reward check, count nothing.
+                granted = check_reward(ref.tenant_id, ref.task_id, ref.participant_id)
+                return "duplicate+rewarded" if granted else "duplicate"
+            raise
+    else:
+        raise RuntimeError("invite transaction kept conflicting")
+    granted = check_reward(ref.tenant_id, ref.task_id, ref.participant_id)
+    return "counted+rewarded" if granted else "counted"
+
+
+def check_reward(tenant_id: str, task_id: str, participant_id: str) -> bool:
+    """Grant the participant's reward if they reached the goal and have none; True if this call
+    granted it."""
+    task, p = store.task_and_participant(tenant_id, task_id, participant_id)
+    for attempt in range(ATTEMPTS * 2):
+        if task is None or p is None or p.rewarded_at is not None or int(p.invites) < int(task.goal):
+            return False
+        try:
+            _grant(task, p, datetime.now(timezone.utc))
+            return True
+        except TransactWriteError as exc:
+            if not store.cancel_codes(exc):
+                raise
+            time.sleep(random.uniform(0.002, 0.02) * min(attempt + 1, 5))
+        task, p = store.task_and_participant(tenant_id, task_id, participant_id)
+    raise RuntimeError(f"could not grant the reward of participant {participant_id}; retrying")
+
+
+def _grant(task: FissionTask, p: Participant, now: datetime) -> None:
+    pk = task_pk(task.tenant_id, task.task_id)
+    issued, total = int(task.codes_issued), int(task.codes_total)
+    code = RewardCode.get(pk, issued, consistent_read=True) if issued < total else None
+    task_actions = [FissionTask.rewards.add(1)]
+    task_cond = FissionTask.task_id.exists() & (FissionTask.codes_issued == issued)
+    p_actions = [Participant.rewarded_at.set(now), Participant.rewarded_ts.set(int(now.timestamp())),
+                 Participant.notice.set("pending")]
+    if task.reward_message:
+        p_actions.append(Participant.reward_message.set(task.reward_message))
+    if code is not None:
+        task_actions.append(FissionTask.codes_issued.set(issued + 1))
+        p_actions.append(Participant.reward_code.set(code.code))
+    else:
+        task_cond &= FissionTask.codes_total == total  # no code: only if none was added meanwhile
+        if total:
+            p_actions.append(Participant.reward_note.set(CODES_EXHAUSTED))
+    with store.transaction() as tx:
+        tx.update(task, actions=task_actions, condition=task_cond)
+        if code is not None:
+            tx.update(code, actions=[RewardCode.participant_id.set(p.participant_id),
+                                     RewardCode.claimed_at.set(now)],
+                      condition=RewardCode.participant_id.does_not_exist())
+        tx.update(p, actions=p_actions, condition=Participant.rewarded_at.does_not_exist()
+                  & (Participant.invites >= int(task.goal)))
+    log.info("fission reward granted: task %s participant %s code #%s", task.task_id,
+             p.participant_id, issued if code is not None else "-")

@@ -1,0 +1,112 @@
+"""HTTP routes for fission tasks (marketer API) and the participant's own pages (public, by key)."""
+from __future__ import annotations
+
+from chalice import Response
+
+from chalicelib import validate as v
+from chalicelib.fission import page, service
+from chalicelib.http import created, header, json_body, json_response, no_content, query
+from chalicelib.web import Routes, tenant_id
+
+routes = Routes(__name__)
+
+
+def _limit(default: int = 20) -> int:
+    return v.integer(query(routes.current_request), "limit", lo=1, hi=100, default=default)
+
+
+def _cursor() -> str | None:
+    return query(routes.current_request).get("cursor")
+
+
+@routes.route("/v1/fission-tasks", methods=["POST"])
+def create_fission_task():
+    request = routes.current_request
+    return created(service.create_task(tenant_id(request), json_body(request)))
+
+
+@routes.route("/v1/fission-tasks", methods=["GET"])
+def list_fission_tasks():
+    return json_response(service.list_tasks(tenant_id(routes.current_request), _limit(), _cursor()))
+
+
+@routes.route("/v1/fission-tasks/{task_id}", methods=["GET"])
+def get_fission_task(task_id):
+    return json_response(service.get_task(tenant_id(routes.current_request), task_id))
+
+
+@routes.route("/v1/fission-tasks/{task_id}", methods=["PATCH"])
+def update_fission_task(task_id):
+    request = routes.current_request
+    return json_response(service.update_task(tenant_id(request), task_id, json_body(request)))
+
+
+@routes.route("/v1/fission-tasks/{task_id}", methods=["DELETE"])
+def delete_fission_task(task_id):
+    service.delete_task(tenant_id(routes.current_request), task_id)
+    return no_content()
+
+
+@routes.route("/v1/fission-tasks/{task_id}/participants", methods=["POST"])
+def create_participant(task_id):
+    request = routes.current_request
+    view, is_new = service.register(tenant_id(request), task_id, json_body(request))
+    return created(view) if is_new else json_response(view)
+
+
+@routes.route("/v1/fission-tasks/{task_id}/participants", methods=["GET"])
+def list_participants(task_id):
+    return json_response(service.list_participants(tenant_id(routes.current_request), task_id,
+                                                   _limit(), _cursor()))
+
+
+@routes.route("/v1/fission-tasks/{task_id}/participants/{participant_id}", methods=["GET"])
+def get_participant(task_id, participant_id):
+    return json_response(service.get_participant(tenant_id(routes.current_request), task_id,
+                                                 participant_id))
+
+
+@routes.route("/v1/fission-tasks/{task_id}/leaderboard", methods=["GET"])
+def get_leaderboard(task_id):
+    return json_response(service.leaderboard(tenant_id(routes.current_request), task_id,
+                                             _limit(10)))
+
+
+@routes.route("/v1/fission-tasks/{task_id}/rewards", methods=["GET"])
+def list_rewards(task_id):
+    return json_response(service.rewards(tenant_id(routes.current_request), task_id, _limit(),
+                                         _cursor()))
+
+
+@routes.route("/v1/fission-tasks/{task_id}/stats", methods=["GET"])
+def get_fission_stats(task_id):
+    return json_response(service.stats(tenant_id(routes.current_request), task_id))
+
+
+@routes.route("/v1/fission-tasks/{task_id}/reward-codes", methods=["POST"])
+def add_reward_codes(task_id):
+    request = routes.current_request
+    return created(service.add_codes(tenant_id(request), task_id, json_body(request)))
+
+
+@routes.route("/v1/fission-tasks/{task_id}/reward-codes", methods=["GET"])
+def list_reward_codes(task_id):
+    return json_response(service.list_codes(tenant_id(routes.current_request), task_id, _limit(),
+                                            _cursor()))
+
+
+@routes.route("/p/{key}", methods=["GET"])
+def get_progress(key):
+    request = routes.current_request
+    view, set_cookie = service.progress(key, header(request, "Cookie"))
+    cookie = {"Set-Cookie": set_cookie} if set_cookie else {}
+    if "application/json" in header(request, "Accept"):
+        return json_response(view, headers=cookie)
+    return page.html_response(page.render_progress(view), cookie)
+
+
+@routes.route("/p/{key}/poster", methods=["GET"])
+def get_poster(key):
+    return Response(body=service.poster_for_key(key), status_code=200,
+                    headers={"Content-Type": "image/jpeg", "Cache-Control": "private, max-age=300",
+                             "X-Content-Type-Options": "nosniff"})

@@ -1,0 +1,147 @@
+"""OpenAPI paths for fission tasks, participants, leaderboard, rewards and the participant pages."""
+from chalicelib.openapi import list_of, op, path_param, query_param, ref
+
+TAG = "fission"
+_TIME = {"type": ["string", "null"], "format": "date-time"}
+_INT = {"type": "integer"}
+_STR = {"type": "string"}
+_NSTR = {"type": ["string", "null"]}
+SCHEMAS = {
+    "FissionTaskInput": {"type": "object", "additionalProperties": False, "properties": {
+        "name": {"type": "string", "maxLength": 100}, "livecode_id": _STR, "template_id": _STR,
+        "goal": {"type": "integer", "minimum": 1, "maximum": 10000,
+                 "description": "invites needed for the reward"},
+        "reward": {"type": "object", "additionalProperties": False, "properties": {
+            "message": {"type": "string", "maxLength": 500},
+            "codes": {"type": "array", "maxItems": 1000, "items": {"type": "string", "maxLength": 128},
+                      "description": "reward code pool (create only; add more with POST "
+                                     "…/reward-codes); each code goes to at most one participant"}}},
+        "starts_at": _TIME, "ends_at": _TIME},
+        "description": "PATCH accepts name, template_id, reward.message and ends_at at any time; "
+                       "goal, starts_at and livecode_id only before the task starts."},
+    "FissionTask": {"type": "object", "properties": {
+        "id": _STR, "name": _STR, "livecode_id": _STR, "template_id": _STR, "goal": _INT,
+        "reward": {"type": "object", "properties": {
+            "message": _NSTR, "codes_total": _INT, "codes_issued": _INT, "codes_left": _INT}},
+        "starts_at": {"type": "string", "format": "date-time"}, "ends_at": _TIME,
+        "status": {"enum": ["scheduled", "active", "ended"]}, "scan_url": _STR,
+        "participants": _INT, "invites": _INT, "rewards": _INT,
+        "created_at": _STR, "updated_at": _STR}},
+    "ParticipantInput": {"type": "object", "additionalProperties": False, "required": ["nickname"],
+                         "description": "The same user_id (else openid) always maps to the same "
+                                        "participant: registering again refreshes nickname/avatar "
+                                        "and answers 200.",
+                         "properties": {
+        "user_id": {"type": "string", "maxLength": 128}, "openid": {"type": "string", "maxLength": 128},
+        "nickname": {"type": "string", "maxLength": 64},
+        "avatar": {"type": "string", "description": "base64 PNG/JPEG"}}},
+    "Participant": {"type": "object", "required": ["participant_id", "ref", "poster_url", "invite_url"],
+                    "properties": {
+        "participant_id": _STR,
+        "ref": {"type": "string", "description": "unguessable referral carried by the invite URL"},
+        "invite_url": {"type": "string", "description": "the live code's scan URL with ?ref="},
+        "poster_url": {"type": "string", "description": "the participant's poster (JPEG, public, "
+                                                        "unguessable; rendered once, then cached)"},
+        "progress_url": {"type": "string", "description": "the participant's own page (private)"},
+        "nickname": _STR, "avatar_url": _NSTR, "user_id": _NSTR, "openid": _NSTR,
+        "invites": _INT, "goal": _INT, "remaining": _INT, "rewarded": {"type": "boolean"},
+        "rewarded_at": _TIME, "reward_code": _NSTR, "created_at": _STR}},
+    "Leaderboard": {"type": "object", "properties": {
+        "items": {"type": "array", "items": {"type": "object", "properties": {
+            "rank": _INT, "participant_id": _STR, "nickname": _STR, "avatar_url": _NSTR,
+            "invites": _INT, "rewarded": {"type": "boolean"}}}},
+        "goal": _INT, "next_cursor": {"type": "null"}}},
+    "RewardNotice": {"type": "object", "properties": {
+        "participant_id": _STR, "nickname": _STR, "user_id": _NSTR, "openid": _NSTR,
+        "invites": _INT, "message": _NSTR, "code": _NSTR,
+        "note": {"type": ["string", "null"], "description": "codes-exhausted when the pool ran out"},
+        "notice": {"type": "string", "description": "pending until campaign channels deliver it"},
+        "rewarded_at": _STR}},
+    "FissionStats": {"type": "object", "properties": {
+        "participants": _INT, "scans": _INT, "new_visitors": _INT, "invites": _INT, "rewards": _INT,
+        "not_counted": {"type": "object", "additionalProperties": _INT},
+        "codes": {"type": "object", "properties": {"total": _INT, "issued": _INT, "left": _INT}},
+        "funnel": {"type": "array", "items": {"type": "object", "properties": {
+            "step": {"enum": ["scan", "new_visitor", "invite_counted", "reward_granted"]},
+            "count": _INT}}}}},
+    "RewardCodesInput": {"type": "object", "required": ["codes"], "additionalProperties": False,
+                         "properties": {"codes": {"type": "array", "maxItems": 1000,
+                                                  "items": {"type": "string", "maxLength": 128}}}},
+    "RewardCodesAdded": {"type": "object", "properties": {
+        "added": _INT, "codes_total": _INT, "codes_issued": _INT}},
+    "RewardCode": {"type": "object", "properties": {
+        "n": _INT, "code": _STR, "participant_id": _NSTR, "claimed_at": _TIME}},
+    "Progress": {"type": "object", "properties": {
+        "task": {"type": "object", "properties": {
+            "id": _STR, "name": _STR, "goal": _INT, "status": _STR, "starts_at": _STR,
+            "ends_at": _TIME}},
+        "participant_id": _STR, "nickname": _STR, "invites": _INT, "remaining": _INT,
+        "rewarded": {"type": "boolean"},
+        "reward": {"type": ["object", "null"], "properties": {
+            "message": _NSTR, "code": _NSTR, "rewarded_at": _STR}},
+        "invite_url": _STR, "poster_url": _STR}},
+}
+_ID = path_param("task_id", "fission task id")
+_PID = path_param("participant_id")
+_KEY = path_param("key", "the participant's private key (from progress_url / poster_url)")
+_PAGE = [query_param("limit", {"type": "integer", "minimum": 1, "maximum": 100}),
+         query_param("cursor")]
+_JPEG = {"image/jpeg": {"schema": {"type": "string", "format": "binary"}}}
+PATHS = {
+    "/v1/fission-tasks": {
+        "post": op("Create a fission task", TAG, body=ref("FissionTaskInput"), ok=201,
+                   response=ref("FissionTask")),
+        "get": op("List fission tasks", TAG, response=list_of(ref("FissionTask")), params=_PAGE),
+    },
+    "/v1/fission-tasks/{task_id}": {
+        "get": op("Get a fission task", TAG, params=[_ID], response=ref("FissionTask")),
+        "patch": op("Update a fission task", TAG, params=[_ID], body=ref("FissionTaskInput"),
+                    response=ref("FissionTask"), errors=(400, 404, 409)),
+        "delete": op("Delete a fission task", TAG, params=[_ID], ok=204,
+                     description="Also deletes its participants, invites and reward codes."),
+    },
+    "/v1/fission-tasks/{task_id}/participants": {
+        "post": op("Register a participant", TAG, params=[_ID], body=ref("ParticipantInput"), ok=201,
+                   response=ref("Participant"), errors=(400, 404, 409, 413),
+                   description="201 for a new participant, 200 for a known user_id/openid; "
+                               "409 `task-ended` after the task's end."),
+        "get": op("List participants", TAG, params=[_ID, *_PAGE], response=list_of(ref("Participant"))),
+    },
+    "/v1/fission-tasks/{task_id}/participants/{participant_id}": {
+        "get": op("Get a participant", TAG, params=[_ID, _PID], response=ref("Participant")),
+    },
+    "/v1/fission-tasks/{task_id}/leaderboard": {
+        "get": op("Get the leaderboard", TAG, response=ref("Leaderboard"),
+                  params=[_ID, query_param("limit", {"type": "integer", "minimum": 1, "maximum": 100,
+                                                      "default": 10})],
+                  description="Top participants by invites counted (ties in no fixed order)."),
+    },
+    "/v1/fission-tasks/{task_id}/rewards": {
+        "get": op("List reward notices", TAG, params=[_ID, *_PAGE],
+                  response=list_of(ref("RewardNotice")),
+                  description="Rewards granted, newest first; each waits (`notice: pending`) "
+                              "for delivery by campaign channels."),
+    },
+    "/v1/fission-tasks/{task_id}/stats": {
+        "get": op("Get fission task stats", TAG, params=[_ID], response=ref("FissionStats")),
+    },
+    "/v1/fission-tasks/{task_id}/reward-codes": {
+        "post": op("Add reward codes", TAG, params=[_ID], body=ref("RewardCodesInput"), ok=201,
+                   response=ref("RewardCodesAdded"), errors=(400, 404, 409)),
+        "get": op("List reward codes", TAG, params=[_ID, *_PAGE], response=list_of(ref("RewardCode"))),
+    },
+    "/p/{key}": {
+        "get": op("Get a participant's own progress", TAG, params=[_KEY], auth=None,
+                  errors=(404,), response=ref("Progress"),
+                  description="The participant's page (HTML; JSON with `Accept: application/json`, "
+                              "for mini-programs and H5). Opening it marks the device as the "
+                              "participant's own (visit cookie of the task's live code): scans of "
+                              "their own poster from it never count as invites."),
+    },
+    "/p/{key}/poster": {
+        "get": op("Get a participant's poster", TAG, params=[_KEY], auth=None, errors=(404, 409),
+                  content=_JPEG,
+                  description="JPEG, rendered on first request and cached in S3 by a hash of its "
+                              "inputs; ≤ 2 AWS calls when cached."),
+    },
+}

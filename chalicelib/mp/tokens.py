@@ -1,0 +1,53 @@
+"""Mini-program tokens: ``mp1.<tenant>.<user>.<expires epoch>.<HMAC>``, signed with the secret.
+
+Verification needs no storage read; a token names one user of one tenant and expires after
+``YUTANG_MP_TOKEN_TTL_SECONDS`` (7 days by default).
+"""
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from chalicelib import signing
+from chalicelib.errors import Unauthorized
+from chalicelib.ids import is_id
+from chalicelib.settings import get_settings
+
+PREFIX = "mp1"
+
+
+def issue(tenant_id: str, user_id: str, now: float | None = None) -> tuple[str, int]:
+    cfg = get_settings()
+    expires = int((now if now is not None else time.time()) + cfg.mp_token_ttl_seconds)
+    body = f"{PREFIX}.{tenant_id}.{user_id}.{expires}"
+    return f"{body}.{signing.sign(cfg.secret, 'mp-token|' + body, 24)}", expires
+
+
+def verify(token: str, now: float | None = None) -> tuple[str, str]:
+    """(tenant_id, user_id) of a valid token, else Unauthorized ``invalid-mp-token``."""
+    parts = (token or "").split(".")
+    if len(parts) != 5 or parts[0] != PREFIX or not is_id(parts[1]) or not is_id(parts[2]) \
+            or not parts[3].isdigit():
+        raise Unauthorized("a mini-program token is required (Authorization: Bearer mp1...)",
+                           code="invalid-mp-token")
+    body = ".".join(parts[:4])
+    if not signing.verify(get_settings().secret, "mp-token|" + body, parts[4], 24):
+        raise Unauthorized("invalid mini-program token", code="invalid-mp-token")
+    if int(parts[3]) <= (now if now is not None else time.time()):
+        raise Unauthorized("the mini-program token has expired; log in again",
+                           code="mp-token-expired")
+    return parts[1], parts[2]
+
+
+def user_from_request(request: Any, tenant_id: str) -> str | None:
+    """The user of a valid mp token in the request for this tenant, else None (public routes)."""
+    from chalicelib.web import bearer
+
+    token = bearer(request)
+    if not token.startswith(PREFIX + "."):
+        return None
+    try:
+        token_tenant, user_id = verify(token)
+    except Unauthorized:
+        return None
+    return user_id if token_tenant == tenant_id else None

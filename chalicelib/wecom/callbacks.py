@@ -1,0 +1,282 @@
+"""企业微信 event callbacks: verified and decrypted on the request path, handled from the queue.
+
+Request path (``/wecom/v1/callback/{tenant_id}``, authenticated by signature, not API key):
+:func:`verify_url` answers the admin console's URL check; :func:`receive` checks
+``msg_signature``, decrypts, publishes one ``wecom_callback`` event and returns — 企业微信 expects an
+answer within 5 s and retries otherwise, so nothing slow happens there.
+
+Consumer (:func:`handle_callbacks`, registered in :data:`chalicelib.events.HANDLERS`): each event
+is claimed once with a conditional put of its id (a hash of the decrypted message: 企业微信's
+retries and replays carry the same message), so duplicates change nothing; when handling fails the
+claim is released and the error re-raised for SQS to retry.
+
+- ``change_external_contact/add_external_contact``: the welcome message goes first (its
+  ``WelcomeCode`` is valid for 20 s; the queue hop adds well under a second on Lambda, but a
+  backlog or a retry can exceed it — then 企业微信 refuses it and we log and go on), then the
+  customer is attributed to the live code and channel from ``State``, tagged ``channel:<channel>``
+  and ``livecode:<code id>``, and counted (``wecom_adds`` in the code's daily stats).
+- ``del_external_contact`` / ``del_follow_user``: recorded on the customer, counted ``wecom_dels``.
+- ``change_external_chat`` (``update`` add_member/del_member, ``dismiss``): the chat's real member
+  count (``groupchat/get``) becomes its group target's ``assigned`` — order-independent and
+  idempotent, unlike adding ``MemChangeCnt`` deltas; members who joined through our join way
+  (``state`` on the member) are attributed with a ``joined_group`` event.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from datetime import datetime, timezone
+from typing import Any
+
+from pynamodb.exceptions import DoesNotExist, PutError
+
+from chalicelib.db import condition_failed
+from chalicelib.errors import DomainError, NotFound, ValidationFailed
+from chalicelib.ids import is_id
+from chalicelib.wecom import attribution, client, crypto, targets
+from chalicelib.wecom.models import WecomChatLink, WecomEvent
+
+log = logging.getLogger("yutang.wecom")
+EVENT_TTL_SECONDS = 7 * 24 * 3600
+TENANT_ID_LEN = 8
+
+
+class InvalidSignature(DomainError):
+    status = 403
+    code = "invalid-signature"
+
+
+# ---- request path -------------------------------------------------------------------------------
+
+def _config(tenant_id: str):
+    from chalicelib.wecom import integration
+
+    if not is_id(tenant_id, TENANT_ID_LEN):
+        raise NotFound("no such callback", code="wecom-not-configured")
+    try:
+        return integration.load(tenant_id)
+    except integration.NotConfigured:
+        raise NotFound("企业微信 is not configured for this tenant", code="wecom-not-configured") \
+            from None
+
+
+def _params(params: dict, *names: str) -> list[str]:
+    values = []
+    for name in names:
+        value = params.get(name)
+        if not value or len(value) > 4096:
+            raise ValidationFailed(f"query parameter '{name}' is required", field=name)
+        values.append(value)
+    return values
+
+
+def _crypto_error(exc: crypto.CryptoError) -> DomainError:
+    if exc.code in ("invalid-signature", "invalid-receiver", "invalid-message"):
+        return InvalidSignature(str(exc), code=exc.code)
+    return ValidationFailed(str(exc), code=exc.code)
+
+
+def verify_url(tenant_id: str, params: dict) -> str:
+    """The decrypted ``echostr`` (the console's URL check), after verifying its signature."""
+    config = _config(tenant_id)
+    signature, timestamp, nonce, echostr = _params(params, "msg_signature", "timestamp", "nonce",
+                                                   "echostr")
+    try:
+        crypto.verify_signature(config.token, timestamp, nonce, echostr, signature)
+        return crypto.decrypt(config.encoding_aes_key, config.corp_id, echostr)
+    except crypto.CryptoError as exc:
+        raise _crypto_error(exc) from None
+
+
+def event_id(message: dict) -> str:
+    canonical = json.dumps(message, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()[:40]
+
+
+def receive(tenant_id: str, params: dict, body: bytes) -> str:
+    """Verify, decrypt and enqueue one callback; returns its event id."""
+    from chalicelib import events
+
+    config = _config(tenant_id)
+    signature, timestamp, nonce = _params(params, "msg_signature", "timestamp", "nonce")
+    try:
+        encrypted = crypto.parse_xml(body).get("Encrypt")
+        if not isinstance(encrypted, str) or not encrypted:
+            raise crypto.CryptoError("the body has no <Encrypt> element", "invalid-xml")
+        crypto.verify_signature(config.token, timestamp, nonce, encrypted, signature)
+        message = crypto.parse_xml(crypto.decrypt(config.encoding_aes_key, config.corp_id, encrypted))
+    except crypto.CryptoError as exc:
+        raise _crypto_error(exc) from None
+    eid = event_id(message)
+    events.publish("wecom_callback", {"tenant_id": tenant_id, "event_id": eid, "message": message,
+                                      "received_at": datetime.now(timezone.utc).isoformat()})
+    return eid
+
+
+# ---- consumer -----------------------------------------------------------------------------------
+
+def handle_callbacks(payloads: list[dict]) -> None:
+    for payload in payloads:
+        handle(payload["tenant_id"], payload["event_id"], payload["message"])
+
+
+def _kind(message: dict) -> str:
+    return f"{message.get('Event', '')}/{message.get('ChangeType', '')}"
+
+
+def handle(tenant_id: str, eid: str, message: dict) -> bool:
+    """Handle one decrypted event once. Returns False for duplicates and events we ignore."""
+    kind = _kind(message)
+    handler = HANDLERS.get(kind)
+    if handler is None:
+        log.info("ignoring 企业微信 event %s for tenant %s", kind, tenant_id)
+        return False
+    if not _claim(tenant_id, eid, kind):
+        log.info("duplicate 企业微信 event %s for tenant %s", eid, tenant_id)
+        return False
+    try:
+        handler(tenant_id, message)
+    except BaseException:
+        WecomEvent(tenant_id=tenant_id, event_id=eid).delete()  # let the retry do it all again
+        raise
+    return True
+
+
+def _claim(tenant_id: str, eid: str, kind: str) -> bool:
+    try:
+        WecomEvent(tenant_id=tenant_id, event_id=eid, kind=kind,
+                   received_at=datetime.now(timezone.utc),
+                   ttl=int(time.time()) + EVENT_TTL_SECONDS).save(
+            condition=WecomEvent.event_id.does_not_exist())
+        return True
+    except PutError as exc:
+        if condition_failed(exc):
+            return False
+        raise
+
+
+def _when(message: dict) -> datetime:
+    try:
+        return datetime.fromtimestamp(int(message.get("CreateTime") or 0) or time.time(), timezone.utc)
+    except (TypeError, ValueError, OverflowError):
+        return datetime.now(timezone.utc)
+
+
+def _load_code(tenant_id: str, code_id: str) -> Any:
+    from chalicelib.livecodes.models import LiveCode
+
+    try:
+        return LiveCode.get(tenant_id, code_id)
+    except DoesNotExist:
+        return None
+
+
+def _tags(code: Any) -> list[str]:
+    return [f"channel:{code.channel}", f"livecode:{code.code_id}"] if code is not None else []
+
+
+def on_contact_added(tenant_id: str, message: dict) -> None:
+    external, staff = str(message.get("ExternalUserID") or ""), str(message.get("UserID") or "")
+    if not external or not staff:
+        log.warning("add_external_contact without ExternalUserID/UserID for tenant %s", tenant_id)
+        return
+    state = message.get("State") or None
+    issued = targets.parse_state(state)
+    code = _load_code(tenant_id, issued[0]) if issued else None
+    if code is not None and message.get("WelcomeCode") and code.welcome:
+        send_welcome(tenant_id, str(message["WelcomeCode"]), code.welcome)
+    at = _when(message)
+    attribution.contact_added(tenant_id, external, staff, channel=code.channel if code else None,
+                              code_id=code.code_id if code else None,
+                              target_id=issued[1] if code else None, tags=_tags(code), at=at,
+                              state=state)
+    if code is not None:
+        count(tenant_id, code, at, {"wecom_adds": 1, f"tw_{issued[1]}": 1})
+
+
+def send_welcome(tenant_id: str, welcome_code: str, welcome: dict) -> bool:
+    """Send the live code's welcome text. A refused or late welcome is logged, never retried: the
+    code lives 20 s and works once. (``welcome.content_id`` is not sent yet: it needs the content
+    library's item → attachment mapping.)"""
+    if not welcome.get("text"):
+        return False
+    try:
+        client.send_welcome_msg(tenant_id, welcome_code, welcome["text"])
+        return True
+    except client.WecomRejected as exc:
+        log.warning("welcome message not sent for tenant %s: %s", tenant_id, exc.message)
+        return False
+
+
+def on_contact_removed(tenant_id: str, message: dict) -> None:
+    external, staff = str(message.get("ExternalUserID") or ""), str(message.get("UserID") or "")
+    if not external:
+        return
+    at = _when(message)
+    known = attribution.contact_removed(tenant_id, external, staff, str(message.get("ChangeType")),
+                                        at)
+    if known and known.get("code_id"):
+        code = _load_code(tenant_id, known["code_id"])
+        if code is not None:
+            count(tenant_id, code, at, {"wecom_dels": 1})
+
+
+def on_chat_changed(tenant_id: str, message: dict) -> None:
+    from chalicelib.wecom import ways
+
+    chat_id = str(message.get("ChatId") or "")
+    links = list(WecomChatLink.query(tenant_id, WecomChatLink.sk.startswith(
+        WecomChatLink.prefix(chat_id)))) if chat_id else []
+    if not links:
+        return
+    if message.get("ChangeType") == "dismiss":
+        chat: dict = {"member_list": []}
+    else:
+        chat = client.get_group_chat(tenant_id, chat_id)
+    members = chat.get("member_list") or []
+    for link in links:
+        ways.set_chat_members(tenant_id, link.code_id, link.target_id, chat_id, len(members))
+    if message.get("UpdateDetail") == "add_member":
+        _attribute_joiners(tenant_id, chat_id, members, message)
+
+
+def _attribute_joiners(tenant_id: str, chat_id: str, members: list[dict], message: dict) -> None:
+    changed = message.get("MemChangeList") or []
+    changed = {changed} if isinstance(changed, str) else set(changed)
+    at = _when(message)
+    for member in members:
+        issued = targets.parse_state(member.get("state"))
+        if member.get("type") != 2 or member.get("userid") not in changed or not issued:
+            continue
+        code = _load_code(tenant_id, issued[0])
+        attribution.joined_group(tenant_id, member["userid"], chat_id,
+                                 channel=code.channel if code else None,
+                                 code_id=issued[0] if code else None,
+                                 target_id=issued[1] if code else None, tags=_tags(code), at=at)
+        if code is not None:
+            count(tenant_id, code, at, {"wecom_group_joins": 1, f"tg_{issued[1]}": 1})
+
+
+def count(tenant_id: str, code: Any, at: datetime, counters: dict[str, int]) -> None:
+    """ADD counters to the code's daily stats item (the day in the code's timezone)."""
+    from zoneinfo import ZoneInfo
+
+    from pynamodb.expressions.operand import Path
+
+    from chalicelib.analytics.models import DailyStats
+
+    day = at.astimezone(ZoneInfo(code.timezone)).date().isoformat()
+    DailyStats._get_connection().update_item(
+        tenant_id, DailyStats.code_day_key(code.code_id, day),
+        actions=[Path([name]).add({"N": str(value)}) for name, value in counters.items()])
+
+
+HANDLERS = {
+    "change_external_contact/add_external_contact": on_contact_added,
+    "change_external_contact/del_external_contact": on_contact_removed,
+    "change_external_contact/del_follow_user": on_contact_removed,
+    "change_external_chat/update": on_chat_changed,
+    "change_external_chat/dismiss": on_chat_changed,
+}

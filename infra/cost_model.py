@@ -1,0 +1,93 @@
+"""Cost per million scans, from the AWS calls per scan and AWS list prices. Prints a table.
+
+    .venv/bin/python infra/cost_model.py                      # defaults below
+    .venv/bin/python infra/cost_model.py --handler-ms 25 --claim-wru 1 --json
+
+Inputs are the calls one scan makes (measure them with ``make bench``, which counts AWS calls per
+operation) and the item sizes that set DynamoDB's request units. Prices: us-east-1 list prices,
+on-demand, no free tier, first volume tier; other regions differ (Asia-Pacific typically 10-30%
+higher; China regions are a separate partition billed in CNY): pass ``--price name=value``.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+from dataclasses import asdict, dataclass, fields
+
+PRICES = {  # USD, us-east-1 list prices
+    "rest_api_per_million": 3.50,      # API Gateway REST API, first 333 M requests/month
+    "http_api_per_million": 1.00,      # API Gateway HTTP API, first 300 M requests/month (512 KB units)
+    "lambda_per_million": 0.20,        # Lambda requests
+    "lambda_gb_s_arm64": 0.0000133334,  # Lambda duration, arm64 (Graviton)
+    "lambda_gb_s_x86_64": 0.0000166667,
+    "ddb_rru_per_million": 0.125,      # DynamoDB on-demand read request unit (strong read <= 4 KB)
+    "ddb_wru_per_million": 0.625,      # DynamoDB on-demand write request unit (<= 1 KB)
+    "sqs_per_million": 0.40,           # SQS standard requests (64 KB chunks)
+    "logs_per_gb": 0.50,               # CloudWatch Logs ingestion
+}
+
+
+@dataclass
+class Scan:
+    """One scan's AWS work. Defaults: a first-visit scan of a live code (README: read, claim, publish)."""
+
+    api_requests: float = 1.0
+    handler_ms: float = 40.0          # API handler duration per scan (warm), billed per ms
+    handler_mb: int = 1024
+    get_rru: float = 1.0              # consistent GetItem of the live code (<= 4 KB)
+    claim_wru: float = 2.0            # conditional UpdateItem on the live code: its size in KB, rounded up
+    sqs_sends: float = 1.0
+    batch_size: int = 10              # consumer batch: 1 ReceiveMessage + 1 DeleteMessageBatch per batch
+    consumer_ms_per_batch: float = 200.0
+    consumer_mb: int = 512
+    stats_wru: float = 1.0            # the consumer's UpdateItem on the daily stats item
+    log_kb_per_invocation: float = 0.5  # START/END/REPORT lines plus one structured line
+    architecture: str = "arm64"
+
+
+def cost_per_million(scan: Scan, api: str, prices: dict[str, float]) -> dict[str, float]:
+    gb_s = prices[f"lambda_gb_s_{scan.architecture}"]
+    consumer_invocations = 1 / scan.batch_size
+    invocations = scan.api_requests + consumer_invocations
+    lines = {
+        f"API Gateway {api.upper()} API": scan.api_requests * prices[f"{api}_api_per_million"],
+        "Lambda requests (handler + consumer)": invocations * prices["lambda_per_million"],
+        "Lambda duration, handler": 1e6 * scan.handler_ms / 1000 * scan.handler_mb / 1024 * gb_s,
+        "Lambda duration, consumer": 1e6 * consumer_invocations * scan.consumer_ms_per_batch / 1000
+        * scan.consumer_mb / 1024 * gb_s,
+        "DynamoDB reads": scan.get_rru * prices["ddb_rru_per_million"],
+        "DynamoDB writes (claim + stats)": (scan.claim_wru + scan.stats_wru) * prices["ddb_wru_per_million"],
+        "SQS (send + receive/delete per batch)": (scan.sqs_sends + 2 * consumer_invocations)
+        * prices["sqs_per_million"],
+        "CloudWatch Logs": 1e6 * invocations * scan.log_kb_per_invocation / 1024 / 1024
+        * prices["logs_per_gb"],
+    }
+    lines["total"] = sum(lines.values())
+    return {k: round(v, 3) for k, v in lines.items()}
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    for f in fields(Scan):
+        parser.add_argument(f"--{f.name.replace('_', '-')}", type=type(f.default), default=f.default)
+    parser.add_argument("--returning", action="store_true",
+                        help="a returning visitor: no claim write (cookie), same read and publish")
+    parser.add_argument("--price", action="append", default=[], metavar="NAME=USD")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args(argv)
+    prices = {**PRICES, **{k: float(v) for k, v in (p.split("=", 1) for p in args.price)}}
+    scan = Scan(**{f.name: getattr(args, f.name) for f in fields(Scan)})
+    if args.returning:
+        scan.claim_wru = 0
+    result = {api: cost_per_million(scan, api, prices) for api in ("rest", "http")}
+    if args.json:
+        print(json.dumps({"inputs": asdict(scan), "prices": prices, "usd_per_million_scans": result}))
+        return
+    print("USD per million scans          REST API   HTTP API")
+    rest, http = result["rest"], result["http"]
+    for (name, value), other in zip(rest.items(), http.values(), strict=True):
+        print(f"{name.replace(' REST API', ''):<38}{value:>8.2f}{other:>11.2f}")
+
+
+if __name__ == "__main__":
+    main()

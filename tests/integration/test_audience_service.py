@@ -1,0 +1,204 @@
+"""Audience service against moto: identities, tags, events, stages, audiences and merges."""
+import json
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from chalicelib import aws
+from chalicelib.audience import service as audience
+from chalicelib.audience.models import AudienceItem
+from chalicelib.errors import Conflict, NotFound, ValidationFailed
+from chalicelib.ids import new_id
+from chalicelib.settings import get_settings
+
+
+@pytest.fixture
+def tid(aws_stack):
+    audience.clear_caches()
+    return new_id(8)
+
+
+def _published(event_type):
+    sqs = aws.client("sqs")
+    url = aws.queue_url(get_settings().events_queue)
+    found = []
+    while msgs := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
+        for m in msgs:
+            body = json.loads(m["Body"])
+            if body["type"] == event_type:
+                found.append(body)
+        sqs.delete_message_batch(QueueUrl=url, Entries=[
+            {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(msgs)])
+    return found
+
+
+def test_create_get_and_find_by_identity(tid):
+    user = audience.create_user(tid, {"openid": "o-1", "brand_user_id": "b-1"}, ["VIP ", "vip"])
+    assert user["tags"] == ["vip"] and user["stage"] == "new"
+    assert audience.get_user(tid, user["id"])["identities"] == {"openid": "o-1", "brand_user_id": "b-1"}
+    assert audience.find_user(tid, "brand_user_id", "b-1")["id"] == user["id"]
+    assert audience.find_user(tid, "openid", "nope") is None
+
+
+def test_an_identity_belongs_to_one_user(tid):
+    audience.create_user(tid, {"openid": "o-1"})
+    with pytest.raises(Conflict) as err:
+        audience.create_user(tid, {"openid": "o-1", "unionid": "u-1"})
+    assert err.value.code == "identity-taken"
+    assert audience.find_user(tid, "unionid", "u-1") is None  # the transaction wrote nothing
+
+
+def test_tenants_do_not_share_identities_or_users(tid):
+    other = new_id(8)
+    a = audience.create_user(tid, {"openid": "same"})
+    b = audience.create_user(other, {"openid": "same"})
+    assert a["id"] != b["id"]
+    with pytest.raises(NotFound):
+        audience.get_user(other, a["id"])
+    assert list(audience.iter_audience(other)) == [b["id"]]
+
+
+def test_get_users_batches_and_skips_unknown(tid):
+    ids = [audience.create_user(tid, {"brand_user_id": f"b{i}"})["id"] for i in range(3)]
+    got = audience.get_users(tid, ids + ["zzzzzzzzzzzz", "bad"])
+    assert set(got) == set(ids) and all(got[i]["id"] == i for i in ids)
+
+
+def test_tag_and_untag(tid):
+    uid = audience.create_user(tid, {})["id"]
+    audience.tag_user(tid, uid, ["a", "b"])
+    audience.tag_user(tid, uid, ["c"], source="channel")
+    user = audience.get_user(tid, uid)
+    assert user["tags"] == ["a", "b", "c"]
+    assert user["tag_details"]["c"]["sources"] == ["channel"]
+    assert list(audience.iter_audience(tid, tags_all=["a", "c"])) == [uid]
+    audience.untag_user(tid, uid, "A")
+    assert audience.get_user(tid, uid)["tags"] == ["b", "c"]
+    assert list(audience.iter_audience(tid, tags_all=["a"])) == []
+    with pytest.raises(NotFound):
+        audience.untag_user(tid, uid, "a")
+
+
+def test_record_event_publishes_and_weights_interests(tid):
+    uid = audience.create_user(tid, {})["id"]
+    _published("user_event")
+    audience.record_event(tid, uid, "content_click", properties={"content_id": "x"},
+                          interests={"skincare": 1})
+    audience.record_event(tid, uid, "content_favorite", interests={"skincare": 3, "bags": 3})
+    user = audience.get_user(tid, uid)
+    assert user["tag_details"]["skincare"] == {"sources": ["interest"], "weight": 4}
+    assert user["event_count"] == 2
+    sent = _published("user_event")
+    assert [e["event_type"] for e in sent] == ["content_click", "content_favorite"]
+    assert sent[0]["user_id"] == uid and sent[0]["properties"] == {"content_id": "x"}
+    assert list(audience.iter_audience(tid, tags_any=["bags"])) == [uid]
+    assert [e["type"] for e in audience.list_events(tid, uid)] == ["content_favorite", "content_click"]
+
+
+def test_record_event_rejects_bad_input(tid):
+    uid = audience.create_user(tid, {})["id"]
+    with pytest.raises(ValidationFailed):
+        audience.record_event(tid, uid, "Bad Type")
+    with pytest.raises(ValidationFailed):
+        audience.record_event(tid, uid, "x", at=datetime.now(timezone.utc) + timedelta(days=1))
+    with pytest.raises(NotFound):
+        audience.record_event(tid, "zzzzzzzzzzzz", "x")
+
+
+def _age_user(tid, uid, first_days, last_days, paid_days=None):
+    now = datetime.now(timezone.utc)
+    item = AudienceItem.get(tid, AudienceItem.user_key(uid))
+    actions = [AudienceItem.first_seen_at.set(now - timedelta(days=first_days)),
+               AudienceItem.last_active_at.set(now - timedelta(days=last_days))]
+    if paid_days is not None:
+        actions.append(AudienceItem.last_paid_at.set(now - timedelta(days=paid_days)))
+    item.update(actions=actions)
+    for kind, days in (("F", first_days), ("A", last_days)):
+        audience._bucket(tid, kind, now - timedelta(days=days), uid).save()
+
+
+def test_stages_and_stage_audiences(tid):
+    new = audience.create_user(tid, {})["id"]
+    active, silent, churned = (audience.create_user(tid, {})["id"] for _ in range(3))
+    _age_user(tid, active, 40, 2)
+    _age_user(tid, silent, 40, 10)
+    _age_user(tid, churned, 60, 45)
+    paying = audience.create_user(tid, {})["id"]
+    audience.record_event(tid, paying, "order_paid")
+    expected = {new: "new", active: "active", silent: "silent", churned: "churned",
+                paying: "paying"}
+    for uid, stage in expected.items():
+        assert audience.get_user(tid, uid)["stage"] == stage
+        assert list(audience.iter_audience(tid, stages=[stage])) == [uid], stage
+    assert set(audience.iter_audience(tid, stages=["silent", "churned"])) == {silent, churned}
+    assert sorted(audience.iter_audience(tid)) == sorted(expected)
+
+
+def test_tenant_thresholds_change_the_stage(tid):
+    uid = audience.create_user(tid, {})["id"]
+    _age_user(tid, uid, 40, 10)
+    assert audience.get_user(tid, uid)["stage"] == "silent"
+    audience.set_thresholds(tid, {"active_days": 14})
+    assert audience.get_user(tid, uid)["stage"] == "active"
+    assert list(audience.iter_audience(tid, stages=["active"])) == [uid]
+    with pytest.raises(ValidationFailed):
+        audience.set_thresholds(tid, {"active_days": 40, "churn_days": 30})
+
+
+def test_a_late_event_does_not_move_activity_back(tid):
+    uid = audience.create_user(tid, {})["id"]
+    before = audience.get_user(tid, uid)["last_active_at"]
+    audience.record_event(tid, uid, "joined_group", at=datetime.now(timezone.utc) - timedelta(days=3))
+    assert audience.get_user(tid, uid)["last_active_at"] == before
+
+
+def test_identify_creates_then_finds_and_attaches(tid):
+    user, created = audience.identify(tid, {"openid": "o-9"}, ["x"])
+    assert created
+    again, created = audience.identify(tid, {"openid": "o-9", "unionid": "u-9"})
+    assert not created and again["id"] == user["id"]
+    assert again["identities"] == {"openid": "o-9", "unionid": "u-9"}
+    assert audience.find_user(tid, "unionid", "u-9")["id"] == user["id"]
+
+
+def test_unionid_merges_two_users_by_the_rule(tid):
+    first = audience.create_user(tid, {"openid": "mp-1", "unionid": "u-1"}, ["from-mp"])["id"]
+    second = audience.create_user(tid, {"external_userid": "wm-1", "openid": "oa-1"}, ["from-wecom"])["id"]
+    audience.record_event(tid, second, "content_click", interests={"shoes": 2})
+    audience.record_event(tid, first, "content_click", interests={"shoes": 1})
+    merged, created = audience.identify(tid, {"external_userid": "wm-1", "unionid": "u-1"})
+    assert not created and merged["id"] == first  # the older user survives
+    assert merged["tags"] == ["from-mp", "from-wecom", "shoes"]
+    assert merged["tag_details"]["shoes"]["weight"] == 3
+    assert merged["identities"] == {"openid": "mp-1", "unionid": "u-1", "external_userid": "wm-1"}
+    assert merged["other_identities"] == [{"kind": "openid", "value": "oa-1"}]
+    assert merged["merged_from"] == [second] and merged["event_count"] == 2
+    assert audience.get_user(tid, second)["id"] == first  # the tombstone resolves
+    assert audience.find_user(tid, "openid", "oa-1")["id"] == first
+    assert len(audience.list_events(tid, first)) == 2
+    assert list(audience.iter_audience(tid, tags_all=["from-wecom"])) == [first]
+    assert list(audience.iter_audience(tid)) == [first]
+    audience.record_event(tid, second, "order_paid")  # an old id still records, on the survivor
+    assert audience.get_user(tid, first)["stage"] == "paying"
+
+
+def test_iter_audience_yields_each_user_once_in_id_order(tid):
+    ids = sorted(audience.create_user(tid, {}, ["a", "b"])["id"] for _ in range(5))
+    other = audience.create_user(tid, {}, ["a", "c"])["id"]
+    assert list(audience.iter_audience(tid, tags_any=["a", "b"])) == sorted(ids + [other])
+    assert list(audience.iter_audience(tid, tags_all=["a"], tags_none=["b"])) == [other]
+    assert list(audience.iter_audience(tid, tags_any=["b", "c"], stages=["new"])) == sorted(ids + [other])
+    assert list(audience.iter_audience(tid, tags_all=["a"], after=ids[2])) == [
+        i for i in sorted(ids + [other]) if i > ids[2]]
+    with pytest.raises(ValidationFailed):
+        list(audience.iter_audience(tid, stages=["sleeping"]))
+
+
+def test_iter_audience_never_scans(tid):
+    from bench.common import counting
+
+    audience.create_user(tid, {}, ["a"])
+    with counting() as calls:
+        list(audience.iter_audience(tid, tags_any=["a"]))
+        list(audience.iter_audience(tid, stages=["churned"]))
+    assert "Scan" not in calls.calls and calls.total > 0
