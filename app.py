@@ -1,7 +1,7 @@
 """Yutang (鱼塘): Chalice wiring only — blueprints, middleware and thin event handlers."""
 from chalice import Chalice, Rate
 
-from chalicelib import events, scheduler, web
+from chalicelib import events, httpapi, scheduler, web
 from chalicelib.audience.routes import routes as audience_routes
 from chalicelib.auth.routes import routes as auth_routes
 from chalicelib.content.routes import routes as content_routes
@@ -16,10 +16,16 @@ from chalicelib.wecom.routes import routes as wecom_routes
 EVENTS_QUEUE = "yutang-events"
 
 app = Chalice(app_name="yutang")
-app.register_middleware(web.auth_middleware, "http")
+for middleware in (web.observe_middleware, web.guard_middleware, web.auth_middleware):
+    app.register_middleware(middleware, "http")  # outermost first: log, rate-limit, authenticate
 for blueprint in (meta_routes, auth_routes, livecode_routes, media_routes, wecom_routes,
                   content_routes, audience_routes, mp_routes, poster_routes, fission_routes):
     app.register_blueprint(blueprint)
+
+
+@app.lambda_function(name="public_handler")
+def public_handler(event, context):
+    return httpapi.handle(app, event, context)  # the public routes behind an HTTP API (cheaper)
 
 
 @app.schedule(Rate(1, unit=Rate.MINUTES))

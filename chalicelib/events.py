@@ -81,6 +81,9 @@ def _run_handlers(payload: dict) -> None:
             errors.append(f"{name}: {type(exc).__name__}: {exc}"[:500])
     if not broken:
         return
+    from chalicelib import observability
+
+    observability.metric("event_handler_failures", len(broken), event=str(payload.get("type")))
     retry = {**payload, "_only": broken, "_attempt": attempt + 1}
     cfg = get_settings()
     sqs = aws.client("sqs")

@@ -30,6 +30,7 @@ def main(out: Path = HERE / "cdk.out") -> int:
         template = json.loads(path.read_text())
         checks = [*check_tables(template, stage), *check_queues(template, stage),
                   *check_functions(template, stage, context), *check_api(template),
+                  *check_public_api(template),
                   *check_bundle(template, out, context)]
         failures += [f"{path.name}: {c}" for c in checks]
         count = {t: sum(r["Type"] == t for r in template["Resources"].values())
@@ -139,6 +140,22 @@ def check_functions(template: dict, stage: str, context: dict) -> list[str]:
             if not any(e["Type"] == "Schedule" and e["Properties"]["Schedule"] == wanted
                        for e in events.values()):
                 failures.append(f"no schedule rule {wanted} for {source.name}")
+    return failures
+
+
+def check_public_api(template: dict) -> list[str]:
+    """Every public GET route of the app is on the HTTP API, integrated (payload 2.0) with the
+    public handler that adapts its events for Chalice (chalicelib/httpapi.py)."""
+    routes = {r["Properties"]["RouteKey"] for r in resources(template, "AWS::ApiGatewayV2::Route")}
+    failures = [f"public route {m} {p} not on the HTTP API" for m, p in derive.public_routes()
+                if f"{m} {p}" not in routes]
+    integrations = resources(template, "AWS::ApiGatewayV2::Integration")
+    if not any(i["Properties"].get("PayloadFormatVersion") == "2.0"
+               and i["Properties"]["IntegrationUri"] == {"Fn::GetAtt": [cfn_name("public_handler"), "Arn"]}
+               for i in integrations):
+        failures.append("no payload-2.0 integration with the public handler")
+    if not resources(template, "AWS::Lambda::Permission"):
+        failures.append("API Gateway may not invoke the public handler")
     return failures
 
 

@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 from chalicelib import validate as v
-from chalicelib.audience import inputs, service
 from chalicelib.http import created, json_body, json_response, query
+from chalicelib.lazy import lazy
 from chalicelib.web import Routes, tenant_id
 
 routes = Routes(__name__)
+inputs = lazy("chalicelib.audience.inputs")
+service = lazy("chalicelib.audience.service")
 
 
 @routes.route("/v1/users", methods=["POST"])

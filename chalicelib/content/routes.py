@@ -2,17 +2,18 @@
 from __future__ import annotations
 
 from chalicelib import validate as v
-from chalicelib.content import service
-from chalicelib.content.query import Query
 from chalicelib.http import created, json_body, json_response, no_content, query
+from chalicelib.lazy import lazy
 from chalicelib.web import Routes, tenant_id
 
 routes = Routes(__name__)
+service = lazy("chalicelib.content.service")
+content_query = lazy("chalicelib.content.query")
 
 
 def list_page(tenant: str, params: dict) -> dict:
     """GET .../contents for marketers and mini-programs alike."""
-    q = Query.from_params(params)
+    q = content_query.Query.from_params(params)
     limit = v.integer(params, "limit", lo=1, hi=100, default=20)
     return service.query(tenant, q, limit, params.get("cursor"))
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 from chalice import Response
 
 from chalicelib import validate as v
-from chalicelib.fission import page, service
 from chalicelib.http import created, header, json_body, json_response, no_content, query
+from chalicelib.lazy import lazy
 from chalicelib.web import Routes, tenant_id
 
 routes = Routes(__name__)
+page = lazy("chalicelib.fission.page")
+service = lazy("chalicelib.fission.service")
 
 
 def _limit(default: int = 20) -> int:

@@ -6,15 +6,17 @@ import re
 from chalice import Response
 
 from chalicelib import validate as v
-from chalicelib.analytics import service as analytics
 from chalicelib.errors import NotFound, ValidationFailed
 from chalicelib.http import created, header, json_body, json_response, no_content, query
-from chalicelib.livecodes import landing, service
+from chalicelib.lazy import lazy
+from chalicelib.livecodes import landing
 from chalicelib.mp import tokens
 from chalicelib.settings import get_settings
 from chalicelib.web import Routes, tenant_id
 
 routes = Routes(__name__)
+service = lazy("chalicelib.livecodes.service")
+analytics = lazy("chalicelib.analytics.service")
 _REF = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from pynamodb.exceptions import DoesNotExist, UpdateError
 
-from chalicelib import events, media
+from chalicelib import events, media, observability
 from chalicelib.db import condition_failed
 from chalicelib.errors import Conflict, NotFound, ValidationFailed
 from chalicelib.ids import is_id, new_id
@@ -391,9 +391,16 @@ def scan(slug: str, visitor: Visitor, now: datetime | None = None,
         "first_today": visit is None or visit.day != today, "day": today,
         "wechat": "micromessenger" in visitor.user_agent.lower(), "at": now.isoformat(),
         "user_id": visitor.user_id})
+    observability.metric("scans", 1, result=_scan_result(reason, target is not None))
     new_visit = cookies.Visit(visitor_id, target.id if target else "-", today)
     cookie = cookies.write(code_id, new_visit, cfg.secret, "/", cfg.secure_cookies)
     return ScanResult(code, target, reason, cookie, returning=visit is not None, assigned=assigned)
+
+
+def _scan_result(reason: str, answered: bool) -> str:
+    if reason in ("assigned", "returning"):
+        return reason
+    return "fallback" if answered else "unavailable"
 
 
 def _target_by_id(code: LiveCode, target_id: str) -> TargetMap | None:
@@ -464,5 +471,5 @@ def qr_image(tenant_id: str, code_id: str, params: dict) -> tuple[bytes, str]:
     else:
         logo_type = "image/jpeg" if logo_key and logo_key.endswith(".jpg") else "image/png"
         data = qr.render_svg(scan_url(code), style, logo, logo_type).encode()
-    media.put(tenant_id, "qr", data, style.fmt, name=name)
+    media.put(tenant_id, "qr", data, style.fmt, name=name, cache=True)
     return data, content_type

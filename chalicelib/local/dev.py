@@ -81,6 +81,9 @@ def main(argv: list[str] | None = None) -> int:
 
     config = Config.create(chalice_stage="dev", app_name="yutang", chalice_app=app_module.app,
                            project_dir=str(ROOT))
+    from chalicelib.local import gateway
+
+    gateway.install()  # API Gateway's own errors in the contract's shape, as infra/ configures them
     server = create_local_server(app_module.app, config, args.host, args.port)
     background = Background(app_module, args.tick_seconds)
     background.start()

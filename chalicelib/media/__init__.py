@@ -27,10 +27,16 @@ def content_name(data: bytes, ext: str) -> str:
     return f"{hashlib.sha256(data).hexdigest()[:32]}.{ext}"
 
 
-def put(tenant_id: str, folder: str, data: bytes, ext: str, name: str | None = None) -> str:
+RENDER_CACHE_TAG = "yutang-cache=render"  # infra/ expires such objects; they are re-rendered on demand
+
+
+def put(tenant_id: str, folder: str, data: bytes, ext: str, name: str | None = None,
+        cache: bool = False) -> str:
+    """Store an object; ``cache=True`` marks a render that may expire (infra/ lifecycle rule)."""
     key = object_key(tenant_id, folder, name or content_name(data, ext))
+    extra = {"Tagging": RENDER_CACHE_TAG} if cache else {}
     aws.client("s3").put_object(Bucket=get_settings().bucket, Key=key, Body=data,
-                                ContentType=CONTENT_TYPES.get(ext, "application/octet-stream"))
+                                ContentType=CONTENT_TYPES.get(ext, "application/octet-stream"), **extra)
     return key
 
 

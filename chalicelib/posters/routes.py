@@ -5,10 +5,11 @@ from chalice import Response
 
 from chalicelib import validate as v
 from chalicelib.http import created, json_body, json_response, no_content, query
-from chalicelib.posters import service
+from chalicelib.lazy import lazy
 from chalicelib.web import Routes, tenant_id
 
 routes = Routes(__name__)
+service = lazy("chalicelib.posters.service")
 
 
 @routes.route("/v1/poster-templates", methods=["POST"])

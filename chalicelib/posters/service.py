@@ -198,7 +198,7 @@ def poster(tenant_id: str, template_id: str, fingerprint: str, invite_url: str, 
             return cached
     needs_avatar = bool(avatar_key) and t.layout.get("avatar") is not None
     data = render_template(t, invite_url, nickname, media.get(avatar_key) if needs_avatar else None)
-    media.put(tenant_id, "poster", data, "jpg", name=name)
+    media.put(tenant_id, "poster", data, "jpg", name=name, cache=True)
     return data
 
 

@@ -170,4 +170,17 @@ def functions() -> list[str]:
     _on_path()
     import app as app_module
 
-    return ["api_handler", *sorted({s.name for s in app_module.app.event_sources})]
+    return ["api_handler", *sorted({s.name for s in app_module.app.event_sources}
+                                   | {f.name for f in app_module.app.pure_lambda_functions})]
+
+
+PUBLIC_PREFIXES = ("/s/", "/m/", "/c/", "/p/")
+
+
+def public_routes() -> list[tuple[str, str]]:
+    """(method, path) of the public, high-volume routes served through the HTTP API."""
+    _on_path()
+    import app as app_module
+
+    return sorted((method, path) for path, methods in app_module.app.routes.items()
+                  if path.startswith(PUBLIC_PREFIXES) for method in methods if method == "GET")

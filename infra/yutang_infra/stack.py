@@ -12,10 +12,12 @@ import re
 from dataclasses import dataclass
 
 import aws_cdk as cdk
+from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secretsmanager
@@ -101,6 +103,7 @@ class YutangStack(cdk.Stack):
         public_url = self._public_url()
         self.api = self._chalice(env, public_url)
         self._harden_api()
+        self.public_api = self._public_http_api()
         self._bind_queues()
         self._log_groups()
         self._outputs()
@@ -262,6 +265,31 @@ class YutangStack(cdk.Stack):
                 domain["Route53"] = {"HostedZoneId": self.options.hosted_zone_id}
             api.add_property_override("Domain", domain)
 
+    def _public_http_api(self) -> apigwv2.CfnApi:
+        """The public routes (scans, media, click redirects, participant pages) through an HTTP
+        API — $1.00 instead of $3.50 per million requests — answered by the same app through
+        chalicelib/httpapi.py (payload format 2.0). QR codes and links point here (PublicUrl)."""
+        api = apigwv2.CfnApi(self, "PublicHttpApi", name=f"yutang-{self.options.stage}-public",
+                             protocol_type="HTTP",
+                             description="Yutang public routes: /s/ scans, /m/ media, /c/, /p/")
+        function_arn = cdk.Fn.get_att(cfn_name("public_handler"), "Arn").to_string()
+        integration = apigwv2.CfnIntegration(
+            self, "PublicIntegration", api_id=api.ref, integration_type="AWS_PROXY",
+            integration_uri=function_arn, payload_format_version="2.0", timeout_in_millis=15000)
+        for method, path in derive.public_routes():
+            apigwv2.CfnRoute(self, f"PublicRoute{camel(method + path)}", api_id=api.ref,
+                             route_key=f"{method} {path}",
+                             target=f"integrations/{integration.ref}")
+        apigwv2.CfnStage(self, "PublicStage", api_id=api.ref, stage_name="$default", auto_deploy=True,
+                         default_route_settings=apigwv2.CfnStage.RouteSettingsProperty(
+                             throttling_rate_limit=self.options.throttle_rate,
+                             throttling_burst_limit=self.options.throttle_burst))
+        lambda_.CfnPermission(self, "PublicInvoke", action="lambda:InvokeFunction",
+                              function_name=function_arn, principal="apigateway.amazonaws.com",
+                              source_arn=cdk.Fn.sub("arn:${AWS::Partition}:execute-api:${AWS::Region}:"
+                                                    "${AWS::AccountId}:${PublicHttpApi}/*"))
+        return api
+
     def _bind_queues(self) -> None:
         """Point each SQS event source at the queue defined here (an implicit dependency, so the
         queue exists before Lambda's event source mapping is created)."""
@@ -287,6 +315,9 @@ class YutangStack(cdk.Stack):
     def _outputs(self) -> None:
         cdk.CfnOutput(self, "ApiUrl", value=cdk.Fn.sub(
             "https://${RestAPI}.execute-api.${AWS::Region}.${AWS::URLSuffix}/api/"))
+        cdk.CfnOutput(self, "PublicApiUrl", value=cdk.Fn.sub(
+            "https://${PublicHttpApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}"),
+            description="The HTTP API for scans and media: the PublicUrl parameter's value")
         cdk.CfnOutput(self, "BucketName", value=self.bucket.bucket_name)
         cdk.CfnOutput(self, "TablePrefix", value=self.table_prefix)
         cdk.CfnOutput(self, "AlarmTopicArn", value=self.alarms.topic_arn)

@@ -123,3 +123,39 @@ def test_unsupported_media_type_has_the_error_shape(app_client, tenant):
     headers = {**auth_headers(tenant), "Content-Type": "application/xml"}
     resp = app_client.http.post("/v1/livecodes", headers=headers, body="<x/>")
     assert_error(resp, 415, "unsupported-media-type")
+
+
+def test_public_endpoints_are_rate_limited_per_ip(app_client, tenant, monkeypatch):
+    from chalicelib import web
+    from chalicelib.settings import reset_settings
+
+    monkeypatch.setenv("YUTANG_RATE_IP_PER_MINUTE", "20")
+    reset_settings()
+    web.reset_guard()
+    try:
+        statuses = [app_client.http.get("/s/zzzzzzzzzzzzzzzz", headers={"Accept": "application/json"}).status_code
+                    for _ in range(12)]
+        assert statuses[0] == 404 and statuses[-1] == 429
+        limited = app_client.http.get("/s/zzzzzzzzzzzzzzzz", headers={"Accept": "application/json"})
+        assert_error(limited, 429, "rate-limited")
+        assert int(limited.headers["Retry-After"]) >= 1
+        assert app_client.http.get("/v1/tenant", headers=auth_headers(tenant)).status_code == 200
+    finally:
+        monkeypatch.undo()
+        reset_settings()
+        web.reset_guard()
+
+
+def test_every_request_is_logged_as_json_without_secrets(app_client, tenant, caplog):
+    import logging
+
+    from chalicelib.observability import JsonFormatter
+
+    caplog.set_level(logging.INFO, logger="yutang")
+    app_client.http.get("/v1/tenant?openid=oSECRET1234", headers=auth_headers(tenant))
+    lines = [json.loads(JsonFormatter().format(r)) for r in caplog.records if r.getMessage() == "request"]
+    assert lines, "no request log line"
+    entry = lines[-1]
+    assert entry["route"] == "/v1/tenant" and entry["status"] == 200
+    assert entry["tenant"] == tenant["tenant_id"] and "ms" in entry
+    assert tenant["api_key"] not in json.dumps(lines) and "oSECRET1234" not in json.dumps(lines)

@@ -207,6 +207,8 @@ def test_qr_is_cached_in_s3_by_parameters(app_client, tenant):
     listed = aws.client("s3").list_objects_v2(Bucket=get_settings().bucket,
                                               Prefix=f"t/{tenant['tenant_id']}/qr/")
     assert listed["KeyCount"] == 2
+    tags = aws.client("s3").get_object_tagging(Bucket=get_settings().bucket, Key=listed["Contents"][0]["Key"])
+    assert tags["TagSet"] == [{"Key": "yutang-cache", "Value": "render"}]  # expires via infra/ lifecycle
 
 
 @pytest.mark.parametrize("query,code", [("size=64", "validation-error"), ("fg=eeeeee", "low-contrast"),

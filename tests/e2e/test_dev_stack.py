@@ -85,3 +85,10 @@ def test_uses_a_preset_endpoint_instead_of_its_own(tmp_path, monkeypatch):
             stack.stop()
     finally:
         external.stop()
+
+
+def test_gateway_errors_have_the_contract_shape(dev_stack):
+    status, _, raw = dev_stack.request("GET", "/no/such/route")
+    assert status == 404 and json.loads(raw)["error"]["code"] == "not-found"
+    status, _, raw = dev_stack.request("TRACE", "/v1/livecodes")
+    assert status == 405 and json.loads(raw)["error"]["code"] == "method-not-allowed"
