@@ -4,6 +4,7 @@ from chalice import Chalice, Rate
 from chalicelib import events, httpapi, scheduler, web
 from chalicelib.audience.routes import routes as audience_routes
 from chalicelib.auth.routes import routes as auth_routes
+from chalicelib.campaigns.routes import routes as campaign_routes
 from chalicelib.content.routes import routes as content_routes
 from chalicelib.fission.routes import routes as fission_routes
 from chalicelib.livecodes.routes import routes as livecode_routes
@@ -14,12 +15,14 @@ from chalicelib.posters.routes import routes as poster_routes
 from chalicelib.wecom.routes import routes as wecom_routes
 
 EVENTS_QUEUE = "yutang-events"
+SENDS_QUEUE = "yutang-sends"  # campaign fan-out (Settings.sends_queue)
 
 app = Chalice(app_name="yutang")
 for middleware in (web.observe_middleware, web.guard_middleware, web.auth_middleware):
     app.register_middleware(middleware, "http")  # outermost first: log, rate-limit, authenticate
 for blueprint in (meta_routes, auth_routes, livecode_routes, media_routes, wecom_routes,
-                  content_routes, audience_routes, mp_routes, poster_routes, fission_routes):
+                  content_routes, audience_routes, mp_routes, poster_routes, fission_routes,
+                  campaign_routes):
     app.register_blueprint(blueprint)
 
 
@@ -37,3 +40,8 @@ def tick(event):
 def handle_events(event):
     events.dispatch(event)
 
+
+@app.on_sqs_message(queue=SENDS_QUEUE, batch_size=10)
+def handle_sends(event):
+    from chalicelib.campaigns import dispatch  # lazy: only the sender's container loads it
+    dispatch.handle_messages(event)

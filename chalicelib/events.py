@@ -22,7 +22,7 @@ HANDLERS: dict[str, list[str]] = {
              "chalicelib.livecodes.warnings:check_after_scans",
              "chalicelib.audience.handlers:tag_scanners",
              "chalicelib.fission.invites:record_scans"],
-    "user_event": [],
+    "user_event": ["chalicelib.campaigns.dispatch:on_user_events"],
     "wecom_callback": ["chalicelib.wecom.callbacks:handle_callbacks"],
     "wecom_cleanup": ["chalicelib.wecom.ways:handle_cleanup"],
 }

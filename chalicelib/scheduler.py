@@ -12,6 +12,7 @@ log = logging.getLogger("yutang.scheduler")
 
 JOBS: list[str] = [
     "chalicelib.livecodes.warnings:check_expiring",
+    "chalicelib.campaigns.dispatch:run_due",
 ]
 
 

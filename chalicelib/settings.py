@@ -41,7 +41,6 @@ class Settings:
     event_retry_delay_seconds: float = 10.0
     rate_key_per_second: int = 200
     sends_queue: str = "yutang-sends"  # campaign fan-out (the app's @app.on_sqs_message queue)
-    transact_max_items: int = 25  # TransactWriteItems size: 100 on AWS today; moto allows 25
     send_lease_seconds: int = 120  # a claimed chunk older than this lost its sender
     webhook_retry_base_seconds: float = 0.5  # campaign webhook retries back off 0.5 s, 1 s
     extra: Mapping[str, str] = field(default_factory=dict)
@@ -79,7 +78,6 @@ class Settings:
             event_retry_delay_seconds=float(env.get("YUTANG_EVENT_RETRY_DELAY", "10")),
             rate_key_per_second=int(env.get("YUTANG_RATE_KEY_PER_SECOND", "200")),
             sends_queue=env.get("YUTANG_SENDS_QUEUE", "yutang-sends"),
-            transact_max_items=int(env.get("YUTANG_TRANSACT_MAX_ITEMS", "25")),
             send_lease_seconds=int(env.get("YUTANG_SEND_LEASE_SECONDS", "120")),
             webhook_retry_base_seconds=float(env.get("YUTANG_WEBHOOK_RETRY_BASE", "0.5")),
             extra={k: v for k, v in env.items() if k.startswith("YUTANG_X_")},

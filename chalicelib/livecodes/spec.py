@@ -36,6 +36,11 @@ SCHEMAS = {
         "logo": {"type": ["string", "null"], "description": "base64 PNG/JPEG centre logo"},
         "welcome": {"type": ["object", "null"], "properties": {
             "text": {"type": "string"}, "content_id": {"type": "string"}}}}},
+    "NewTarget": {"allOf": [{"$ref": "#/components/schemas/TargetInput"},
+                            {"required": ["kind", "name"]}]},
+    "NewLiveCode": {"allOf": [{"$ref": "#/components/schemas/LiveCodeInput"}, {
+        "required": ["name", "channel"],
+        "properties": {"targets": {"items": {"$ref": "#/components/schemas/NewTarget"}}}}]},
     "LiveCode": {"type": "object", "properties": {
         "id": {"type": "string"}, "slug": {"type": "string"}, "name": {"type": "string"},
         "channel": {"type": "string"}, "strategy": {"type": "string"}, "timezone": {"type": "string"},
@@ -69,7 +74,7 @@ _ID = path_param("code_id", "live code id")
 _TID = path_param("target_id")
 PATHS = {
     "/v1/livecodes": {
-        "post": op("Create a live code", TAG, body=ref("LiveCodeInput"), ok=201,
+        "post": op("Create a live code", TAG, body=ref("NewLiveCode"), ok=201,
                    response=ref("LiveCode"), errors=(400, 413)),
         "get": op("List live codes", TAG, response=list_of(ref("LiveCode")),
                   params=[query_param("limit", {"type": "integer"}), query_param("cursor")]),
@@ -81,7 +86,7 @@ PATHS = {
         "delete": op("Delete a live code", TAG, params=[_ID], ok=204),
     },
     "/v1/livecodes/{code_id}/targets": {"post": op(
-        "Add a target", TAG, params=[_ID], body=ref("TargetInput"), ok=201, response=ref("Target"),
+        "Add a target", TAG, params=[_ID], body=ref("NewTarget"), ok=201, response=ref("Target"),
         errors=(400, 404, 409, 413))},
     "/v1/livecodes/{code_id}/targets/{target_id}": {
         "patch": op("Update a target", TAG, params=[_ID, _TID], body=ref("TargetInput"),

@@ -34,7 +34,8 @@ def import_models() -> None:
 MODEL_MODULES = ["chalicelib.auth.models", "chalicelib.livecodes.models",
                  "chalicelib.analytics.models", "chalicelib.audience.models",
                  "chalicelib.content.models", "chalicelib.mp.models", "chalicelib.wecom.models",
-                 "chalicelib.posters.models", "chalicelib.fission.models"]
+                 "chalicelib.posters.models", "chalicelib.fission.models",
+                 "chalicelib.campaigns.models"]
 
 
 def provision() -> dict:

@@ -6,9 +6,10 @@ import schemathesis
 def error_shape(ctx, response, case):
     if response.status_code < 400:
         return None
-    is_html = response.headers.get("Content-Type", [""])
-    is_html = (is_html[0] if isinstance(is_html, list) else is_html).startswith("text/html")
-    if is_html and case.path.startswith(("/s/", "/p/")):
+    content_type = next((v for k, v in response.headers.items() if k.lower() == "content-type"), "")
+    content_type = content_type[0] if isinstance(content_type, list) else content_type
+    path = getattr(case, "path", None) or getattr(getattr(case, "operation", None), "path", "")
+    if content_type.startswith("text/html") and path.startswith(("/s/", "/p/")):
         return None  # pages for people who scanned a code: documented as text/html
     try:
         body = response.json()

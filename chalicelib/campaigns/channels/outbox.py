@@ -1,0 +1,24 @@
+"""The outbox channel: a message is delivered by writing it to the ``outbox`` table (listed by
+``GET /v1/outbox``), in the same BatchWriteItem calls as the recipients' counters. Its key
+(campaign, run, user) makes a rewrite after a crash harmless: each recipient has one item."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from chalicelib.campaigns.channels import Delivery, Recipient
+from chalicelib.campaigns.models import OutboxItem
+
+IDEMPOTENT = True
+NEEDS_PROFILE = False
+IDENTITY = None
+RETENTION = timedelta(days=90)
+
+
+def requests(delivery: Delivery, recipient: Recipient, now: datetime) -> list[tuple[str, dict]]:
+    OutboxItem._get_connection()
+    item = OutboxItem(tenant_id=delivery.tenant_id,
+                      sk=OutboxItem.key(delivery.campaign_id, delivery.run_id, recipient.user_id),
+                      campaign_id=delivery.campaign_id, run_id=delivery.run_id,
+                      user_id=recipient.user_id, text=recipient.text, content=recipient.content,
+                      created_at=now, expires=int((now + RETENTION).timestamp()))
+    return [(OutboxItem.Meta.table_name, {"PutRequest": {"Item": item.serialize()}})]
