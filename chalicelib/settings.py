@@ -3,16 +3,15 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import NamedTuple
 
 
 def _flag(value: str | None) -> bool:
     return (value or "").strip().lower() in {"1", "true", "yes", "on"}
 
 
-@dataclass(frozen=True)
-class Settings:
+class Settings(NamedTuple):  # immutable; a NamedTuple is cheaper to define than a dataclass
     stage: str = "dev"
     region: str = "us-east-1"
     endpoint_url: str | None = None
@@ -43,7 +42,7 @@ class Settings:
     sends_queue: str = "yutang-sends"  # campaign fan-out (the app's @app.on_sqs_message queue)
     send_lease_seconds: int = 120  # a claimed chunk older than this lost its sender
     webhook_retry_base_seconds: float = 0.5  # campaign webhook retries back off 0.5 s, 1 s
-    extra: Mapping[str, str] = field(default_factory=dict)
+    extra: Mapping[str, str] = {}  # never mutated
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
