@@ -33,7 +33,7 @@ class Scan:
 
     api_requests: float = 1.0
     handler_ms: float = 40.0          # API handler duration per scan (warm), billed per ms
-    handler_mb: int = 1024
+    handler_mb: int = 512            # the public handler (scans arrive through the HTTP API)
     get_rru: float = 1.0              # consistent GetItem of the live code (<= 4 KB)
     claim_wru: float = 2.0            # conditional UpdateItem on the live code: its size in KB, rounded up
     sqs_sends: float = 1.0
@@ -41,6 +41,7 @@ class Scan:
     consumer_ms_per_batch: float = 200.0
     consumer_mb: int = 512
     stats_wru: float = 1.0            # the consumer's UpdateItem on the daily stats item
+    consumer_rru: float = 1.0         # the capacity-warning check re-reads the live code (GetItem)
     log_kb_per_invocation: float = 0.5  # START/END/REPORT lines plus one structured line
     architecture: str = "arm64"
 
@@ -55,7 +56,8 @@ def cost_per_million(scan: Scan, api: str, prices: dict[str, float]) -> dict[str
         "Lambda duration, handler": 1e6 * scan.handler_ms / 1000 * scan.handler_mb / 1024 * gb_s,
         "Lambda duration, consumer": 1e6 * consumer_invocations * scan.consumer_ms_per_batch / 1000
         * scan.consumer_mb / 1024 * gb_s,
-        "DynamoDB reads": scan.get_rru * prices["ddb_rru_per_million"],
+        "DynamoDB reads (scan + consumer)": (scan.get_rru + scan.consumer_rru)
+        * prices["ddb_rru_per_million"],
         "DynamoDB writes (claim + stats)": (scan.claim_wru + scan.stats_wru) * prices["ddb_wru_per_million"],
         "SQS (send + receive/delete per batch)": (scan.sqs_sends + 2 * consumer_invocations)
         * prices["sqs_per_million"],

@@ -19,6 +19,7 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_route53 as route53
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sns as sns
@@ -70,6 +71,7 @@ class Options:
     domain_name: str | None = None
     certificate_arn: str | None = None
     hosted_zone_id: str | None = None
+    public_domain_name: str | None = None  # scans and media (HTTP API); same certificate/zone options
 
     @classmethod
     def from_context(cls, node) -> Options:
@@ -213,7 +215,8 @@ class YutangStack(cdk.Stack):
         return secret.secret_value.unsafe_unwrap()
 
     def _public_url(self) -> cdk.CfnParameter:
-        default = f"https://{self.options.domain_name}" if self.options.domain_name else None
+        host = self.options.public_domain_name
+        default = f"https://{host}" if host else None
         return cdk.CfnParameter(
             self, "PublicUrl", type="String", default=default, allowed_pattern=r"^https://\S+$",
             description="The public https:// base of the API (custom domain, or the ApiUrl output "
@@ -284,11 +287,29 @@ class YutangStack(cdk.Stack):
                          default_route_settings=apigwv2.CfnStage.RouteSettingsProperty(
                              throttling_rate_limit=self.options.throttle_rate,
                              throttling_burst_limit=self.options.throttle_burst))
+        if self.options.public_domain_name and self.options.certificate_arn:
+            self._public_domain(api)
         lambda_.CfnPermission(self, "PublicInvoke", action="lambda:InvokeFunction",
                               function_name=function_arn, principal="apigateway.amazonaws.com",
                               source_arn=cdk.Fn.sub("arn:${AWS::Partition}:execute-api:${AWS::Region}:"
                                                     "${AWS::AccountId}:${PublicHttpApi}/*"))
         return api
+
+    def _public_domain(self, api: apigwv2.CfnApi) -> None:
+        domain = apigwv2.CfnDomainName(
+            self, "PublicDomain", domain_name=self.options.public_domain_name,
+            domain_name_configurations=[apigwv2.CfnDomainName.DomainNameConfigurationProperty(
+                certificate_arn=self.options.certificate_arn, endpoint_type="REGIONAL",
+                security_policy="TLS_1_2")])
+        mapping = apigwv2.CfnApiMapping(self, "PublicDomainMapping", api_id=api.ref,
+                                        domain_name=domain.ref, stage="$default")
+        mapping.add_resource_dependency(self.node.find_child("PublicStage"))
+        if self.options.hosted_zone_id:
+            route53.CfnRecordSet(self, "PublicDomainRecord", hosted_zone_id=self.options.hosted_zone_id,
+                                 name=self.options.public_domain_name, type="A",
+                                 alias_target=route53.CfnRecordSet.AliasTargetProperty(
+                                     dns_name=domain.attr_regional_domain_name,
+                                     hosted_zone_id=domain.attr_regional_hosted_zone_id))
 
     def _bind_queues(self) -> None:
         """Point each SQS event source at the queue defined here (an implicit dependency, so the
