@@ -170,12 +170,15 @@ def get_user(tenant_id: str, user_id: str) -> dict:
     return view(load(tenant_id, user_id), get_thresholds(tenant_id))
 
 
-def _batch_load(tenant_id: str, user_ids: Iterable[str]) -> dict[str, Item]:
+def _batch_load(tenant_id: str, user_ids: Iterable[str],
+                attributes: list | None = None) -> dict[str, Item]:
+    """User items by id, one BatchGet per 100; ``attributes`` (a projection, which must include
+    ``user_id``) reads only those attributes."""
     wanted = list(dict.fromkeys(u for u in user_ids if isinstance(u, str) and is_id(u, USER_ID_LEN)))
     found: dict[str, Item] = {}
     for i in range(0, len(wanted), BATCH):
         keys = [(tenant_id, Item.user_key(u)) for u in wanted[i:i + BATCH]]
-        for item in Item.batch_get(keys):
+        for item in Item.batch_get(keys, attributes_to_get=attributes):
             found[item.user_id] = item
     return found
 
@@ -572,51 +575,89 @@ def _move_events(tenant_id: str, from_id: str, to_id: str) -> None:
 
 def iter_audience(tenant_id: str, tags_all: Iterable[str] = (), tags_any: Iterable[str] = (),
                   tags_none: Iterable[str] = (), stages: Iterable[str] = (),
-                  after: str | None = None) -> Iterator[str]:
+                  after: str | None = None, limit: int | None = None) -> Iterator[str]:
     """Each matching user id exactly once, in id order, from index items (never a Scan):
     candidates from a tag posting list, a union of them, day buckets or the user listing, each
-    re-checked against the user item (one BatchGet per 100 candidates)."""
+    re-checked against the user item (one BatchGet per 100 candidates, reading only what the
+    re-check needs: see :func:`_recheck_attributes`). ``limit``, the most ids the caller takes,
+    sizes the reads: index pages and re-check batches hold no more candidates than can still be
+    yielded."""
     criteria = Criteria.build(tags_all, tags_any, tags_none, stages)
-    for user in _matching(tenant_id, criteria, after):
+    for user in _matching(tenant_id, criteria, after, _recheck_attributes(criteria), limit):
         yield user.user_id
 
 
-def _matching(tenant_id: str, criteria: Criteria, after: str | None) -> Iterator[Item]:
+def _recheck_attributes(criteria: Criteria) -> list:
+    """The projection an audience re-check reads: the id and merge state, the tag sets and the
+    interest weights of the criteria's tags only (not the whole map), and the activity times only
+    when stages are asked for. Identities, event counts, other tags' weights and the rest of a
+    profile stay on the server: a fan-out to 10,000 users reads a fraction of their items."""
+    attrs: list = [Item.user_id, Item.merged_into]
+    tags = dict.fromkeys((*criteria.tags_all, *criteria.tags_any, *criteria.tags_none))
+    if tags:
+        attrs += [Item.manual_tags, Item.channel_tags, *(Item.interests[t] for t in tags)]
+    if criteria.stages:
+        attrs += [Item.first_seen_at, Item.last_active_at, Item.last_paid_at]
+    return attrs
+
+
+def _matching(tenant_id: str, criteria: Criteria, after: str | None,
+              attributes: list | None = None, limit: int | None = None) -> Iterator[Item]:
+    """Matching users in id order, at most ``limit``; with ``attributes`` the items hold only
+    that projection."""
+    if limit is not None and limit <= 0:
+        return
     thresholds = get_thresholds(tenant_id)
     now = utcnow()
     chunk: list[str] = []
+    # With a limit, a re-check batch holds the candidates still wanted plus as many as were
+    # rejected so far (up to 100): the last batch of a page is not a full 100 read for one id.
+    left, rejected = limit, 0
+    page = None if limit is None else max(limit, 10 * BATCH)
 
     def flush() -> Iterator[Item]:
-        found = _batch_load(tenant_id, chunk)
+        nonlocal left, rejected
+        found = _batch_load(tenant_id, chunk, attributes)
         for uid in chunk:
             user = found.get(uid)
             if user is not None and not user.merged_into and criteria.matches(
-                    user_tags(user), user_stage(user, thresholds, now)):
+                    user_tags(user), user_stage(user, thresholds, now) if criteria.stages else ""):
                 yield user
+                if left is not None:
+                    left -= 1
+                    if left == 0:
+                        break
+            else:
+                rejected += 1
         chunk.clear()
 
-    for uid in _candidates(tenant_id, criteria, thresholds, now, after):
+    for uid in _candidates(tenant_id, criteria, thresholds, now, after, page):
         chunk.append(uid)
-        if len(chunk) >= BATCH:
+        if len(chunk) >= (BATCH if left is None else min(BATCH, left + rejected)):
             yield from flush()
+            if left == 0:
+                return
     yield from flush()
 
 
 def _candidates(tenant_id: str, criteria: Criteria, thresholds: stage_rules.Thresholds,
-                now: datetime, after: str | None) -> Iterator[str]:
+                now: datetime, after: str | None, page: int | None = None) -> Iterator[str]:
+    """Candidate ids in id order; ``page`` caps each index Query page (the candidates the caller
+    can use at most), so a dispatch page does not read a whole 1 MB page of postings."""
     kind, args = driver(criteria)
     if kind == "all":
-        return _sorted_ids(tenant_id, "U#", after)
+        return _sorted_ids(tenant_id, "U#", after, page)
     if kind in ("tag", "any"):
-        streams = [_sorted_ids(tenant_id, Item.tag_key(t), after) for t in args]
+        streams = [_sorted_ids(tenant_id, Item.tag_key(t), after, page) for t in args]
         return _dedupe(heapq.merge(*streams))
     return iter(sorted(_bucket_ids(tenant_id, args, thresholds, now, after)))
 
 
-def _sorted_ids(tenant_id: str, prefix: str, after: str | None) -> Iterator[str]:
+def _sorted_ids(tenant_id: str, prefix: str, after: str | None,
+                page: int | None = None) -> Iterator[str]:
     cond = (Item.sk.between(prefix + after + "!", prefix + "~") if after
             else Item.sk.startswith(prefix))
-    for item in Item.query(tenant_id, cond, attributes_to_get=["sk"]):
+    for item in Item.query(tenant_id, cond, attributes_to_get=["sk"], page_size=page):
         yield item.sk[len(prefix):]
 
 
@@ -647,7 +688,7 @@ def list_users(tenant_id: str, criteria: Criteria, limit: int,
     """One page of matching users in id order, and the last id when more may follow."""
     thresholds = get_thresholds(tenant_id)
     page, more = [], False
-    for user in _matching(tenant_id, criteria, after):
+    for user in _matching(tenant_id, criteria, after, limit=limit + 1):
         if len(page) == limit:
             more = True
             break

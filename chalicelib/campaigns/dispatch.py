@@ -109,10 +109,11 @@ def dispatch_page(msg: dict) -> None:
         return
     size = sender.batch_size(snap["channel"])
     aud = snap.get("audience") or {}
+    wanted = size * PAGE_BATCHES + 1  # one more tells whether a next page follows
     ids = list(islice(audience.iter_audience(tenant_id, aud.get("tags_all") or (),
                                              aud.get("tags_any") or (), aud.get("tags_none") or (),
-                                             aud.get("stages") or (), after=msg.get("a")),
-                      size * PAGE_BATCHES + 1))
+                                             aud.get("stages") or (), after=msg.get("a"),
+                                             limit=wanted), wanted))
     more = len(ids) > size * PAGE_BATCHES
     ids = ids[:size * PAGE_BATCHES]
     page = CampaignBatch(pk=CampaignBatch.partition(tenant_id, campaign_id),

@@ -30,7 +30,8 @@
   batches deferred by quiet hours. The minute tick Queries ``key <= now`` per shard (no Scan).
 
 ``outbox`` (hash ``tenant_id``, range ``sk`` = ``<campaign>#<run>#<user>``) — messages delivered by
-  the outbox channel. Access: Query (all, or ``begins_with(<campaign>#)``). TTL ``expires``.
+  the outbox channel (fission reward notices too: ``<task>#<participant>#<user>``, source
+  ``fission_reward``). Access: Query (all, or ``begins_with(<campaign>#)``). TTL ``expires``.
 """
 from __future__ import annotations
 
@@ -182,6 +183,7 @@ class OutboxItem(BaseModel):
     user_id = UnicodeAttribute()
     text = UnicodeAttribute(null=True)
     content = JSONAttribute(null=True)
+    source = UnicodeAttribute(null=True)  # null: a campaign; fission_reward: a reward notice
     created_at = UTCDateTimeAttribute()
     expires = NumberAttribute(null=True)
 

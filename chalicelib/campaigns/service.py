@@ -22,6 +22,7 @@ from chalicelib.ids import is_id, new_id
 from chalicelib.settings import get_settings
 
 CAMPAIGN_ID_LEN = 10
+FISSION_TASK_ID_LEN = 8  # reward notices share the outbox: campaign_id = task, run_id = participant
 _settings_cache: dict[str, tuple[float, dict]] = {}
 
 
@@ -416,8 +417,10 @@ def deliveries(tenant_id: str, campaign_id: str, limit: int, cursor: str | None,
 
 def outbox(tenant_id: str, limit: int, cursor: str | None, campaign_id: str | None,
            run_id: str | None) -> dict:
-    if campaign_id is not None and not is_id(campaign_id, CAMPAIGN_ID_LEN):
-        raise ValidationFailed("'campaign_id' is not a campaign id", field="campaign_id")
+    if campaign_id is not None and not (is_id(campaign_id, CAMPAIGN_ID_LEN)
+                                        or is_id(campaign_id, FISSION_TASK_ID_LEN)):
+        raise ValidationFailed("'campaign_id' is not a campaign (or fission task) id",
+                               field="campaign_id")
     if run_id is not None and campaign_id is None:
         raise ValidationFailed("'run_id' needs 'campaign_id'", field="run_id")
     scope = f"outbox|{campaign_id}|{run_id}"
@@ -429,7 +432,8 @@ def outbox(tenant_id: str, limit: int, cursor: str | None, campaign_id: str | No
                                         if run_id else OutboxItem.key(campaign_id))
     result = OutboxItem.query(tenant_id, cond, last_evaluated_key=start, limit=limit)
     items = [{"campaign_id": o.campaign_id, "run_id": o.run_id, "user_id": o.user_id,
-              "text": o.text, "content": o.content, "created_at": _iso(o.created_at)}
+              "text": o.text, "content": o.content, "source": o.source or "campaign",
+              "created_at": _iso(o.created_at)}
              for o in result]
     last = result.last_evaluated_key
     return {"items": items, "next_cursor": _cursor(tenant_id, scope, {"sk": last["sk"]["S"]})

@@ -76,7 +76,11 @@ SCHEMAS = {
     "OutboxMessage": {"type": "object", "properties": {
         "campaign_id": {"type": "string"}, "run_id": {"type": "string"},
         "user_id": {"type": "string"}, "text": {"type": ["string", "null"]},
-        "content": {"type": ["object", "null"]}, "created_at": _TIME}},
+        "content": {"type": ["object", "null"]},
+        "source": {"enum": ["campaign", "fission_reward"], "description":
+                   "fission_reward: a reward notice (campaign_id is the fission task, run_id the "
+                   "participant)"},
+        "created_at": _TIME}},
     "MessagingSettings": {"type": "object", "properties": {
         "caps": ref("Caps"),
         "channel_caps": {"type": "object", "additionalProperties": ref("Caps")},

@@ -5,16 +5,20 @@ DynamoDB transaction, all of these hold:
 - the visitor is new to the live code (no visit cookie: ``new_visitor``) — checked before writing;
 - no invite was counted for this visitor in this task (``Invite`` put with attribute_not_exists);
 - the participant exists, the ref's nonce is theirs, and the visitor is not one of the
-  participant's own devices (``own_visitors``, learnt from their progress page);
+  participant's own devices (``own_visitors``, learnt from their progress page) nor the
+  participant's own user (a scan carrying their mini-program token: the event's ``user_id``);
 - the task exists, belongs to the scanned live code, and the scan's time is inside its window.
 The same transaction adds the invite to the participant and the task's counters, so counts cannot
 drift. A ref-carrying scan costs the consumer at most 2 AWS calls (the transaction, then one
 BatchGetItem for the goal check; or one counter update when nothing counts); the scan that reaches
-the goal adds the grant.
+the goal adds the grant and its notice.
 
 Granting is a second transaction conditioned on the participant having no reward yet, with the
 next pool code claimed by moving the task's ``codes_issued`` from n to n + 1 and marking code n,
 so a reward is granted once and a code goes to one participant, however many consumers race.
+The reward message's ``{nickname}`` and ``{code}`` are filled in by the grant; the notice is then
+delivered through the task's channel (``notices``), and any later event of a rewarded participant
+finishes a notice left pending.
 """
 from __future__ import annotations
 
@@ -27,7 +31,7 @@ from datetime import datetime, timezone
 from pynamodb.exceptions import TransactWriteError, UpdateError
 
 from chalicelib.db import condition_failed
-from chalicelib.fission import refs, store
+from chalicelib.fission import notices, refs, store
 from chalicelib.fission.models import FissionTask, Invite, Participant, RewardCode, task_pk
 
 log = logging.getLogger("yutang.fission")
@@ -49,7 +53,8 @@ def record_scan(event: dict) -> str:
     if not event.get("new_visitor"):
         _count_funnel(ref, event["code_id"], returning=True)
         return "returning"
-    return _count_invite(ref, event["code_id"], str(event["visitor_id"]), at)
+    return _count_invite(ref, event["code_id"], str(event["visitor_id"]), at,
+                         event.get("user_id") or None)
 
 
 def _count_funnel(ref: refs.Parsed, code_id: str, returning: bool = False,
@@ -70,9 +75,13 @@ def _count_funnel(ref: refs.Parsed, code_id: str, returning: bool = False,
             raise  # no such task on this live code: a stale or foreign ref, nothing to count
 
 
-def _count_invite(ref: refs.Parsed, code_id: str, visitor_id: str, at: datetime) -> str:
+def _count_invite(ref: refs.Parsed, code_id: str, visitor_id: str, at: datetime,
+                  user_id: str | None = None) -> str:
     pk = task_pk(ref.tenant_id, ref.task_id)
     ts = int(at.timestamp())
+    not_self = ~Participant.own_visitors.contains(visitor_id)
+    if user_id:  # a logged-in mini-program user: never an invite of their own participant
+        not_self &= Participant.user_id.does_not_exist() | (Participant.user_id != user_id)
     for attempt in range(ATTEMPTS):
         try:
             with store.transaction() as tx:
@@ -81,8 +90,7 @@ def _count_invite(ref: refs.Parsed, code_id: str, visitor_id: str, at: datetime)
                 tx.update(Participant(pk=pk, participant_id=ref.participant_id),
                           actions=[Participant.invites.add(1), Participant.last_invite_at.set(at)],
                           condition=Participant.participant_id.exists()
-                          & (Participant.nonce == ref.token)
-                          & ~Participant.own_visitors.contains(visitor_id))
+                          & (Participant.nonce == ref.token) & not_self)
                 tx.update(FissionTask(tenant_id=ref.tenant_id, task_id=ref.task_id),
                           actions=[FissionTask.ref_scans.add(1), FissionTask.new_visitors.add(1),
                                    FissionTask.invites.add(1)],
@@ -115,19 +123,26 @@ def _count_invite(ref: refs.Parsed, code_id: str, visitor_id: str, at: datetime)
 
 
 def check_reward(tenant_id: str, task_id: str, participant_id: str) -> bool:
-    """Grant the participant's reward if they reached the goal and have none; True if this call
-    granted it."""
+    """Grant the participant's reward if they reached the goal and have none, then deliver its
+    notice (or finish one an earlier grant left pending); True if this call granted it."""
     task, p = store.task_and_participant(tenant_id, task_id, participant_id)
     for attempt in range(ATTEMPTS * 2):
-        if task is None or p is None or p.rewarded_at is not None or int(p.invites) < int(task.goal):
+        if task is None or p is None:
+            return False
+        if p.rewarded_at is not None:
+            notices.deliver(task, p)  # nothing to do (no call) once the notice is final
+            return False
+        if int(p.invites) < int(task.goal):
             return False
         try:
             _grant(task, p, datetime.now(timezone.utc))
-            return True
         except TransactWriteError as exc:
             if not store.cancel_codes(exc):
                 raise
             time.sleep(random.uniform(0.002, 0.02) * min(attempt + 1, 5))
+        else:
+            notices.deliver(task, p)
+            return True
         task, p = store.task_and_participant(tenant_id, task_id, participant_id)
     raise RuntimeError(f"could not grant the reward of participant {participant_id}; retrying")
 
@@ -138,10 +153,12 @@ def _grant(task: FissionTask, p: Participant, now: datetime) -> None:
     code = RewardCode.get(pk, issued, consistent_read=True) if issued < total else None
     task_actions = [FissionTask.rewards.add(1)]
     task_cond = FissionTask.task_id.exists() & (FissionTask.codes_issued == issued)
+    channel = task.notice_channel or notices.DEFAULT_CHANNEL
+    message = notices.render(task.reward_message, p.nickname, code.code if code else None)
     p_actions = [Participant.rewarded_at.set(now), Participant.rewarded_ts.set(int(now.timestamp())),
-                 Participant.notice.set("pending")]
-    if task.reward_message:
-        p_actions.append(Participant.reward_message.set(task.reward_message))
+                 Participant.notice.set("pending"), Participant.notice_channel.set(channel)]
+    if message:
+        p_actions.append(Participant.reward_message.set(message))
     if code is not None:
         task_actions.append(FissionTask.codes_issued.set(issued + 1))
         p_actions.append(Participant.reward_code.set(code.code))
@@ -157,5 +174,9 @@ def _grant(task: FissionTask, p: Participant, now: datetime) -> None:
                       condition=RewardCode.participant_id.does_not_exist())
         tx.update(p, actions=p_actions, condition=Participant.rewarded_at.does_not_exist()
                   & (Participant.invites >= int(task.goal)))
+    p.rewarded_at, p.rewarded_ts, p.notice, p.notice_channel = now, int(now.timestamp()), \
+        "pending", channel
+    p.reward_message = message or None
+    p.reward_code = code.code if code is not None else None
     log.info("fission reward granted: task %s participant %s code #%s", task.task_id,
              p.participant_id, issued if code is not None else "-")

@@ -10,6 +10,10 @@ Participant (``fission-participants``, pk "<tenant>#<task>", sk participant_id):
 - GetItem by the ids a ref carries; Query pk (list, newest not guaranteed).
 - Query GSI ``leaderboard-index`` (pk, invites) descending with a limit: the leaderboard.
 - Query GSI ``rewards-index`` (pk, rewarded_ts): sparse, only rewarded participants: reward notices.
+- GetItem by ``identity_participant_id`` (tenant, task, user): the mini-program user's participant.
+The reward notice lives on the participant (``notice``: pending → sending (claimed, with
+``notice_lease``) → sent | skipped | failed, with ``notice_reason``); every move is a conditional
+update, so a notice is delivered at most once (see ``chalicelib.fission.notices``).
 
 Invite (``fission-invites``, pk "<tenant>#<task>", sk visitor_id): written with
 attribute_not_exists in the invite's transaction, so a visitor counts once per task.
@@ -46,6 +50,7 @@ class FissionTask(BaseModel):
     template_fp = UnicodeAttribute()
     goal = NumberAttribute()
     reward_message = UnicodeAttribute(null=True)
+    notice_channel = UnicodeAttribute(null=True)  # outbox (when null) | webhook | wecom
     starts_at = UTCDateTimeAttribute()
     ends_at = UTCDateTimeAttribute(null=True)
     window_start = NumberAttribute()
@@ -104,6 +109,12 @@ class Participant(BaseModel):
     reward_message = UnicodeAttribute(null=True)
     reward_note = UnicodeAttribute(null=True)
     notice = UnicodeAttribute(null=True)
+    notice_channel = UnicodeAttribute(null=True)
+    notice_reason = UnicodeAttribute(null=True)
+    notice_detail = UnicodeAttribute(null=True)
+    notice_user = UnicodeAttribute(null=True)
+    notice_lease = NumberAttribute(null=True)
+    notice_at = UTCDateTimeAttribute(null=True)
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
     leaderboard_index = LeaderboardIndex()

@@ -1,4 +1,5 @@
-"""HTTP routes for fission tasks (marketer API) and the participant's own pages (public, by key)."""
+"""HTTP routes for fission tasks (marketer API), the participant's own pages (public, by key) and
+the mini-program user's own participation (/mp/v1, mini-program token)."""
 from __future__ import annotations
 
 from chalice import Response
@@ -95,6 +96,21 @@ def add_reward_codes(task_id):
 def list_reward_codes(task_id):
     return json_response(service.list_codes(tenant_id(routes.current_request), task_id, _limit(),
                                             _cursor()))
+
+
+@routes.route("/mp/v1/fission-tasks/{task_id}/join", methods=["POST"])
+def join_fission_task(task_id):
+    request = routes.current_request
+    view, is_new = service.mp_join(tenant_id(request), task_id, request.context["yutang_mp_user_id"],
+                                   json_body(request))
+    return created(view) if is_new else json_response(view)
+
+
+@routes.route("/mp/v1/fission-tasks/{task_id}/me", methods=["GET"])
+def get_my_participation(task_id):
+    request = routes.current_request
+    return json_response(service.mp_participation(tenant_id(request), task_id,
+                                                  request.context["yutang_mp_user_id"]))
 
 
 @routes.route("/p/{key}", methods=["GET"])

@@ -9,7 +9,7 @@ from typing import Any
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 
-from chalicelib import images, media
+from chalicelib import images, media, pagination
 from chalicelib import validate as v
 from chalicelib.db import condition_failed
 from chalicelib.errors import Conflict, NotFound, ValidationFailed
@@ -32,6 +32,8 @@ CODES_PER_TRANSACTION = 99  # DynamoDB allows 100 items; one is the task's count
 MAX_OWN_VISITORS = 20
 TASK_FIELDS = ("name", "livecode_id", "template_id", "goal", "reward", "starts_at", "ends_at")
 PARTICIPANT_FIELDS = ("user_id", "openid", "nickname", "avatar")
+NOTICE_CHANNELS = ("outbox", "webhook", "wecom")
+RANK_DEPTH = 100  # "rank" of the mini-program's own view: exact within the top 100, else null
 
 
 def utcnow() -> datetime:
@@ -71,7 +73,8 @@ def task_view(t: FissionTask) -> dict:
     return {
         "id": t.task_id, "name": t.name, "livecode_id": t.livecode_id, "template_id": t.template_id,
         "goal": int(t.goal), "reward": {"message": t.reward_message, "codes_total": total,
-                                        "codes_issued": issued, "codes_left": total - issued},
+                                        "codes_issued": issued, "codes_left": total - issued,
+                                        "notice_channel": t.notice_channel or "outbox"},
         "starts_at": t.starts_at.isoformat(), "ends_at": t.ends_at.isoformat() if t.ends_at else None,
         "status": status(t), "scan_url": scan_url(t.tenant_id, t.livecode_id),
         "participants": int(t.participants), "invites": int(t.invites), "rewards": int(t.rewards),
@@ -87,11 +90,17 @@ def _reference(loader: Any, tenant_id: str, value: str, field: str) -> Any:
                                field=field) from None
 
 
-def _parse_reward(body: dict) -> tuple[str | None, list[str]]:
+def _parse_reward(body: dict) -> tuple[str | None, list[str], str | None]:
     reward = v.object_(body, "reward") or {}
-    v.only_keys(reward, ("message", "codes"), "reward")
+    v.only_keys(reward, ("message", "codes", "notice_channel"), "reward")
     message = v.text(reward, "message", max_len=500)
-    return message, parse_codes(reward, "reward.codes")
+    return message, parse_codes(reward, "reward.codes"), _notice_channel(reward)
+
+
+def _notice_channel(reward: dict) -> str | None:
+    """None stands for the default, outbox."""
+    channel = v.choice(reward, "notice_channel", NOTICE_CHANNELS)
+    return None if channel == "outbox" else channel
 
 
 def parse_codes(data: dict, field: str) -> list[str]:
@@ -125,13 +134,14 @@ def create_task(tenant_id: str, body: dict, now: datetime | None = None) -> dict
     template = _reference(posters.load, tenant_id,
                           v.text(body, "template_id", required=True, max_len=20), "template_id")
     goal = v.integer(body, "goal", required=True, lo=1, hi=MAX_GOAL)
-    message, codes = _parse_reward(body)
+    message, codes, notice_channel = _parse_reward(body)
     starts_at = v.timestamp(body, "starts_at") or now
     ends_at = v.timestamp(body, "ends_at")
     _check_window(starts_at, ends_at, now)
     task = FissionTask(tenant_id=tenant_id, task_id=new_id(TASK_ID_LEN), name=name,
                        livecode_id=code.code_id, template_id=template.template_id,
                        template_fp=template.fingerprint, goal=goal, reward_message=message,
+                       notice_channel=notice_channel,
                        starts_at=starts_at, ends_at=ends_at, window_start=_epoch(starts_at, 0),
                        window_end=_epoch(ends_at, FAR_FUTURE), created_at=now, updated_at=now)
     task.save(condition=FissionTask.task_id.does_not_exist())
@@ -152,15 +162,7 @@ def get_task(tenant_id: str, task_id: str) -> dict:
 
 
 def list_tasks(tenant_id: str, limit: int, cursor: str | None) -> dict:
-    start = None
-    if cursor:
-        if not is_id(cursor, TASK_ID_LEN):
-            raise ValidationFailed("invalid cursor", code="invalid-cursor", field="cursor")
-        start = {"tenant_id": {"S": tenant_id}, "task_id": {"S": cursor}}
-    result = FissionTask.query(tenant_id, limit=limit, last_evaluated_key=start)
-    items = [task_view(t) for t in result]
-    last = result.last_evaluated_key
-    return {"items": items, "next_cursor": last["task_id"]["S"] if last else None}
+    return pagination.by_tenant(FissionTask, tenant_id, limit, cursor, task_view, TASK_ID_LEN)
 
 
 def update_task(tenant_id: str, task_id: str, body: dict, now: datetime | None = None) -> dict:
@@ -190,10 +192,16 @@ def update_task(tenant_id: str, task_id: str, body: dict, now: datetime | None =
         actions.append(FissionTask.goal.set(v.integer(body, "goal", required=True, lo=1, hi=MAX_GOAL)))
     if "reward" in body:
         reward = v.object_(body, "reward", required=True)
-        v.only_keys(reward, ("message",), "reward (codes are added with POST .../reward-codes)")
-        message = v.text(reward, "message", max_len=500)
-        actions.append(FissionTask.reward_message.set(message) if message
-                       else FissionTask.reward_message.remove())
+        v.only_keys(reward, ("message", "notice_channel"),
+                    "reward (codes are added with POST .../reward-codes)")
+        if "message" in reward:
+            message = v.text(reward, "message", max_len=500)
+            actions.append(FissionTask.reward_message.set(message) if message
+                           else FissionTask.reward_message.remove())
+        if "notice_channel" in reward:
+            channel = _notice_channel(reward)
+            actions.append(FissionTask.notice_channel.set(channel) if channel
+                           else FissionTask.notice_channel.remove())
     if "starts_at" in body or "ends_at" in body:
         starts_at = v.timestamp(body, "starts_at", required=True) if "starts_at" in body \
             else task.starts_at
@@ -486,6 +494,41 @@ def revoke_own_invite(task: FissionTask, p: Participant, visitor_id: str) -> boo
     return True
 
 
+# ---- the mini-program user's own (mp token) ------------------------------------------------------
+
+def mp_join(tenant_id: str, task_id: str, user_id: str, body: dict) -> tuple[dict, bool]:
+    """Register the logged-in mini-program user (their participant's user_id is the mp user, so
+    joining again answers the same participant)."""
+    v.only_keys(body, ("nickname", "avatar"))
+    return register(tenant_id, task_id, {**body, "user_id": user_id})
+
+
+def mp_participation(tenant_id: str, task_id: str, user_id: str) -> dict:
+    """The mp user's participant: 2 AWS calls (task and participant in one BatchGetItem, the rank
+    Query)."""
+    if not is_id(task_id, TASK_ID_LEN):
+        raise NotFound("no such fission task", code="task-not-found")
+    pid = identity_participant_id(tenant_id, task_id, user_id, None)
+    task, p = store.task_and_participant(tenant_id, task_id, pid)
+    if task is None:
+        raise NotFound("no such fission task", code="task-not-found")
+    if p is None:
+        raise NotFound("you have not joined this fission task (POST .../join)",
+                       code="not-participating")
+    own = progress_view(task, p)
+    return {**participant_view(task, p), "task": own["task"], "reward": own["reward"],
+            "rank": rank(p)}
+
+
+def rank(p: Participant) -> int | None:
+    """1 + the participants with more invites (ties share a rank), read from the leaderboard index
+    (eventually consistent); None beyond the top RANK_DEPTH."""
+    above = Participant.leaderboard_index.query(p.pk, Participant.invites > int(p.invites),
+                                                limit=RANK_DEPTH, attributes_to_get=["participant_id"])
+    count = sum(1 for _ in above)
+    return count + 1 if count < RANK_DEPTH else None
+
+
 def poster_for_key(key: str) -> bytes:
     """≤ 2 AWS calls once rendered: the task and participant (one BatchGetItem), the S3 object."""
     from chalicelib.posters import service as posters
@@ -508,7 +551,8 @@ def leaderboard(tenant_id: str, task_id: str, limit: int) -> dict:
 
 
 def rewards(tenant_id: str, task_id: str, limit: int, cursor: str | None) -> dict:
-    """Reward notices, newest first: what campaign channels will deliver once they exist."""
+    """Rewards granted, newest first, each with its notice: status (pending, sending, sent,
+    skipped, failed), channel, reason, the user it was addressed to and when."""
     task = load_task(tenant_id, task_id)
     pk = task_pk(tenant_id, task_id)
     start = None
@@ -522,6 +566,9 @@ def rewards(tenant_id: str, task_id: str, limit: int, cursor: str | None) -> dic
     items = [{"participant_id": p.participant_id, "nickname": p.nickname, "user_id": p.user_id,
               "openid": p.openid, "invites": int(p.invites), "message": p.reward_message,
               "code": p.reward_code, "note": p.reward_note, "notice": p.notice or "pending",
+              "notice_channel": p.notice_channel or "outbox", "notice_reason": p.notice_reason,
+              "notice_detail": p.notice_detail, "notice_user_id": p.notice_user,
+              "notice_at": p.notice_at.isoformat() if p.notice_at else None,
               "rewarded_at": p.rewarded_at.isoformat()} for p in result]
     last = result.last_evaluated_key
     cursor_out = f"{last['rewarded_ts']['N']}.{last['participant_id']['S']}" if last else None

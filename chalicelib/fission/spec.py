@@ -1,4 +1,5 @@
-"""OpenAPI paths for fission tasks, participants, leaderboard, rewards and the participant pages."""
+"""OpenAPI paths for fission tasks, participants, leaderboard, rewards, the participant pages and
+the mini-program user's own participation."""
 from chalicelib.openapi import list_of, op, path_param, query_param, ref
 
 TAG = "fission"
@@ -12,17 +13,24 @@ SCHEMAS = {
         "goal": {"type": "integer", "minimum": 1, "maximum": 10000,
                  "description": "invites needed for the reward"},
         "reward": {"type": "object", "additionalProperties": False, "properties": {
-            "message": {"type": "string", "maxLength": 500},
+            "message": {"type": "string", "maxLength": 500,
+                        "description": "the reward message; `{nickname}` and `{code}` are filled "
+                                       "in per participant when the reward is granted"},
+            "notice_channel": {"enum": ["outbox", "webhook", "wecom"], "default": "outbox",
+                               "description": "campaign channel the reward notice goes out through "
+                                              "(the channel at grant time is used)"},
             "codes": {"type": "array", "maxItems": 1000, "items": {"type": "string", "maxLength": 128},
                       "description": "reward code pool (create only; add more with POST "
                                      "…/reward-codes); each code goes to at most one participant"}}},
         "starts_at": _TIME, "ends_at": _TIME},
-        "description": "PATCH accepts name, template_id, reward.message and ends_at at any time; "
+        "description": "PATCH accepts name, template_id, reward.message, reward.notice_channel "
+                       "and ends_at at any time; "
                        "goal, starts_at and livecode_id only before the task starts."},
     "FissionTask": {"type": "object", "properties": {
         "id": _STR, "name": _STR, "livecode_id": _STR, "template_id": _STR, "goal": _INT,
         "reward": {"type": "object", "properties": {
-            "message": _NSTR, "codes_total": _INT, "codes_issued": _INT, "codes_left": _INT}},
+            "message": _NSTR, "codes_total": _INT, "codes_issued": _INT, "codes_left": _INT,
+            "notice_channel": {"enum": ["outbox", "webhook", "wecom"]}}},
         "starts_at": {"type": "string", "format": "date-time"}, "ends_at": _TIME,
         "status": {"enum": ["scheduled", "active", "ended"]}, "scan_url": _STR,
         "participants": _INT, "invites": _INT, "rewards": _INT,
@@ -55,8 +63,29 @@ SCHEMAS = {
         "participant_id": _STR, "nickname": _STR, "user_id": _NSTR, "openid": _NSTR,
         "invites": _INT, "message": _NSTR, "code": _NSTR,
         "note": {"type": ["string", "null"], "description": "codes-exhausted when the pool ran out"},
-        "notice": {"type": "string", "description": "pending until campaign channels deliver it"},
-        "rewarded_at": _STR}},
+        "notice": {"enum": ["pending", "sending", "sent", "skipped", "failed"],
+                   "description": "delivery of the reward notice through `notice_channel`, once"},
+        "notice_channel": {"enum": ["outbox", "webhook", "wecom"]},
+        "notice_reason": {"type": ["string", "null"], "description":
+                          "why skipped or failed: no_user, no_identity_for_channel, unsubscribed, "
+                          "no_webhook_url, http_<status>, unreachable, wecom_unreachable, "
+                          "wecom_errcode_<n>, wecom_not_configured, outcome_unknown; `retrying` "
+                          "while pending again after a retryable error"},
+        "notice_detail": _NSTR,
+        "notice_user_id": {"type": ["string", "null"], "description": "the user it was addressed to"},
+        "notice_at": _TIME, "rewarded_at": _STR}},
+    "MpJoinInput": {"type": "object", "additionalProperties": False, "required": ["nickname"],
+                    "properties": {"nickname": {"type": "string", "maxLength": 64},
+                                   "avatar": {"type": "string", "description": "base64 PNG/JPEG"}}},
+    "MyParticipation": {"allOf": [ref("Participant"), {"type": "object", "properties": {
+        "task": {"type": "object", "properties": {
+            "id": _STR, "name": _STR, "goal": _INT, "status": _STR, "starts_at": _STR,
+            "ends_at": _TIME}},
+        "reward": {"type": ["object", "null"], "properties": {
+            "message": _NSTR, "code": _NSTR, "rewarded_at": _STR}},
+        "rank": {"type": ["integer", "null"],
+                 "description": "1 + participants with more invites (ties share a rank); null "
+                                "beyond the top 100"}}}]},
     "FissionStats": {"type": "object", "properties": {
         "participants": _INT, "scans": _INT, "new_visitors": _INT, "invites": _INT, "rewards": _INT,
         "not_counted": {"type": "object", "additionalProperties": _INT},
@@ -129,6 +158,24 @@ PATHS = {
         "post": op("Add reward codes", TAG, params=[_ID], body=ref("RewardCodesInput"), ok=201,
                    response=ref("RewardCodesAdded"), errors=(400, 404, 409)),
         "get": op("List reward codes", TAG, params=[_ID, *_PAGE], response=list_of(ref("RewardCode"))),
+    },
+    "/mp/v1/fission-tasks/{task_id}/join": {
+        "post": op("Join a fission task from the mini-program", TAG, auth="mpToken", params=[_ID],
+                   body=ref("MpJoinInput"), ok=201, response=ref("Participant"),
+                   errors=(400, 401, 404, 409, 413),
+                   description="Registers the logged-in user (the participant's user_id is the "
+                               "mini-program user): 201 the first time, 200 with the same "
+                               "participant (nickname/avatar refreshed) after that; 409 "
+                               "`task-ended`. Scans carrying this user's mini-program token never "
+                               "count as their own invites; a browser becomes their own device "
+                               "when it opens `progress_url`."),
+    },
+    "/mp/v1/fission-tasks/{task_id}/me": {
+        "get": op("Get my fission task progress", TAG, auth="mpToken", params=[_ID],
+                  response=ref("MyParticipation"), errors=(401, 404),
+                  description="The logged-in user's participant: invites, goal, reward and code "
+                              "once granted, poster and invite URLs, rank. 404 `not-participating` "
+                              "before joining, `task-not-found` for a task of another tenant."),
     },
     "/p/{key}": {
         "get": op("Get a participant's own progress", TAG, params=[_KEY], auth=None,

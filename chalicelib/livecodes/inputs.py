@@ -7,6 +7,7 @@ from typing import Any, NamedTuple
 
 from chalicelib import images
 from chalicelib import validate as v
+from chalicelib.content import tags as tagrules
 from chalicelib.errors import ValidationFailed
 from chalicelib.livecodes import routing
 from chalicelib.livecodes.models import MAX_TARGETS
@@ -16,7 +17,8 @@ WECOM_FIELDS = {"wecom_user_ids", "wecom_chat_ids", "skip_verify", "auto_create_
 TARGET_FIELDS = {"kind", "name", "image", "image_url", "url", "capacity", "expires_at", "weight",
                  "enabled", "assigned"} | WECOM_FIELDS
 CODE_FIELDS = {"name", "channel", "strategy", "targets", "fallback", "windows", "timezone",
-               "enabled", "warn_threshold", "logo", "welcome"}
+               "enabled", "warn_threshold", "logo", "welcome", "tags"}
+MAX_CODE_TAGS = 20  # auto-tags given to the people who come through the code
 
 
 class TargetInput(NamedTuple):
@@ -132,6 +134,8 @@ def parse_code(body: dict, *, partial: bool = False) -> tuple[dict, list[TargetI
         values["logo"] = None
     if "welcome" in body:
         values["welcome"] = _parse_welcome(body)
+    if "tags" in body:  # the content/audience tag rules; null or [] clears them
+        values["tags"] = tagrules.normalize_all(body["tags"], "tags", MAX_CODE_TAGS)
     targets: list[TargetInput] = []
     if "targets" in body:
         if partial:

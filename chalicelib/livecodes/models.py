@@ -70,6 +70,7 @@ class LiveCode(BaseModel):
     warn_threshold = NumberAttribute(default=20)
     logo_key = UnicodeAttribute(null=True)
     welcome = JSONAttribute(null=True)
+    tags = ListAttribute(of=UnicodeAttribute, null=True)  # auto-tags for scanners and 企业微信 adds
     seq = NumberAttribute(default=0)
     warned = UnicodeSetAttribute(null=True)
     created_at = UTCDateTimeAttribute()

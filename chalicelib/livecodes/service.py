@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from pynamodb.exceptions import DoesNotExist, UpdateError
 
-from chalicelib import events, media, observability
+from chalicelib import events, media, observability, pagination
 from chalicelib.db import condition_failed
 from chalicelib.errors import Conflict, NotFound, ValidationFailed
 from chalicelib.ids import is_id, new_id
@@ -98,7 +98,8 @@ def view(code: LiveCode) -> dict:
         "channel": code.channel, "strategy": code.strategy, "timezone": code.timezone,
         "enabled": bool(code.enabled), "windows": code.windows or [],
         "warn_threshold": int(code.warn_threshold), "has_logo": bool(code.logo_key),
-        "welcome": code.welcome, "scan_url": scan_url(code), "qr_url": f"{base}/qr",
+        "welcome": code.welcome, "tags": list(code.tags or []), "scan_url": scan_url(code),
+        "qr_url": f"{base}/qr",
         "targets": [target_view(t, now) for t in code.targets or []],
         "fallback": target_view(code.fallback, now) if code.fallback else None,
         "remaining_capacity": routing.remaining_capacity(rules, now),
@@ -161,7 +162,8 @@ def create(tenant_id: str, body: dict, now: datetime | None = None) -> dict:
                     timezone=values.get("timezone") or get_settings().default_timezone,
                     enabled=values.get("enabled", True),
                     warn_threshold=values.get("warn_threshold", 20), windows=values.get("windows"),
-                    welcome=values.get("welcome"), created_at=now, updated_at=now, seq=0)
+                    welcome=values.get("welcome"), tags=values.get("tags") or None,
+                    created_at=now, updated_at=now, seq=0)
     code.targets = [_new_target(tenant_id, ti, now) for ti in target_inputs]
     if fallback not in (None, ...):
         code.fallback = _new_target(tenant_id, fallback, now)
@@ -178,15 +180,7 @@ def get(tenant_id: str, code_id: str) -> dict:
 
 
 def list_codes(tenant_id: str, limit: int, cursor: str | None) -> dict:
-    start = None
-    if cursor:
-        if not is_id(cursor, CODE_ID_LEN):
-            raise ValidationFailed("invalid cursor", code="invalid-cursor", field="cursor")
-        start = {"tenant_id": {"S": tenant_id}, "code_id": {"S": cursor}}
-    result = LiveCode.query(tenant_id, limit=limit, last_evaluated_key=start)
-    items = [view(c) for c in result]
-    last = result.last_evaluated_key
-    return {"items": items, "next_cursor": last["code_id"]["S"] if last else None}
+    return pagination.by_tenant(LiveCode, tenant_id, limit, cursor, view, CODE_ID_LEN)
 
 
 def update(tenant_id: str, code_id: str, body: dict, now: datetime | None = None) -> dict:
@@ -197,7 +191,7 @@ def update(tenant_id: str, code_id: str, body: dict, now: datetime | None = None
     for key in ("name", "channel", "strategy", "timezone", "enabled", "warn_threshold"):
         if key in values:
             actions.append(getattr(LiveCode, key).set(values[key]))
-    for key in ("windows", "welcome"):
+    for key in ("windows", "welcome", "tags"):
         if key in values:
             attr = getattr(LiveCode, key)
             actions.append(attr.set(values[key]) if values[key] else attr.remove())
@@ -390,7 +384,7 @@ def scan(slug: str, visitor: Visitor, now: datetime | None = None,
         "ref": visitor.ref, "visitor_id": visitor_id, "new_visitor": visit is None,
         "first_today": visit is None or visit.day != today, "day": today,
         "wechat": "micromessenger" in visitor.user_agent.lower(), "at": now.isoformat(),
-        "user_id": visitor.user_id})
+        "user_id": visitor.user_id, "tags": list(code.tags or [])})  # auto-tags: no read later
     observability.metric("scans", 1, result=_scan_result(reason, target is not None))
     new_visit = cookies.Visit(visitor_id, target.id if target else "-", today)
     cookie = cookies.write(code_id, new_visit, cfg.secret, "/", cfg.secure_cookies)

@@ -3,6 +3,17 @@ from chalicelib.openapi import list_of, op, path_param, query_param, ref
 
 TAG = "livecodes"
 _TIME = {"type": ["string", "null"], "format": "date-time"}
+_TAGS = {"type": "array", "maxItems": 20, "uniqueItems": True,
+         "items": {"type": "string", "minLength": 1, "maxLength": 64, "pattern": "^[^,#]+$"},
+         "description": "auto-tags (normalised like content and user tags: NFKC, trimmed, Latin "
+                        "lower-cased) given, with source channel, to known mini-program users who "
+                        "scan the code and to 企业微信 customers who add/join through it"}
+_WELCOME = {"type": ["object", "null"], "additionalProperties": False, "properties": {
+    "text": {"type": "string", "maxLength": 4000},
+    "content_id": {"type": "string", "description": "a content item sent as an attachment: "
+                   "article/link → link card; image/video/audio/file → link to the media; "
+                   "miniprogram → link card to its url (none without one); text → the text"}},
+    "description": "sent by 企业微信 send_welcome_msg when a customer adds staff through the code"}
 SCHEMAS = {
     "Window": {"type": "object", "additionalProperties": False, "properties": {
         "days": {"type": "array", "items": {"type": "integer", "minimum": 1, "maximum": 7}},
@@ -34,8 +45,9 @@ SCHEMAS = {
         "timezone": {"type": "string", "default": "Asia/Shanghai"}, "enabled": {"type": "boolean"},
         "warn_threshold": {"type": "integer", "minimum": 0},
         "logo": {"type": ["string", "null"], "description": "base64 PNG/JPEG centre logo"},
-        "welcome": {"type": ["object", "null"], "properties": {
-            "text": {"type": "string"}, "content_id": {"type": "string"}}}}},
+        "welcome": _WELCOME,
+        "tags": {**_TAGS, "type": ["array", "null"], "description": "null or [] clears; "
+                 + _TAGS["description"]}}},
     "NewTarget": {"allOf": [{"$ref": "#/components/schemas/TargetInput"},
                             {"required": ["kind", "name"]}]},
     "NewLiveCode": {"allOf": [{"$ref": "#/components/schemas/LiveCodeInput"}, {
@@ -46,6 +58,7 @@ SCHEMAS = {
         "channel": {"type": "string"}, "strategy": {"type": "string"}, "timezone": {"type": "string"},
         "enabled": {"type": "boolean"}, "windows": {"type": "array"},
         "warn_threshold": {"type": "integer"}, "has_logo": {"type": "boolean"},
+        "welcome": _WELCOME, "tags": _TAGS,
         "scan_url": {"type": "string"}, "qr_url": {"type": "string"},
         "targets": {"type": "array", "items": {"$ref": "#/components/schemas/Target"}},
         "fallback": {"oneOf": [{"$ref": "#/components/schemas/Target"}, {"type": "null"}]},

@@ -17,8 +17,17 @@ access-token life cycles, and records every call (``calls``) for assertions. Ans
   ``{join_way: {..., qr_code}}``; ``update_join_way``; ``del_join_way``.
 - ``POST externalcontact/groupchat/get`` ``{chat_id}`` → ``{group_chat: {chat_id, owner,
   member_list: [{userid, type 1 staff|2 customer, join_time, join_scene, state?}]}}``.
-- ``POST externalcontact/send_welcome_msg`` ``{welcome_code, text?, attachments?}``: a code works
-  once, within 20 s of being issued by :meth:`FakeWecom.new_welcome_code` (else ``41051``).
+- ``GET externalcontact/get?external_userid`` → ``{external_contact: {external_userid, name, type,
+  unionid?}, follow_user: [...]}``: customers registered with :meth:`FakeWecom.add_customer`
+  (``unionid`` only when given, as for an enterprise bound to the WeChat Open Platform), any other
+  ``wm…`` id as a customer without unionid; other ids answer ``40096`` (invalid external userid).
+- ``POST externalcontact/send_welcome_msg`` ``{welcome_code, text?: {content ≤ 4000 bytes},
+  attachments?: [≤ 9 of {msgtype: link, link: {title ≤ 128 bytes, url ≤ 2048 bytes, picurl?,
+  desc? ≤ 512 bytes}} | {msgtype: image, image: {media_id | pic_url}} | {msgtype: miniprogram,
+  miniprogram: {title ≤ 64 bytes, pic_media_id, appid, page ending in .html}} | {msgtype: video |
+  file, video|file: {media_id}}]}``: a code works once, within 20 s of being issued by
+  :meth:`FakeWecom.new_welcome_code` (else ``41051``); a malformed attachment answers ``40058``
+  and leaves the code unused. Accepted messages are kept in ``welcomes``.
 - ``POST externalcontact/add_msg_template`` ``{chat_type, external_userid ≤ 10000, sender?, text?,
   attachments?}`` → ``{msgid, fail_list}`` (ids in ``unreachable`` are listed as failed).
 
@@ -57,6 +66,7 @@ class FakeWecom:
         self.join_ways: dict[str, dict] = {}
         self.chats: dict[str, dict] = {}
         self.welcome_codes: dict[str, float] = {}
+        self.customers: dict[str, dict] = {}
         self.welcomes: list[dict] = []
         self.templates: list[dict] = []
         self._failures: dict[str, list[tuple[int, str]]] = {}
@@ -128,11 +138,14 @@ class FakeWecom:
                                    "create_time": now, "member_list": members, "admin_list": []}
             return self.chats[chat_id]
 
-    def join_chat(self, chat_id: str, userid: str, state: str | None = None, customer: bool = True) -> None:
+    def join_chat(self, chat_id: str, userid: str, state: str | None = None, customer: bool = True,
+                  unionid: str | None = None) -> None:
         member = {"userid": userid, "type": 2 if customer else 1, "join_time": int(time.time()),
                   "join_scene": 3 if state else 1}
         if state:
             member["state"] = state
+        if unionid:
+            member["unionid"] = unionid
         with self._lock:
             self.chats[chat_id]["member_list"].append(member)
 
@@ -140,6 +153,16 @@ class FakeWecom:
         with self._lock:
             chat = self.chats[chat_id]
             chat["member_list"] = [m for m in chat["member_list"] if m["userid"] != userid]
+
+    def add_customer(self, external_userid: str, name: str = "客户", unionid: str | None = None,
+                     follow_user: Iterable[str] = ()) -> dict:
+        contact = {"external_userid": external_userid, "name": name, "type": 1}
+        if unionid:
+            contact["unionid"] = unionid
+        with self._lock:
+            self.customers[external_userid] = {"external_contact": contact, "follow_user": [
+                {"userid": u, "createtime": int(time.time()), "state": ""} for u in follow_user]}
+            return contact
 
     def new_welcome_code(self) -> str:
         code = "WELCOME" + uuid.uuid4().hex[:16]
@@ -197,9 +220,12 @@ class FakeWecom:
         token_error = self._check_token(query.get("access_token"))
         if token_error:
             return token_error
+        name = path.removeprefix("/cgi-bin/externalcontact/")
+        if method == "GET" and name in GET_ROUTES:
+            return GET_ROUTES[name](self, query)
         if method != "POST" or not isinstance(body, dict):
             return _err(40058, "invalid parameter: a JSON object body is required")
-        handler = ROUTES.get(path.removeprefix("/cgi-bin/externalcontact/"))
+        handler = ROUTES.get(name)
         if handler is None:
             return _err(40058, f"unknown api {path}")
         return handler(self, body)
@@ -334,15 +360,29 @@ class FakeWecom:
             return _err(40050, "invalid chatid")
         return {"errcode": 0, "errmsg": "ok", "group_chat": json.loads(json.dumps(chat))}
 
+    def get_external_contact(self, query: dict) -> dict:
+        external = query.get("external_userid", "")
+        found = self.customers.get(external)
+        if found is None and external.startswith("wm"):
+            found = {"external_contact": {"external_userid": external, "name": "客户", "type": 1},
+                     "follow_user": []}
+        if found is None:
+            return _err(40096, "invalid external userid")
+        return {"errcode": 0, "errmsg": "ok", **json.loads(json.dumps(found))}
+
     # ---- messages --------------------------------------------------------------------------------
 
     def send_welcome_msg(self, body: dict) -> dict:
         code = body.get("welcome_code")
-        issued = self.welcome_codes.pop(code, None) if isinstance(code, str) else None
+        issued = self.welcome_codes.get(code) if isinstance(code, str) else None
         if issued is None or time.time() - issued > WELCOME_CODE_SECONDS:
             return _err(41051, "invalid welcome_code: used or expired")
         if not body.get("text") and not body.get("attachments"):
             return _err(40058, "invalid parameter: text or attachments required")
+        problem = _check_text(body.get("text")) or _check_attachments(body.get("attachments"))
+        if problem:
+            return _err(40058, f"invalid parameter: {problem}")
+        del self.welcome_codes[code]
         self.welcomes.append(dict(body))
         return _ok()
 
@@ -372,6 +412,48 @@ ROUTES = {
     "send_welcome_msg": FakeWecom.send_welcome_msg,
     "add_msg_template": FakeWecom.add_msg_template,
 }
+GET_ROUTES = {"get": FakeWecom.get_external_contact}
+ATTACHMENT_FIELDS = {  # msgtype -> (required fields, optional fields, {field: max bytes})
+    "link": ({"title", "url"}, {"picurl", "desc"}, {"title": 128, "url": 2048, "desc": 512,
+                                                    "picurl": 2048}),
+    "image": (set(), {"media_id", "pic_url"}, {"pic_url": 2048}),
+    "miniprogram": ({"title", "pic_media_id", "appid", "page"}, set(), {"title": 64}),
+    "video": ({"media_id"}, set(), {}),
+    "file": ({"media_id"}, set(), {}),
+}
+
+
+def _check_text(text: Any) -> str | None:
+    if text is None:
+        return None
+    if not isinstance(text, dict) or not isinstance(text.get("content"), str):
+        return "text must be {content}"
+    return "text.content is longer than 4000 bytes" if len(text["content"].encode()) > 4000 else None
+
+
+def _check_attachments(attachments: Any) -> str | None:
+    if attachments is None:
+        return None
+    if not isinstance(attachments, list) or len(attachments) > 9:
+        return "attachments takes a list of at most 9"
+    for i, item in enumerate(attachments):
+        msgtype = item.get("msgtype") if isinstance(item, dict) else None
+        if msgtype not in ATTACHMENT_FIELDS or set(item) != {"msgtype", msgtype}:
+            return f"attachments[{i}] must be {{msgtype, <msgtype>: {{...}}}}"
+        required, optional, limits = ATTACHMENT_FIELDS[msgtype]
+        payload = item[msgtype]
+        if not isinstance(payload, dict) or not required <= set(payload) <= required | optional:
+            return f"attachments[{i}].{msgtype} needs {sorted(required)}"
+        if msgtype == "image" and not payload:
+            return f"attachments[{i}].image needs media_id or pic_url"
+        for name, value in payload.items():
+            if not isinstance(value, str) or not value:
+                return f"attachments[{i}].{msgtype}.{name} must be a non-empty string"
+            if name in limits and len(value.encode()) > limits[name]:
+                return f"attachments[{i}].{msgtype}.{name} is longer than {limits[name]} bytes"
+        if msgtype == "miniprogram" and not payload["page"].split("?")[0].endswith(".html"):
+            return f"attachments[{i}].miniprogram.page must end with .html"
+    return None
 
 
 def _ok() -> dict:

@@ -10,7 +10,7 @@ from typing import Any
 
 from pynamodb.exceptions import DoesNotExist
 
-from chalicelib import images, media
+from chalicelib import images, media, pagination
 from chalicelib import validate as v
 from chalicelib.errors import Conflict, NotFound, ValidationFailed
 from chalicelib.ids import is_id, new_id
@@ -93,15 +93,7 @@ def get(tenant_id: str, template_id: str) -> dict:
 
 
 def list_templates(tenant_id: str, limit: int, cursor: str | None) -> dict:
-    start = None
-    if cursor:
-        if not is_id(cursor, TEMPLATE_ID_LEN):
-            raise ValidationFailed("invalid cursor", code="invalid-cursor", field="cursor")
-        start = {"tenant_id": {"S": tenant_id}, "template_id": {"S": cursor}}
-    result = PosterTemplate.query(tenant_id, limit=limit, last_evaluated_key=start)
-    items = [view(t) for t in result]
-    last = result.last_evaluated_key
-    return {"items": items, "next_cursor": last["template_id"]["S"] if last else None}
+    return pagination.by_tenant(PosterTemplate, tenant_id, limit, cursor, view, TEMPLATE_ID_LEN)
 
 
 def update(tenant_id: str, template_id: str, body: dict, now: datetime | None = None) -> dict:

@@ -1,37 +1,66 @@
-"""ADAPTER — customer attribution for 企业微信 callbacks.
+"""Customer attribution for 企业微信 callbacks, on top of the audience.
 
-This is the one place callbacks record who was added, through which live code/channel, with which
-tags and events. Until the audience domain (``chalicelib.audience.service``: create/find/tag users,
-record events) is available to build on, it keeps a minimal record in the ``wecom_contacts`` table
-(see :mod:`chalicelib.wecom.models`). Switching to the audience service means re-implementing the
-four functions below on top of it (find-or-create the user by the ``external_userid`` identity,
-``tag_user``, ``record_event``); callers do not change. Every write here is idempotent
-(set/if_not_exists/set-add, event items keyed by their time and type).
+Each customer is an audience user (:mod:`chalicelib.audience.service`) holding the identity
+``external_userid`` — and ``unionid`` when 企业微信 tells it (``externalcontact/get``), so a customer
+who is already known from the mini-program (same unionid) is merged with that user by the audience
+merge rule. What happened becomes audience events, so stages and ``after_event`` campaigns see it:
+``joined_staff`` (add), ``left_staff`` (``del_external_contact``: the staff member removed the
+customer, ``del_follow_user``: the customer removed the staff member; ``properties.removed_by``
+tells which) and ``joined_group`` (a group join through one of our join ways). The tags
+(``channel:<channel>``, ``livecode:<code id>`` and the code's auto-tags) are added with source
+``channel`` in the event's own transaction.
+
+The package keeps only what the audience does not hold, one ``C#<external_userid>`` item per
+customer in ``wecom_contacts`` (:mod:`chalicelib.wecom.models`): the first attribution (live code,
+target, channel — it wins over later ones, and removals are counted against that code), the staff
+members who have the customer, and whether any still do. Tags and events live in the audience only.
+
+Writes are safe to repeat (identify is create-or-find, the contact item is set/if_not_exists/
+set-add, tags are set-adds); the callback consumer claims each event once, so only a handler that
+fails after its ``record_event`` and is retried records that event twice.
 """
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 
 from pynamodb.exceptions import DoesNotExist
 
+from chalicelib.audience import service as audience
 from chalicelib.errors import NotFound
-from chalicelib.ids import new_id
 from chalicelib.wecom.models import WecomContact
 
-EVENT_TTL_DAYS = 400
+log = logging.getLogger("yutang.wecom")
 
 
-def _event(tenant_id: str, external_userid: str, event_type: str, at: datetime,
-           properties: dict) -> None:
-    sk = f"{WecomContact.event_prefix(external_userid)}{int(at.timestamp() * 1000):013d}#{event_type}"
-    WecomContact(tenant_id=tenant_id, sk=sk, event_type=event_type, properties=properties,
-                 created_at=at).save()
+def _identities(tenant_id: str, external_userid: str, unionid: str | None,
+                lookup: bool) -> dict[str, str]:
+    """``external_userid`` and, when 企业微信 reveals it, the customer's ``unionid`` (given, or one
+    ``externalcontact/get`` call; a failure only costs the merge, never the attribution)."""
+    found = {"external_userid": external_userid}
+    if not unionid and lookup:
+        from chalicelib.wecom import client
+
+        try:
+            unionid = client.get_external_contact(tenant_id, external_userid).get("unionid")
+        except client.WecomRejected as exc:
+            log.info("no unionid for a 企业微信 customer of tenant %s: %s", tenant_id, exc.message)
+            unionid = None
+    if isinstance(unionid, str) and unionid:
+        found["unionid"] = unionid
+    return audience.parse_identities(found)
 
 
-def _upsert(tenant_id: str, external_userid: str, *, channel: str | None, code_id: str | None,
-            target_id: str | None, tags: list[str], at: datetime, extra: list) -> WecomContact:
+def _user_id(tenant_id: str, external_userid: str, unionid: str | None = None,
+             lookup: bool = False) -> str:
+    user, _ = audience.identify(tenant_id, _identities(tenant_id, external_userid, unionid, lookup))
+    return user["id"]
+
+
+def _upsert(tenant_id: str, external_userid: str, user_id: str, *, channel: str | None,
+            code_id: str | None, target_id: str | None, at: datetime, extra: list) -> None:
     item = WecomContact(tenant_id=tenant_id, sk=WecomContact.contact_key(external_userid))
-    actions = [WecomContact.user_id.set(WecomContact.user_id | new_id(12)),
+    actions = [WecomContact.user_id.set(user_id),
                WecomContact.external_userid.set(external_userid),
                WecomContact.created_at.set(WecomContact.created_at | at),
                WecomContact.updated_at.set(at), *extra]
@@ -39,36 +68,42 @@ def _upsert(tenant_id: str, external_userid: str, *, channel: str | None, code_i
                         (WecomContact.target_id, target_id)):
         if value:
             actions.append(attr.set(attr | value))  # if_not_exists: the first attribution wins
-    if tags:
-        actions.append(WecomContact.tags.add(set(tags)))
     item.update(actions=actions)
-    return item
 
 
 def contact_added(tenant_id: str, external_userid: str, staff_userid: str, *, channel: str | None,
                   code_id: str | None, target_id: str | None, tags: list[str], at: datetime,
                   state: str | None) -> str:
-    """Create or merge the customer; the first attribution wins, tags and staff accumulate.
-    Records a ``joined_staff`` event. Returns the customer's user id."""
-    item = _upsert(tenant_id, external_userid, channel=channel, code_id=code_id,
-                   target_id=target_id, tags=tags, at=at,
-                   extra=[WecomContact.status.set("active"), WecomContact.staff.add({staff_userid})])
-    _event(tenant_id, external_userid, "joined_staff", at,
-           {"staff": staff_userid, "channel": channel, "code_id": code_id, "target_id": target_id,
-            "state": state})
-    return item.user_id
+    """Create or find (and merge) the customer's audience user, record the attribution, tag them
+    and record ``joined_staff``. Returns the user id."""
+    user_id = _user_id(tenant_id, external_userid, lookup=True)
+    _upsert(tenant_id, external_userid, user_id, channel=channel, code_id=code_id,
+            target_id=target_id, at=at,
+            extra=[WecomContact.status.set("active"), WecomContact.staff.add({staff_userid})])
+    audience.record_event(tenant_id, user_id, "joined_staff", at,
+                          {"staff": staff_userid, "channel": channel, "code_id": code_id,
+                           "target_id": target_id, "state": state}, channel_tags=tags)
+    return user_id
 
 
 def contact_removed(tenant_id: str, external_userid: str, staff_userid: str, change_type: str,
                     at: datetime) -> dict | None:
-    """``del_external_contact`` (staff removed the customer) or ``del_follow_user`` (the customer
-    removed the staff member). Returns the stored attribution, or None for an unknown customer."""
+    """``del_external_contact`` / ``del_follow_user``: a ``left_staff`` event on the customer.
+    Returns the stored attribution, or None for a customer we never saw added."""
     try:
         item = WecomContact.get(tenant_id, WecomContact.contact_key(external_userid))
     except DoesNotExist:
         item = None
-    event_type = "removed_by_staff" if change_type == "del_external_contact" else "left_staff"
-    _event(tenant_id, external_userid, event_type, at, {"staff": staff_userid})
+    user_id = item.user_id if item else audience.find_user_id(tenant_id, "external_userid",
+                                                               external_userid)
+    if user_id:
+        removed_by = "staff" if change_type == "del_external_contact" else "customer"
+        try:
+            audience.record_event(tenant_id, user_id, "left_staff", at,
+                                  {"staff": staff_userid, "removed_by": removed_by,
+                                   "code_id": item.code_id if item else None})
+        except NotFound:
+            pass  # the user was deleted since
     if item is None:
         return None
     remaining = set(item.staff or set()) - {staff_userid}
@@ -81,25 +116,32 @@ def contact_removed(tenant_id: str, external_userid: str, staff_userid: str, cha
 
 
 def joined_group(tenant_id: str, external_userid: str, chat_id: str, *, channel: str | None,
-                 code_id: str | None, target_id: str | None, tags: list[str], at: datetime) -> None:
-    """A customer joined a group through one of our join ways (``state`` on the member)."""
-    _upsert(tenant_id, external_userid, channel=channel, code_id=code_id, target_id=target_id,
-            tags=tags, at=at, extra=[])
-    _event(tenant_id, external_userid, "joined_group", at,
-           {"chat_id": chat_id, "channel": channel, "code_id": code_id, "target_id": target_id})
+                 code_id: str | None, target_id: str | None, tags: list[str], at: datetime,
+                 unionid: str | None = None) -> None:
+    """A customer joined a group through one of our join ways (``state`` on the member; the
+    member list of ``groupchat/get`` carries ``unionid`` where 企业微信 knows it)."""
+    user_id = _user_id(tenant_id, external_userid, unionid)
+    _upsert(tenant_id, external_userid, user_id, channel=channel, code_id=code_id,
+            target_id=target_id, at=at, extra=[])
+    audience.record_event(tenant_id, user_id, "joined_group", at,
+                          {"chat_id": chat_id, "channel": channel, "code_id": code_id,
+                           "target_id": target_id}, channel_tags=tags)
 
 
 def get_contact(tenant_id: str, external_userid: str, events_limit: int = 50) -> dict:
+    """The attribution, with the audience user's tags and latest events."""
     try:
         item = WecomContact.get(tenant_id, WecomContact.contact_key(external_userid))
     except DoesNotExist:
         raise NotFound("no such 企业微信 contact", code="wecom-contact-not-found") from None
-    history = WecomContact.query(tenant_id, WecomContact.sk.startswith(
-        WecomContact.event_prefix(external_userid)), scan_index_forward=False, limit=events_limit)
-    return {"external_userid": external_userid, "user_id": item.user_id, "channel": item.channel,
-            "code_id": item.code_id, "target_id": item.target_id, "status": item.status,
-            "staff": sorted(item.staff or []), "tags": sorted(item.tags or []),
+    try:
+        user = audience.load(tenant_id, item.user_id)
+    except NotFound:
+        user = None  # the audience user was deleted since
+    return {"external_userid": external_userid, "user_id": user.user_id if user else None,
+            "channel": item.channel, "code_id": item.code_id, "target_id": item.target_id,
+            "status": item.status, "staff": sorted(item.staff or []),
+            "tags": list(audience.user_tags(user)) if user else [],
             "created_at": item.created_at.isoformat() if item.created_at else None,
             "updated_at": item.updated_at.isoformat() if item.updated_at else None,
-            "events": [{"type": e.event_type, "at": e.created_at.isoformat(),
-                        "properties": e.properties or {}} for e in history]}
+            "events": audience.list_events(tenant_id, user.user_id, events_limit) if user else []}

@@ -12,10 +12,13 @@ claim is released and the error re-raised for SQS to retry.
 
 - ``change_external_contact/add_external_contact``: the welcome message goes first (its
   ``WelcomeCode`` is valid for 20 s; the queue hop adds well under a second on Lambda, but a
-  backlog or a retry can exceed it — then 企业微信 refuses it and we log and go on), then the
-  customer is attributed to the live code and channel from ``State``, tagged ``channel:<channel>``
-  and ``livecode:<code id>``, and counted (``wecom_adds`` in the code's daily stats).
-- ``del_external_contact`` / ``del_follow_user``: recorded on the customer, counted ``wecom_dels``.
+  backlog or a retry can exceed it — then 企业微信 refuses it and we log and go on): the code's
+  ``welcome.text`` and its ``content_id`` as an attachment (:mod:`chalicelib.wecom.attachments`).
+  Then the customer becomes (or is found as, and merged into) an audience user
+  (:mod:`chalicelib.wecom.attribution`), attributed to the live code and channel from ``State``,
+  tagged ``channel:<channel>``, ``livecode:<code id>`` and the code's ``tags``, given a
+  ``joined_staff`` event, and counted (``wecom_adds`` in the code's daily stats).
+- ``del_external_contact`` / ``del_follow_user``: a ``left_staff`` event, counted ``wecom_dels``.
 - ``change_external_chat`` (``update`` add_member/del_member, ``dismiss``): the chat's real member
   count (``groupchat/get``) becomes its group target's ``assigned`` — order-independent and
   idempotent, unlike adding ``MemChangeCnt`` deltas; members who joined through our join way
@@ -174,7 +177,12 @@ def _load_code(tenant_id: str, code_id: str) -> Any:
 
 
 def _tags(code: Any) -> list[str]:
-    return [f"channel:{code.channel}", f"livecode:{code.code_id}"] if code is not None else []
+    """What a customer attributed to the code is tagged with (source ``channel``)."""
+    if code is None:
+        return []
+    from chalicelib.audience.service import channel_tag
+
+    return [channel_tag(code.channel), f"livecode:{code.code_id}", *(code.tags or [])]
 
 
 def on_contact_added(tenant_id: str, message: dict) -> None:
@@ -196,14 +204,31 @@ def on_contact_added(tenant_id: str, message: dict) -> None:
         count(tenant_id, code, at, {"wecom_adds": 1, f"tw_{issued[1]}": 1})
 
 
+def _content(tenant_id: str, content_id: str | None) -> Any:
+    if not content_id:
+        return None
+    from chalicelib.content import service as content
+
+    try:
+        return content.load(tenant_id, content_id)
+    except NotFound:
+        log.warning("welcome content %s of tenant %s is gone; sending the text only", content_id,
+                    tenant_id)
+        return None
+
+
 def send_welcome(tenant_id: str, welcome_code: str, welcome: dict) -> bool:
-    """Send the live code's welcome text. A refused or late welcome is logged, never retried: the
-    code lives 20 s and works once. (``welcome.content_id`` is not sent yet: it needs the content
-    library's item → attachment mapping.)"""
-    if not welcome.get("text"):
+    """Send the live code's welcome: its text and its content item as an attachment. A refused or
+    late welcome is logged, never retried: the code lives 20 s and works once."""
+    from chalicelib.wecom import attachments
+
+    item = _content(tenant_id, welcome.get("content_id"))
+    text = attachments.welcome_text(welcome.get("text"), item)
+    extra = attachments.for_content(item) if item is not None else []
+    if not text and not extra:
         return False
     try:
-        client.send_welcome_msg(tenant_id, welcome_code, welcome["text"])
+        client.send_welcome_msg(tenant_id, welcome_code, text, extra or None)
         return True
     except client.WecomRejected as exc:
         log.warning("welcome message not sent for tenant %s: %s", tenant_id, exc.message)
@@ -251,7 +276,7 @@ def _attribute_joiners(tenant_id: str, chat_id: str, members: list[dict], messag
         if member.get("type") != 2 or member.get("userid") not in changed or not issued:
             continue
         code = _load_code(tenant_id, issued[0])
-        attribution.joined_group(tenant_id, member["userid"], chat_id,
+        attribution.joined_group(tenant_id, member["userid"], chat_id, unionid=member.get("unionid"),
                                  channel=code.channel if code else None,
                                  code_id=issued[0] if code else None,
                                  target_id=issued[1] if code else None, tags=_tags(code), at=at)

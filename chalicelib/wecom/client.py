@@ -280,6 +280,14 @@ def get_group_chat(tenant_id: str, chat_id: str) -> dict:
     return answer.get("group_chat") or {}
 
 
+def get_external_contact(tenant_id: str, external_userid: str) -> dict:
+    """``external_contact`` of ``externalcontact/get`` (GET): name, type, and ``unionid`` when the
+    enterprise has bound a WeChat Open Platform account (else absent)."""
+    answer = call(tenant_id, "GET", "/cgi-bin/externalcontact/get",
+                  params={"external_userid": external_userid})
+    return answer.get("external_contact") or {}
+
+
 def add_msg_template(tenant_id: str, *, external_userids: list[str], text: str | None = None,
                      attachments: list[dict] | None = None, sender: str | None = None,
                      chat_type: str = "single") -> dict:

@@ -10,15 +10,15 @@
   Conditional PutItem (does not exist) claims an event: a replayed callback changes nothing.
 - ``wecom_chats`` (:class:`WecomChatLink`): which live code target a group chat belongs to (set
   when a join way is created). Query tenant_id, sk begins_with ``<chat_id>#`` on member changes.
-- ``wecom_contacts`` (:class:`WecomContact`): the minimal attribution record of customers added
-  through contact ways: ``C#<external_userid>`` holds the contact (first channel, tags, status),
-  ``E#<external_userid>#<epoch ms>#<type>`` its events. GetItem / Query begins_with
-  ``E#<external_userid>#``. Used through :mod:`chalicelib.wecom.attribution` only.
+- ``wecom_contacts`` (:class:`WecomContact`): what the audience does not hold about a customer:
+  ``C#<external_userid>`` with the audience ``user_id``, the first attribution (channel, code,
+  target), the staff members who have the customer and ``status``. UpdateItem on adds and group
+  joins, GetItem on removals and reads. The customer's tags and events live in the audience table.
+  Used through :mod:`chalicelib.wecom.attribution` only.
 """
 from __future__ import annotations
 
 from pynamodb.attributes import (
-    JSONAttribute,
     NumberAttribute,
     UnicodeAttribute,
     UnicodeSetAttribute,
@@ -94,17 +94,10 @@ class WecomContact(BaseModel):
     code_id = UnicodeAttribute(null=True)
     target_id = UnicodeAttribute(null=True)
     staff = UnicodeSetAttribute(null=True)
-    tags = UnicodeSetAttribute(null=True)
     status = UnicodeAttribute(null=True)
-    event_type = UnicodeAttribute(null=True)
-    properties = JSONAttribute(null=True)
     created_at = UTCDateTimeAttribute(null=True)
     updated_at = UTCDateTimeAttribute(null=True)
 
     @staticmethod
     def contact_key(external_userid: str) -> str:
         return f"C#{external_userid}"
-
-    @staticmethod
-    def event_prefix(external_userid: str) -> str:
-        return f"E#{external_userid}#"

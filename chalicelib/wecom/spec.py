@@ -19,6 +19,9 @@ TARGET_OPTIONS = {
     "room_base_name": {"type": "string", "maxLength": 40},
     "room_base_id": {"type": "integer", "minimum": 1},
 }
+_CONTACT = ("the first attribution (the code, target and channel the customer first came through) "
+            "and staff, with the audience user's tags and latest events (joined_staff, left_staff, "
+            "joined_group, ...)")
 _target_input = livecodes_spec.SCHEMAS["TargetInput"]
 _target = livecodes_spec.SCHEMAS["Target"]
 
@@ -53,8 +56,9 @@ SCHEMAS = {
         "token_set": {"type": "boolean"}, "encoding_aes_key_set": {"type": "boolean"},
         "callback_url": {"type": "string", "description": "paste into 接收事件服务器 → URL"},
         "created_at": _TIME, "updated_at": _TIME}},
-    "WecomContact": {"type": "object", "properties": {
-        "external_userid": {"type": "string"}, "user_id": {"type": "string"},
+    "WecomContact": {"type": "object", "description": _CONTACT, "properties": {
+        "external_userid": {"type": "string"},
+        "user_id": {"type": ["string", "null"], "description": "the audience user (GET /v1/users/{id})"},
         "channel": {"type": ["string", "null"]}, "code_id": {"type": ["string", "null"]},
         "target_id": {"type": ["string", "null"]}, "status": {"enum": ["active", "removed", None]},
         "staff": {"type": "array", "items": {"type": "string"}},

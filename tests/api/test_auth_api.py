@@ -4,20 +4,11 @@ import json
 import pytest
 
 from tests.conftest import auth_headers
+from tests.support.api import assert_error, body
 
 ADMIN = {"Authorization": "Bearer test-admin-key", "Content-Type": "application/json"}
 
 
-def body(resp):
-    return json.loads(resp.body)
-
-
-def assert_error(resp, status, code=None):
-    assert resp.status_code == status, resp.body
-    err = body(resp)["error"]
-    assert isinstance(err["message"], str) and err["message"]
-    if code:
-        assert err["code"] == code
 
 
 def test_admin_creates_tenant_and_key_works(app_client):

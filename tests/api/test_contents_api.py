@@ -4,19 +4,8 @@ import json
 import pytest
 
 from tests.conftest import auth_headers
+from tests.support.api import assert_error, body
 from tests.support.images import png_b64
-
-
-def body(resp):
-    return json.loads(resp.body)
-
-
-def assert_error(resp, status, code=None):
-    assert resp.status_code == status, resp.body
-    err = body(resp)["error"]
-    assert err["message"]
-    if code:
-        assert err["code"] == code
 
 
 def create(client, tenant, **fields):

@@ -336,3 +336,50 @@ def test_bad_stats_ranges(app_client, tenant, query):
     code = make_code(app_client, tenant)
     resp = app_client.http.get(f"/v1/livecodes/{code['id']}/stats?{query}", headers=auth_headers(tenant))
     assert resp.status_code == 400
+
+
+# ---- auto-tags ----------------------------------------------------------------------------------
+
+def test_tags_are_normalised_shown_patched_and_cleared(app_client, tenant):
+    h = auth_headers(tenant)
+    code = make_code(app_client, tenant, tags=["  VIP ", "双11", "ｖｉｐ", "Offline  Poster"])
+    assert code["tags"] == ["vip", "双11", "offline poster"]
+    assert body(app_client.http.get(f"/v1/livecodes/{code['id']}", headers=h))["tags"] == code["tags"]
+    patched = body(app_client.http.patch(f"/v1/livecodes/{code['id']}", headers=h,
+                                         body=json.dumps({"tags": ["新客"]})))
+    assert patched["tags"] == ["新客"]
+    assert body(app_client.http.patch(f"/v1/livecodes/{code['id']}", headers=h,
+                                      body=json.dumps({"name": "n"})))["tags"] == ["新客"]
+    for cleared in ([], None):
+        app_client.http.patch(f"/v1/livecodes/{code['id']}", headers=h, body=json.dumps({"tags": ["x"]}))
+        resp = app_client.http.patch(f"/v1/livecodes/{code['id']}", headers=h,
+                                     body=json.dumps({"tags": cleared}))
+        assert body(resp)["tags"] == []
+    assert make_code(app_client, tenant)["tags"] == []
+
+
+@pytest.mark.parametrize("tags,code", [
+    ([f"t{i}" for i in range(21)], "too-many-tags"), (["a,b"], "invalid-tag"), (["a#b"], "invalid-tag"),
+    ([""], "invalid-tag"), (["x" * 65], "invalid-tag"), ([1], "validation-error"),
+    ("vip", "validation-error")])
+def test_bad_tags_are_a_400_and_change_nothing(app_client, tenant, tags, code):
+    h = auth_headers(tenant)
+    payload = {"name": "x", "channel": "c", "tags": tags}
+    resp = app_client.http.post("/v1/livecodes", headers=h, body=json.dumps(payload))
+    assert resp.status_code == 400 and body(resp)["error"]["code"] == code
+    assert body(resp)["error"]["field"] == "tags"
+    assert body(app_client.http.get("/v1/livecodes", headers=h))["items"] == []
+    made = make_code(app_client, tenant, tags=["ok"])
+    resp = app_client.http.patch(f"/v1/livecodes/{made['id']}", headers=h, body=json.dumps({"tags": tags}))
+    assert resp.status_code == 400 and body(resp)["error"]["code"] == code
+    assert body(app_client.http.get(f"/v1/livecodes/{made['id']}", headers=h))["tags"] == ["ok"]
+
+
+def test_tags_stay_with_their_tenant(app_client, tenant, other_tenant):
+    code = make_code(app_client, tenant, tags=["vip"])
+    other = auth_headers(other_tenant)
+    resp = app_client.http.patch(f"/v1/livecodes/{code['id']}", headers=other,
+                                 body=json.dumps({"tags": ["pwned"]}))
+    assert resp.status_code == 404
+    assert body(app_client.http.get(f"/v1/livecodes/{code['id']}",
+                                    headers=auth_headers(tenant)))["tags"] == ["vip"]

@@ -5,20 +5,9 @@ import pytest
 
 from chalicelib.local.fake_wechat import DEFAULT_APPID
 from tests.conftest import auth_headers
+from tests.support.api import assert_error, body
 from tests.support.images import png_b64
 from tests.support.wechat import fake_wechat  # noqa: F401
-
-
-def body(resp):
-    return json.loads(resp.body)
-
-
-def assert_error(resp, status, code=None):
-    assert resp.status_code == status, resp.body
-    err = body(resp)["error"]
-    assert err["message"]
-    if code:
-        assert err["code"] == code
 
 
 def login(client, tenant, code="alice"):
@@ -172,3 +161,27 @@ def test_a_known_users_scan_tags_them_with_the_channel(fake_wechat, app_client, 
                                       headers=auth_headers(tenant)))["items"]
     assert [e["type"] for e in events] == ["scanned_code"]
     assert events[0]["properties"]["code_id"] == code["id"]
+
+
+def test_a_known_users_scan_adds_the_codes_auto_tags(fake_wechat, app_client, tenant, other_tenant):  # noqa: F811
+    import app as app_module
+    from chalicelib.local.drain import drain_all
+
+    session = login(app_client, tenant)
+    theirs = login(app_client, other_tenant, "bob")
+    code = body(app_client.http.post("/v1/livecodes", headers=auth_headers(tenant), body=json.dumps({
+        "name": "c", "channel": "moments", "tags": ["VIP", "双11"],
+        "targets": [{"kind": "group", "name": "g", "image": png_b64()}]})))
+    for token in (session["token"], theirs["token"]):
+        resp = app_client.http.get(f"/s/{code['slug']}", headers={
+            "Accept": "application/json", "Authorization": f"Bearer {token}"})
+        assert resp.status_code == 200
+    drain_all(app_module)
+    user = body(app_client.http.get(f"/v1/users/{session['user_id']}", headers=auth_headers(tenant)))
+    assert user["tags"] == ["channel:moments", "vip", "双11"]
+    assert user["tag_details"]["vip"]["sources"] == ["channel"]
+    listed = body(app_client.http.get("/v1/users?tags=vip", headers=auth_headers(tenant)))
+    assert [u["id"] for u in listed["items"]] == [session["user_id"]]
+    # another tenant's user scanning this tenant's code is not tagged anywhere
+    other = body(app_client.http.get(f"/v1/users/{theirs['user_id']}", headers=auth_headers(other_tenant)))
+    assert other["tags"] == []

@@ -4,18 +4,7 @@ import json
 import pytest
 
 from tests.conftest import auth_headers
-
-
-def body(resp):
-    return json.loads(resp.body)
-
-
-def assert_error(resp, status, code=None):
-    assert resp.status_code == status, resp.body
-    err = body(resp)["error"]
-    assert err["message"]
-    if code:
-        assert err["code"] == code
+from tests.support.api import assert_error, body
 
 
 def post(client, tenant, path, payload):

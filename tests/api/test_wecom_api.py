@@ -7,6 +7,7 @@ import pytest
 
 from chalicelib.local.fake_wecom import contact_added
 from tests.conftest import auth_headers
+from tests.support.api import assert_error, body
 from tests.support.wecom import (
     AES_KEY,
     CORP_ID,
@@ -26,16 +27,6 @@ OFFICIAL_VERIFY = {"msg_signature": "5c45ff5e21c57e6ad56bac8758b79b1d9ac89fd3",
                               "FZXvnaqQ=="}
 
 
-def body(resp):
-    return json.loads(resp.body)
-
-
-def assert_error(resp, status, code=None):
-    assert resp.status_code == status, resp.body
-    err = body(resp)["error"]
-    assert err["message"]
-    if code:
-        assert err["code"] == code
 
 
 @pytest.fixture
@@ -128,7 +119,7 @@ def test_callback_is_enqueued_and_answered_success(app_client, configured):
     resp = _post(app_client, configured["tenant_id"], signed)
     assert resp.status_code == 200 and resp.body == b"success"
     assert queued_types() == ["wecom_callback"]
-    assert drain() == 1
+    assert drain() == 2  # the callback, then the audience's user_event
     contact = app_client.http.get("/v1/integrations/wecom/contacts/wmAPI1",
                                   headers=auth_headers(configured))
     assert body(contact)["staff"] == ["zhangsan"]

@@ -190,8 +190,29 @@ def test_iter_audience_yields_each_user_once_in_id_order(tid):
     assert list(audience.iter_audience(tid, tags_any=["b", "c"], stages=["new"])) == sorted(ids + [other])
     assert list(audience.iter_audience(tid, tags_all=["a"], after=ids[2])) == [
         i for i in sorted(ids + [other]) if i > ids[2]]
+    assert list(audience.iter_audience(tid, tags_any=["a"], limit=3)) == sorted(ids + [other])[:3]
+    assert list(audience.iter_audience(tid, tags_all=["a"], tags_none=["b"], limit=1)) == [other]
+    assert list(audience.iter_audience(tid, tags_all=["a"], limit=0)) == []
     with pytest.raises(ValidationFailed):
         list(audience.iter_audience(tid, stages=["sleeping"]))
+
+
+def test_iter_audience_rechecks_a_projection_of_the_user(tid):
+    """The re-check reads only what the criteria need: no identities, only the criteria's
+    interest weights (tags may hold '.'), the times only for stages."""
+    from chalicelib.audience.criteria import Criteria
+
+    uid = audience.create_user(tid, {"openid": "o-p"}, ["a"])["id"]
+    audience.record_event(tid, uid, "content_click", interests={"v1.2": 1, "other": 2})
+    both = audience.create_user(tid, {}, ["a", "v1.2"])["id"]
+    assert list(audience.iter_audience(tid, tags_all=["a", "v1.2"])) == sorted([uid, both])
+    assert list(audience.iter_audience(tid, tags_all=["a"], tags_none=["v1.2"])) == []
+    assert list(audience.iter_audience(tid, tags_any=["v1.2"], stages=["new"])) == sorted([uid, both])
+    criteria = Criteria.build(["v1.2"])
+    users = list(audience._matching(tid, criteria, None, audience._recheck_attributes(criteria)))
+    mine = next(u for u in users if u.user_id == uid)
+    assert mine.identities is None and mine.first_seen_at is None
+    assert mine.interests.as_dict() == {"v1.2": 1} and mine.manual_tags == {"a"}
 
 
 def test_iter_audience_never_scans(tid):

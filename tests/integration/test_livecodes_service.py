@@ -50,6 +50,42 @@ def test_scan_call_budget(tenant):
     assert again.returning and not again.assigned and calls.total <= 2, calls.calls
 
 
+def test_scan_events_carry_the_codes_tags_at_no_extra_cost(tenant):
+    from chalicelib.audience import handlers
+    from chalicelib.audience import service as audience
+
+    code = new_code(tenant["tenant_id"], tags=["VIP", "双11"])
+    user = audience.create_user(tenant["tenant_id"], {"openid": "oSCAN1"})
+    with counting() as calls:
+        service.scan(code["slug"], service.Visitor(user_agent="test", user_id=user["id"]))
+    assert calls.calls == {"GetItem": 1, "UpdateItem": 1, "SendMessage": 1}
+    sqs = aws.client("sqs")
+    got = sqs.receive_message(QueueUrl=aws.queue_url(get_settings().events_queue),
+                              MaxNumberOfMessages=10)["Messages"]
+    payload = json.loads(got[0]["Body"])
+    assert payload["tags"] == ["vip", "双11"] and payload["user_id"] == user["id"]
+    with counting() as calls:
+        handlers.tag_scanners([payload])
+    assert calls.calls == {"TransactWriteItems": 1, "SendMessage": 1}  # no read of the code
+    assert audience.get_user(tenant["tenant_id"], user["id"])["tags"] == ["channel:ch", "vip", "双11"]
+
+
+def test_scan_tagging_skips_anonymous_unknown_and_foreign_users(tenant, other_tenant):
+    from chalicelib.audience import handlers
+    from chalicelib.audience import service as audience
+
+    theirs = audience.create_user(other_tenant["tenant_id"], {"openid": "oSCAN2"})
+    base = {"tenant_id": tenant["tenant_id"], "code_id": "c0000000", "channel": "ch", "tags": ["vip"]}
+    handlers.tag_scanners([{**base, "user_id": None}, {**base, "user_id": "nosuchuser00"},
+                           {**base, "user_id": theirs["id"]}])
+    assert audience.get_user(other_tenant["tenant_id"], theirs["id"])["tags"] == []
+    assert list(audience.iter_audience(tenant["tenant_id"], tags_all=["vip"])) == []
+    # scan events published before codes had tags still tag the channel
+    mine = audience.create_user(tenant["tenant_id"], {"openid": "oSCAN3"})
+    handlers.tag_scanners([{k: v for k, v in {**base, "user_id": mine["id"]}.items() if k != "tags"}])
+    assert audience.get_user(tenant["tenant_id"], mine["id"])["tags"] == ["channel:ch"]
+
+
 def test_fill_order_then_fallback_then_nothing(tenant):
     code = new_code(tenant["tenant_id"], fallback={"kind": "staff", "name": "cs", "image": png_b64()})
     names = [service.scan(code["slug"], visitor()).target.name for _ in range(7)]

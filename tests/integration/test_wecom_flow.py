@@ -3,7 +3,7 @@ cleaned up; callbacks attribute, tag, count and welcome once; member changes dri
 import pytest
 
 from chalicelib import media
-from chalicelib.errors import ValidationFailed
+from chalicelib.errors import NotFound, ValidationFailed
 from chalicelib.livecodes import service
 from chalicelib.local.fake_wecom import chat_members_changed, contact_added, contact_removed
 from chalicelib.wecom import attribution, callbacks, client, integration, stats
@@ -147,7 +147,7 @@ def test_add_contact_callback_attributes_tags_counts_and_welcomes(tid, fake_weco
     target = code["targets"][0]
     welcome = fake_wecom.new_welcome_code()
     fields = contact_added(CORP_ID, "zhangsan", "wmCUSTOMER1", target["wecom"]["state"], welcome)
-    assert deliver(tid, fields) == 1
+    assert deliver(tid, fields) == 2  # the callback, then the audience's user_event
     assert fake_wecom.welcomes == [{"welcome_code": welcome, "text": {"content": "欢迎加入鱼塘!"}}]
     contact = attribution.get_contact(tid, "wmCUSTOMER1")
     assert contact["channel"] == "offline-poster" and contact["code_id"] == code["id"]
@@ -189,7 +189,7 @@ def test_a_late_welcome_is_logged_not_retried(tid, fake_wecom):  # noqa: F811
     code = staff_code(tid)
     fields = contact_added(CORP_ID, "zhangsan", "wmC4", code["targets"][0]["wecom"]["state"],
                            "WELCOMEexpired")
-    assert deliver(tid, fields) == 1  # 41051 from 企业微信; the attribution still happens
+    assert deliver(tid, fields) == 2  # 41051 from 企业微信; the attribution still happens
     assert attribution.get_contact(tid, "wmC4")["channel"] == "offline-poster"
 
 
@@ -317,3 +317,219 @@ def test_events_of_one_tenant_never_touch_another(tid, fake_wecom, other_tenant)
     contact = attribution.get_contact(other_tenant["tenant_id"], "wmX")
     assert contact["code_id"] is None and contact["channel"] is None  # not tenant A's code
     assert stats.livecode_stats(service.load(tid, code["id"]), None, None)["adds"] == 0
+
+
+# ---- attribution through the audience ---------------------------------------------------------
+
+def test_an_add_makes_an_audience_user_tagged_with_channel_code_and_auto_tags(tid, fake_wecom):  # noqa: F811
+    from chalicelib.audience import service as audience
+
+    code = staff_code(tid, tags=["VIP", " 双11 "])
+    deliver(tid, contact_added(CORP_ID, "zhangsan", "wmAUD1", code["targets"][0]["wecom"]["state"]))
+    user = audience.find_user(tid, "external_userid", "wmAUD1")
+    assert user["stage"] == "new" and user["identities"] == {"external_userid": "wmAUD1"}
+    assert user["tags"] == sorted(["channel:offline-poster", f"livecode:{code['id']}", "vip", "双11"])
+    assert all(d["sources"] == ["channel"] for d in user["tag_details"].values())
+    events = audience.list_events(tid, user["id"])
+    assert [e["type"] for e in events] == ["joined_staff"]
+    assert events[0]["properties"]["code_id"] == code["id"]
+    assert attribution.get_contact(tid, "wmAUD1")["user_id"] == user["id"]
+    # audiences resolve from the tag index: the code's auto-tag finds the customer
+    assert list(audience.iter_audience(tid, tags_all=["vip"])) == [user["id"]]
+
+
+def test_an_add_merges_with_the_known_mini_program_user_by_unionid(tid, fake_wecom):  # noqa: F811
+    from chalicelib.audience import service as audience
+
+    known = audience.create_user(tid, {"openid": "oMP1", "unionid": "uUNION1"}, tags=["fan"])
+    fake_wecom.add_customer("wmAUD2", unionid="uUNION1")
+    code = staff_code(tid)
+    deliver(tid, contact_added(CORP_ID, "zhangsan", "wmAUD2", code["targets"][0]["wecom"]["state"]))
+    user = audience.find_user(tid, "external_userid", "wmAUD2")
+    assert user["id"] == known["id"]
+    assert user["identities"] == {"openid": "oMP1", "unionid": "uUNION1", "external_userid": "wmAUD2"}
+    assert {"fan", "channel:offline-poster"} <= set(user["tags"])
+    assert fake_wecom.calls_to("/externalcontact/get")[0]["query"]["external_userid"] == "wmAUD2"
+
+
+def test_a_group_joiner_known_first_is_merged_when_the_unionid_shows_up(tid, fake_wecom):  # noqa: F811
+    from chalicelib.audience import service as audience
+
+    older = audience.create_user(tid, {"openid": "oMP2", "unionid": "uUNION2"})
+    code = group_code(tid, fake_wecom)
+    fake_wecom.join_chat("wrA", "wmAUD3", state=code["targets"][0]["wecom"]["state"])
+    deliver(tid, chat_members_changed(CORP_ID, "wrA", "add_member", ["wmAUD3"]))
+    joiner = audience.find_user(tid, "external_userid", "wmAUD3")
+    assert joiner["id"] != older["id"] and "channel:moments" in joiner["tags"]
+
+    fake_wecom.add_customer("wmAUD3", unionid="uUNION2")
+    staff = staff_code(tid)
+    deliver(tid, contact_added(CORP_ID, "zhangsan", "wmAUD3", staff["targets"][0]["wecom"]["state"]))
+    merged = audience.find_user(tid, "external_userid", "wmAUD3")
+    assert merged["id"] == older["id"] and merged["merged_from"] == [joiner["id"]]
+    assert {"channel:moments", "channel:offline-poster"} <= set(merged["tags"])
+    assert sorted(e["type"] for e in audience.list_events(tid, older["id"])) == ["joined_group",
+                                                                                 "joined_staff"]
+    # the first attribution (the group code) still wins on the contact record
+    assert attribution.get_contact(tid, "wmAUD3")["code_id"] == code["id"]
+
+
+def test_a_member_unionid_from_groupchat_get_merges_without_another_call(tid, fake_wecom):  # noqa: F811
+    from chalicelib.audience import service as audience
+
+    known = audience.create_user(tid, {"openid": "oMP3", "unionid": "uUNION3"})
+    code = group_code(tid, fake_wecom)
+    fake_wecom.join_chat("wrB", "wmAUD4", state=code["targets"][0]["wecom"]["state"],
+                         unionid="uUNION3")
+    deliver(tid, chat_members_changed(CORP_ID, "wrB", "add_member", ["wmAUD4"]))
+    assert audience.find_user(tid, "external_userid", "wmAUD4")["id"] == known["id"]
+    assert fake_wecom.calls_to("/externalcontact/get") == []
+
+
+def test_removals_are_left_staff_events_saying_who_removed_whom(tid, fake_wecom):  # noqa: F811
+    from chalicelib.audience import service as audience
+
+    code = staff_code(tid)
+    state = code["targets"][0]["wecom"]["state"]
+    deliver(tid, contact_added(CORP_ID, "zhangsan", "wmAUD5", state, create_time=1_700_000_000))
+    deliver(tid, contact_removed(CORP_ID, "zhangsan", "wmAUD5", "del_external_contact",
+                                 create_time=1_700_000_100))
+    user = audience.find_user(tid, "external_userid", "wmAUD5")
+    left = audience.list_events(tid, user["id"])[0]
+    assert left["type"] == "left_staff" and left["properties"]["removed_by"] == "staff"
+    assert left["properties"]["code_id"] == code["id"]
+    # a customer known only to the audience still gets the event; nothing else is created
+    audience.create_user(tid, {"external_userid": "wmAUD6"})
+    assert deliver(tid, contact_removed(CORP_ID, "lisi", "wmAUD6", "del_follow_user")) == 2
+    other = audience.find_user(tid, "external_userid", "wmAUD6")
+    assert audience.list_events(tid, other["id"])[0]["properties"]["removed_by"] == "customer"
+    with pytest.raises(NotFound):
+        attribution.get_contact(tid, "wmAUD6")
+
+
+def test_an_add_triggers_after_event_campaigns(tid, fake_wecom):  # noqa: F811
+    from chalicelib.audience import service as audience
+    from chalicelib.campaigns import service as campaigns
+    from chalicelib.campaigns.models import DueItem
+
+    campaign = campaigns.create(tid, {
+        "name": "欢迎", "audience": {"tags_all": ["channel:offline-poster"]},
+        "message": {"text": "三天后的问候"},
+        "schedule": {"after_event": {"type": "joined_staff", "delay_minutes": 3 * 24 * 60}}})
+    code = staff_code(tid)
+    deliver(tid, contact_added(CORP_ID, "zhangsan", "wmAUD7", code["targets"][0]["wecom"]["state"]))
+    user_id = audience.find_user_id(tid, "external_userid", "wmAUD7")
+    due = [i for shard in range(4) for i in DueItem.query(str(shard))
+           if i.tenant_id == tid and i.kind == "event"]
+    assert [(i.campaign_id, i.user_id) for i in due] == [(campaign["id"], user_id)]
+
+
+def test_an_add_costs_a_bounded_number_of_aws_calls(tid, fake_wecom):  # noqa: F811
+    from bench.common import counting
+
+    code = staff_code(tid, tags=["vip"])
+    message = {k: str(v) for k, v in contact_added(
+        CORP_ID, "zhangsan", "wmAUD8", code["targets"][0]["wecom"]["state"]).items()}
+    with counting() as calls:
+        assert callbacks.handle(tid, callbacks.event_id(message), message) is True
+    # claim (PutItem), code (GetItem), identify (BatchGetItem + TransactWriteItems for a new user;
+    # the stage thresholds GetItem is cached per container), contact (UpdateItem), event
+    # (TransactWriteItems + SendMessage of user_event), count (UpdateItem): 9 today
+    assert calls.calls.get("TransactWriteItems") == 2 and calls.calls.get("SendMessage") == 1
+    assert calls.total <= 10, calls.calls
+    with counting() as again:
+        assert callbacks.handle(tid, callbacks.event_id(message), message) is False
+    assert again.calls == {"PutItem": 1}  # a replay costs the failed claim only
+
+
+# ---- welcome messages with content --------------------------------------------------------------
+
+def add_with_welcome(tid, fake, welcome):
+    code = staff_code(tid, welcome=welcome)
+    welcome_code = fake.new_welcome_code()
+    deliver(tid, contact_added(CORP_ID, "zhangsan", "wmW" + welcome_code[-6:],
+                               code["targets"][0]["wecom"]["state"], welcome_code))
+    return fake.welcomes
+
+
+def test_an_article_welcome_is_a_link_card(tid, fake_wecom):  # noqa: F811
+    from chalicelib.content import service as content
+
+    item = content.create(tid, {"type": "article", "title": "新人必读", "url": "https://brand.example/a",
+                                "body": "鱼" * 300, "tags": []})
+    sent = add_with_welcome(tid, fake_wecom, {"text": "欢迎!", "content_id": item["id"]})
+    assert sent == [{"welcome_code": sent[0]["welcome_code"], "text": {"content": "欢迎!"},
+                     "attachments": [{"msgtype": "link", "link": {
+                         "title": "新人必读", "url": "https://brand.example/a",
+                         "desc": "鱼" * 170}}]}]  # desc clipped to 512 bytes, whole characters
+
+
+def test_media_welcomes_link_to_the_media_on_our_host(tid, fake_wecom):  # noqa: F811
+    from chalicelib.content import service as content
+
+    item = content.create(tid, {"type": "image", "title": "海报", "media": {"data": png_b64()},
+                                "tags": []})
+    sent = add_with_welcome(tid, fake_wecom, {"content_id": item["id"]})
+    assert "text" not in sent[0]
+    card = sent[0]["attachments"][0]["link"]
+    assert card["url"].startswith("http://testserver/m/" + tid + "/media/")
+    assert card["picurl"] == card["url"] and card["title"] == "海报"
+    tenant, folder, name = card["url"].split("/m/", 1)[1].split("/")
+    assert media.read_public(tenant, folder, name)[1] == "image/png"
+
+
+def test_a_miniprogram_welcome_is_a_link_with_the_thumbnail_or_nothing(tid, fake_wecom):  # noqa: F811
+    from chalicelib.content import service as content
+
+    card = {"appid": "wx" + "0123456789abcdef", "path": "pages/index/index?id=1",
+            "thumbnail": png_b64()}
+    with_url = content.create(tid, {"type": "miniprogram", "title": "小程序商城", "card": card,
+                                    "url": "https://h5.brand.example/shop", "tags": []})
+    sent = add_with_welcome(tid, fake_wecom, {"text": "hi", "content_id": with_url["id"]})
+    link = sent[0]["attachments"][0]["link"]
+    assert link["url"] == "https://h5.brand.example/shop" and link["title"] == "小程序商城"
+    assert link["picurl"].startswith("http://testserver/m/" + tid + "/img/")
+    bare = content.create(tid, {"type": "miniprogram", "title": "无网页", "card": card, "tags": []})
+    sent = add_with_welcome(tid, fake_wecom, {"text": "hi", "content_id": bare["id"]})
+    assert sent[-1]["text"] == {"content": "hi"} and "attachments" not in sent[-1]
+
+
+def test_a_text_item_is_the_text_and_a_missing_item_leaves_the_text(tid, fake_wecom):  # noqa: F811
+    from chalicelib.content import service as content
+
+    item = content.create(tid, {"type": "text", "title": "t", "body": "回复 1 领券", "tags": []})
+    sent = add_with_welcome(tid, fake_wecom, {"content_id": item["id"]})
+    assert sent[-1] == {"welcome_code": sent[-1]["welcome_code"], "text": {"content": "回复 1 领券"}}
+    content.delete(tid, item["id"])
+    sent = add_with_welcome(tid, fake_wecom, {"text": "欢迎", "content_id": item["id"]})
+    assert sent[-1]["text"] == {"content": "欢迎"} and "attachments" not in sent[-1]
+    assert len(sent) == 2
+
+
+def test_another_tenants_content_is_never_sent(tid, fake_wecom, other_tenant):  # noqa: F811
+    from chalicelib.content import service as content
+
+    theirs = content.create(other_tenant["tenant_id"], {
+        "type": "link", "title": "secret", "url": "https://other.example", "tags": []})
+    sent = add_with_welcome(tid, fake_wecom, {"text": "欢迎", "content_id": theirs["id"]})
+    assert sent[-1] == {"welcome_code": sent[-1]["welcome_code"], "text": {"content": "欢迎"}}
+
+
+@pytest.mark.parametrize("attachments,problem", [
+    ([{"msgtype": "link", "link": {"title": "t"}}], "needs"),
+    ([{"msgtype": "link", "link": {"title": "t" * 129, "url": "https://x.example"}}], "128 bytes"),
+    ([{"msgtype": "miniprogram", "miniprogram": {"title": "t", "appid": "wx1", "page": "p/i"}}],
+     "needs"),
+    ([{"msgtype": "miniprogram", "miniprogram": {"title": "t", "appid": "wx1", "page": "p/i",
+                                                 "pic_media_id": "m"}}], ".html"),
+    ([{"msgtype": "voice", "voice": {}}], "msgtype"),
+    ([{"msgtype": "link", "link": {"title": "t", "url": "https://x.example"}}] * 10, "at most 9"),
+])
+def test_the_fake_refuses_malformed_attachments_and_keeps_the_code(tid, fake_wecom, attachments,  # noqa: F811
+                                                                   problem):
+    code = fake_wecom.new_welcome_code()
+    with pytest.raises(client.WecomRejected) as err:
+        client.send_welcome_msg(tid, code, "hi", attachments)
+    assert err.value.errcode == 40058 and problem in err.value.errmsg
+    client.send_welcome_msg(tid, code, "hi", [{"msgtype": "file", "file": {"media_id": "m1"}}])
+    assert fake_wecom.welcomes[-1]["attachments"] == [{"msgtype": "file", "file": {"media_id": "m1"}}]

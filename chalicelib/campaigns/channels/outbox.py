@@ -14,11 +14,22 @@ IDENTITY = None
 RETENTION = timedelta(days=90)
 
 
-def requests(delivery: Delivery, recipient: Recipient, now: datetime) -> list[tuple[str, dict]]:
-    OutboxItem._get_connection()
-    item = OutboxItem(tenant_id=delivery.tenant_id,
+def item(delivery: Delivery, recipient: Recipient, now: datetime,
+         source: str | None = None) -> OutboxItem:
+    return OutboxItem(tenant_id=delivery.tenant_id,
                       sk=OutboxItem.key(delivery.campaign_id, delivery.run_id, recipient.user_id),
                       campaign_id=delivery.campaign_id, run_id=delivery.run_id,
                       user_id=recipient.user_id, text=recipient.text, content=recipient.content,
-                      created_at=now, expires=int((now + RETENTION).timestamp()))
-    return [(OutboxItem.Meta.table_name, {"PutRequest": {"Item": item.serialize()}})]
+                      source=source, created_at=now, expires=int((now + RETENTION).timestamp()))
+
+
+def requests(delivery: Delivery, recipient: Recipient, now: datetime) -> list[tuple[str, dict]]:
+    OutboxItem._get_connection()
+    put = item(delivery, recipient, now)
+    return [(OutboxItem.Meta.table_name, {"PutRequest": {"Item": put.serialize()}})]
+
+
+def put(delivery: Delivery, recipient: Recipient, now: datetime, source: str | None = None) -> None:
+    """One message outside a campaign run (e.g. a fission reward notice: campaign_id is the task,
+    run_id the participant); a rewrite is harmless, as above."""
+    item(delivery, recipient, now, source).save()

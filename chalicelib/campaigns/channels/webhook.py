@@ -36,29 +36,44 @@ def body(delivery: Delivery, r: Recipient) -> bytes:
     return json.dumps(event, ensure_ascii=False).encode()
 
 
-def _post_once(url: str, secret: str, data: bytes, delivery_id: str) -> int | None:
+def _post_once(url: str, secret: str, data: bytes, delivery_id: str,
+               event: str = "campaign.message") -> int | None:
     ts = str(int(time.time()))
     headers = {"X-Yutang-Timestamp": ts, "X-Yutang-Signature": webhook_signature(secret, ts, data),
-               "X-Yutang-Event": "campaign.message", "X-Yutang-Delivery": delivery_id}
+               "X-Yutang-Event": event, "X-Yutang-Delivery": delivery_id}
     try:
         return fetch.post_json(url, data, headers, get_settings().webhook_timeout_seconds)
     except fetch.FetchRefused:
         return None
 
 
-def post(url: str, secret: str, data: bytes, delivery_id: str) -> tuple[bool, str | None]:
+def post(url: str, secret: str, data: bytes, delivery_id: str,
+         event: str = "campaign.message") -> tuple[bool, str | None]:
     base = get_settings().webhook_retry_base_seconds
     reason = None
     for attempt in range(ATTEMPTS):
         if attempt:
             time.sleep(base * 2 ** (attempt - 1))
-        status = _post_once(url, secret, data, delivery_id)
+        status = _post_once(url, secret, data, delivery_id, event)
         if status is not None and 200 <= status < 300:
             return True, None
         reason = "unreachable" if status is None else f"http_{status}"
         if status is not None and 400 <= status < 500 and status not in (408, 429):
             break
     return False, reason
+
+
+def send_event(tenant_id: str, event_type: str, event: dict,
+               delivery_id: str) -> tuple[bool, str | None]:
+    """One signed event to the tenant's webhook, outside a campaign run (e.g. a fission reward
+    notice), with the same retries; (ok, reason) as :func:`post`."""
+    from chalicelib.auth import service as auth
+
+    tenant = auth.get_tenant(tenant_id)
+    if not tenant.webhook_url:
+        return False, "no_webhook_url"
+    data = json.dumps({"type": event_type, **event}, ensure_ascii=False).encode()
+    return post(tenant.webhook_url, tenant.webhook_secret or "", data, delivery_id, event_type)
 
 
 def send(delivery: Delivery, recipients: list[Recipient], report: Report) -> None:
