@@ -17,7 +17,7 @@ from chalicelib.wecom.routes import routes as wecom_routes
 EVENTS_QUEUE = "yutang-events"
 SENDS_QUEUE = "yutang-sends"  # campaign fan-out (Settings.sends_queue)
 
-app = Chalice(app_name="yutang")
+app = Chalice(app_name="yutang", configure_logs=False)  # JSON logs: chalicelib/observability.py
 for middleware in (web.observe_middleware, web.guard_middleware, web.auth_middleware):
     app.register_middleware(middleware, "http")  # outermost first: log, rate-limit, authenticate
 for blueprint in (meta_routes, auth_routes, livecode_routes, media_routes, wecom_routes,

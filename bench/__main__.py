@@ -14,6 +14,10 @@ MODULES = ["bench.livecodes", "bench.posters", "bench.content", "bench.campaigns
 
 
 def main(argv: list[str] | None = None) -> int:
+    import os
+
+    os.environ.setdefault("YUTANG_METRICS", "0")  # no EMF lines between the measurements
+    os.environ.setdefault("YUTANG_LOG_LEVEL", "WARNING")
     p = argparse.ArgumentParser()
     p.add_argument("--size", choices=["small", "full"], default="full")
     p.add_argument("--only", help="run one module, e.g. bench.livecodes")

@@ -85,7 +85,10 @@ def metric(name: str, value: float = 1, unit: str = "Count", **dimensions: str) 
     """Emit one CloudWatch EMF datum (dimensions: keep them few and low-cardinality)."""
     from chalicelib.settings import get_settings
 
-    dims = {"Stage": get_settings().stage, **{k: str(v) for k, v in dimensions.items()}}
+    cfg = get_settings()
+    if not cfg.metrics:
+        return
+    dims = {"Stage": cfg.stage, **{k: str(v) for k, v in dimensions.items()}}
     line = {"_aws": {"Timestamp": int(time.time() * 1000), "CloudWatchMetrics": [{
         "Namespace": NAMESPACE, "Dimensions": [sorted(dims)],
         "Metrics": [{"Name": name, "Unit": unit}]}]}, name: value, **dims}

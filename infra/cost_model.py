@@ -46,6 +46,43 @@ class Scan:
     architecture: str = "arm64"
 
 
+@dataclass
+class CampaignMessages:
+    """Per 1,000 recipients of a campaign on the outbox channel, as `make bench` counts them
+    (bench.campaigns at 10,000 recipients: BatchWriteItem 80, BatchGetItem 20.3, TransactWriteItems
+    1.2, SQS ~1, Query 0.2 per 1,000)."""
+
+    batch_writes: float = 80.0        # BatchWriteItem calls (25 items each): outbox item + cap counter
+    write_items_per_call: float = 25.0
+    wru_per_item: float = 1.0
+    batch_gets: float = 20.3          # BatchGetItem calls (100 items each): audience re-check, counters
+    get_items_per_call: float = 100.0
+    rru_per_item: float = 0.5         # eventually consistent, <= 4 KB
+    transactions: float = 1.2         # TransactWriteItems: batch records + stats (double-priced WRU)
+    wru_per_transaction: float = 20.0
+    sqs_requests: float = 1.0
+    lambda_ms: float = 1500.0         # dispatch + sender time per 1,000 recipients (warm)
+    lambda_mb: int = 512
+    architecture: str = "arm64"
+
+
+def campaign_cost_per_100k(c: CampaignMessages, prices: dict[str, float]) -> dict[str, float]:
+    k = 100  # thousands of recipients
+    wru = k * (c.batch_writes * c.write_items_per_call * c.wru_per_item
+               + 2 * c.transactions * c.wru_per_transaction)
+    rru = k * c.batch_gets * c.get_items_per_call * c.rru_per_item
+    invocations = k * (c.sqs_requests / 3)
+    lines = {
+        "DynamoDB writes": wru / 1e6 * prices["ddb_wru_per_million"],
+        "DynamoDB reads": rru / 1e6 * prices["ddb_rru_per_million"],
+        "SQS": k * c.sqs_requests / 1e6 * prices["sqs_per_million"],
+        "Lambda": invocations / 1e6 * prices["lambda_per_million"]
+        + k * c.lambda_ms / 1000 * c.lambda_mb / 1024 * prices[f"lambda_gb_s_{c.architecture}"],
+    }
+    lines["total"] = sum(lines.values())
+    return {name: round(value, 4) for name, value in lines.items()}
+
+
 def cost_per_million(scan: Scan, api: str, prices: dict[str, float]) -> dict[str, float]:
     gb_s = prices[f"lambda_gb_s_{scan.architecture}"]
     consumer_invocations = 1 / scan.batch_size
@@ -89,6 +126,9 @@ def main(argv: list[str] | None = None) -> None:
     rest, http = result["rest"], result["http"]
     for (name, value), other in zip(rest.items(), http.values(), strict=True):
         print(f"{name.replace(' REST API', ''):<38}{value:>8.2f}{other:>11.2f}")
+    print("\nUSD per 100,000 campaign messages (outbox channel; 企业微信 adds no AWS cost)")
+    for name, value in campaign_cost_per_100k(CampaignMessages(), prices).items():
+        print(f"{name:<38}{value:>8.4f}")
 
 
 if __name__ == "__main__":

@@ -33,7 +33,8 @@ def configure_env(args: argparse.Namespace, endpoint: str) -> None:
     for key, value in (("AWS_ACCESS_KEY_ID", "local"), ("AWS_SECRET_ACCESS_KEY", "local"),
                        ("AWS_DEFAULT_REGION", "us-east-1"), ("YUTANG_STAGE", "local"),
                        ("YUTANG_PUBLIC_URL", f"http://{args.host}:{args.port}"),
-                       ("YUTANG_ALLOW_PRIVATE_FETCH", "1")):
+                       ("YUTANG_ALLOW_PRIVATE_FETCH", "1"),
+                       ("YUTANG_METRICS", "0")):  # EMF lines are for CloudWatch, noise on a console
         os.environ.setdefault(key, value)
 
 
