@@ -1,7 +1,7 @@
 """Yutang (鱼塘): Chalice wiring only — blueprints, middleware and thin event handlers."""
 from chalice import Chalice, Rate
 
-from chalicelib import events, httpapi, scheduler, web
+from chalicelib import cors, events, httpapi, scheduler, web
 from chalicelib.audience.routes import routes as audience_routes
 from chalicelib.auth.routes import routes as auth_routes
 from chalicelib.campaigns.routes import routes as campaign_routes
@@ -24,6 +24,7 @@ for blueprint in (meta_routes, auth_routes, livecode_routes, media_routes, wecom
                   content_routes, audience_routes, mp_routes, poster_routes, fission_routes,
                   campaign_routes):
     app.register_blueprint(blueprint)
+cors.add_preflight_routes(app)  # OPTIONS for every path; allowed origins come from settings
 
 
 @app.lambda_function(name="public_handler")

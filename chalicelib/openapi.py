@@ -66,6 +66,12 @@ def list_of(schema: dict) -> dict:
                            "next_cursor": {"type": ["string", "null"]}}}
 
 
+def _path_names(path: str) -> list[str]:
+    import re
+
+    return re.findall(r"{(\w+)}", path)
+
+
 @lru_cache(maxsize=1)
 def document() -> dict:
     paths: dict[str, Any] = {"/openapi.json": {"get": op(
@@ -77,6 +83,15 @@ def document() -> dict:
         for path, ops in module.PATHS.items():
             paths.setdefault(path, {}).update(ops)
         schemas.update(module.SCHEMAS)
+    for path, ops in paths.items():
+        ops["options"] = {
+            "summary": "CORS preflight", "tags": ["meta"], "security": [],
+            "operationId": "preflight_" + "".join(c if c.isalnum() else "_" for c in path).strip("_"),
+            "description": "Answered for origins listed in YUTANG_CORS_ORIGINS (else 403).",
+            "parameters": [path_param(n) for n in _path_names(path)],
+            "responses": {"204": {"description": "allowed"},
+                          "403": {"description": "origin not allowed",
+                                  "content": json_content(ref("Error"))}}}
     return {
         "openapi": "3.1.0",
         "info": {"title": "Yutang (鱼塘) API", "version": "1.0.0",

@@ -36,6 +36,7 @@ class Settings(NamedTuple):  # immutable; a NamedTuple is cheaper to define than
     wecom_timeout_seconds: float = 5.0
     tracing: bool = False
     metrics: bool = True
+    cors_origins: tuple[str, ...] = ()
     log_level: str = "INFO"
     rate_ip_per_minute: int = 300
     event_retry_delay_seconds: float = 10.0
@@ -74,6 +75,8 @@ class Settings(NamedTuple):  # immutable; a NamedTuple is cheaper to define than
             wecom_timeout_seconds=float(env.get("YUTANG_WECOM_TIMEOUT", "5")),
             tracing=_flag(env.get("YUTANG_TRACING")),
             metrics=env.get("YUTANG_METRICS", "1") != "0",
+            cors_origins=tuple(o.strip().rstrip("/") for o in env.get("YUTANG_CORS_ORIGINS", "").split(",")
+                               if o.strip()),
             log_level=env.get("YUTANG_LOG_LEVEL", "INFO").upper(),
             rate_ip_per_minute=int(env.get("YUTANG_RATE_IP_PER_MINUTE", "300")),
             event_retry_delay_seconds=float(env.get("YUTANG_EVENT_RETRY_DELAY", "10")),

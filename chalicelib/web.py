@@ -69,6 +69,8 @@ def auth_middleware(event: Any, get_response: Callable) -> Response:
     from chalicelib.auth import service as auth
 
     path = event.path or ""
+    if event.method == "OPTIONS":
+        return get_response(event)  # CORS preflight: browsers send no credentials with it
     try:
         if path.startswith("/v1/"):
             tenant, key = auth.authenticate(bearer(event))
@@ -117,7 +119,9 @@ def observe_middleware(event: Any, get_response: Callable) -> Response:
     request_id = (event.context or {}).get("requestId")
     observability.bind(request_id=request_id)
     started = time.perf_counter()
-    response = get_response(event)
+    from chalicelib import cors
+
+    response = cors.decorate(event, get_response(event))
     fields = {"method": event.method, "route": event.path, "status": response.status_code,
               "ms": round((time.perf_counter() - started) * 1000, 1),
               "tenant": (event.context or {}).get("yutang_tenant_id")}

@@ -178,9 +178,10 @@ PUBLIC_PREFIXES = ("/s/", "/m/", "/c/", "/p/")
 
 
 def public_routes() -> list[tuple[str, str]]:
-    """(method, path) of the public, high-volume routes served through the HTTP API."""
+    """(method, path) of the public, high-volume routes served through the HTTP API (with their
+    CORS preflight)."""
     _on_path()
     import app as app_module
 
     return sorted((method, path) for path, methods in app_module.app.routes.items()
-                  if path.startswith(PUBLIC_PREFIXES) for method in methods if method == "GET")
+                  if path.startswith(PUBLIC_PREFIXES) for method in methods if method in ("GET", "OPTIONS"))
