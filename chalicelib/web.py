@@ -70,7 +70,7 @@ def auth_middleware(event: Any, get_response: Callable) -> Response:
 
     path = event.path or ""
     if event.method == "OPTIONS":
-        return get_response(event)  # CORS preflight: browsers send no credentials with it
+        return _reshape_chalice_error(get_response(event))  # CORS preflight: no credentials
     try:
         if path.startswith("/v1/"):
             tenant, key = auth.authenticate(bearer(event))

@@ -50,3 +50,12 @@ def test_no_origins_configured_means_no_cross_origin_access(app_client, tenant):
     assert_error(resp, 403, "cors-origin-not-allowed")
     assert "Access-Control-Allow-Origin" not in app_client.http.get(
         "/v1/tenant", headers={**auth_headers(tenant), "Origin": H5}).headers
+
+
+def test_preflight_accepts_any_content_type_and_errors_keep_the_shape(app_client, cors_origins):
+    resp = app_client.http.request("OPTIONS", "/c/abc", headers={
+        "Origin": H5, "Content-Type": "multipart/form-data"})
+    assert resp.status_code == 204
+    refused = app_client.http.request("OPTIONS", "/c/abc", headers={
+        "Origin": "https://evil.example", "Content-Type": "multipart/form-data"})
+    assert_error(refused, 403, "cors-origin-not-allowed")
