@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import io
 import re
+from functools import lru_cache
 from typing import NamedTuple
 
 from chalicelib.errors import ValidationFailed
@@ -31,7 +32,7 @@ class QrStyle(NamedTuple):
     def cache_name(self, text: str, logo_key: str | None) -> str:
         import hashlib
 
-        parts = f"{text}|{self.size}|{self.fg}|{self.bg}|{logo_key or ''}|m{MASK}|v2"
+        parts = f"{text}|{self.size}|{self.fg}|{self.bg}|{logo_key or ''}|m{MASK}|v3"
         return f"{hashlib.sha256(parts.encode()).hexdigest()[:32]}.{self.fmt}"
 
 
@@ -78,15 +79,41 @@ def parse_style(params: dict) -> QrStyle:
     return QrStyle(size=int(size_raw), fg=fg, bg=bg, fmt=fmt)
 
 
-def matrix(text: str, with_logo: bool) -> list[list[bool]]:
+@lru_cache(maxsize=64)
+def _version(length: int, level: int) -> int:
+    """The smallest version holding ``length`` bytes at ``level`` (a deployment's URLs share a few
+    lengths, so this search runs once per length, not per code)."""
+    import qrcode
+
+    code = qrcode.QRCode(error_correction=level, border=0)
+    code.add_data(qrcode.util.QRData(b"h" * length, mode=qrcode.util.MODE_8BIT_BYTE))
+    code.make(fit=True)
+    return code.version
+
+
+def modules(text: str, with_logo: bool = False) -> list[list[bool]]:
+    """The symbol's modules without quiet zone: byte mode, level M (H under a logo), a fixed mask
+    and the version looked up once per length — choosing version and mask per code is most of
+    qrcode's cost. Live code QR images and poster QR boxes both come from here."""
     import qrcode
     from qrcode.constants import ERROR_CORRECT_H, ERROR_CORRECT_M
 
-    code = qrcode.QRCode(error_correction=ERROR_CORRECT_H if with_logo else ERROR_CORRECT_M,
-                         box_size=1, border=QUIET_ZONE, mask_pattern=MASK)
-    code.add_data(text.encode("utf-8"))
-    code.make(fit=True)
-    return code.get_matrix()
+    level = ERROR_CORRECT_H if with_logo else ERROR_CORRECT_M
+    data = text.encode("utf-8")
+    code = qrcode.QRCode(version=_version(len(data), level), error_correction=level, border=0,
+                         mask_pattern=MASK)
+    code.add_data(qrcode.util.QRData(data, mode=qrcode.util.MODE_8BIT_BYTE))
+    code.make(fit=False)
+    return code.modules
+
+
+def matrix(text: str, with_logo: bool) -> list[list[bool]]:
+    """The modules with the standard's 4-module quiet zone around them."""
+    inner = modules(text, with_logo)
+    width = len(inner) + 2 * QUIET_ZONE
+    blank, side = [False] * width, [False] * QUIET_ZONE
+    return ([blank] * QUIET_ZONE + [side + list(row) + side for row in inner]
+            + [blank] * QUIET_ZONE)
 
 
 def _scale(modules: int, size: int) -> int:

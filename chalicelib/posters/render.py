@@ -21,6 +21,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from chalicelib.livecodes import qr
+from chalicelib.livecodes.qr import QUIET_ZONE
 from chalicelib.posters.layout import AvatarBox, Layout, QrBox, TextBox
 
 FONTS = Path(__file__).resolve().parent / "fonts"
@@ -210,40 +212,8 @@ def render_poster(base: Any, layout: Layout, invite_url: str, nickname: str | No
     return data
 
 
-QUIET_ZONE = 4
-
-
-@lru_cache(maxsize=32)
-def _qr_version(length: int) -> int:
-    """The smallest version holding ``length`` bytes (invite URLs of a deployment share one)."""
-    import qrcode
-    from qrcode.constants import ERROR_CORRECT_M
-
-    code = qrcode.QRCode(error_correction=ERROR_CORRECT_M, border=0)
-    code.add_data(b"h" * length)
-    code.make(fit=True)
-    return code.version
-
-
-def qr_modules(invite_url: str) -> list[list[bool]]:
-    """The symbol's modules without quiet zone: byte mode, level M, a fixed mask (any mask is valid
-    per ISO 18004) and the version looked up once per URL length — choosing version and mask per
-    code is most of qrcode's cost."""
-    import qrcode
-    from qrcode.constants import ERROR_CORRECT_M
-
-    from chalicelib.livecodes.qr import MASK
-
-    data = invite_url.encode("utf-8")
-    code = qrcode.QRCode(version=_qr_version(len(data)), error_correction=ERROR_CORRECT_M, border=0,
-                         mask_pattern=MASK)
-    code.add_data(qrcode.util.QRData(data, mode=qrcode.util.MODE_8BIT_BYTE))
-    code.make(fit=False)
-    return code.modules
-
-
 def qr_scale(invite_url: str, size: int) -> tuple[list[list[bool]], int]:
-    m = qr_modules(invite_url)
+    m = qr.modules(invite_url)
     scale = size // (len(m) + 2 * QUIET_ZONE)
     if scale < 2:
         raise RenderError(f"a {size} px QR box is too small for the invite URL ({len(m)} modules "
