@@ -140,3 +140,8 @@ def timezone_name(data: dict, key: str, *, default: Any = None) -> Any:
     except (ZoneInfoNotFoundError, ValueError):
         raise ValidationFailed(f"'{key}' is not a known IANA timezone: {value!r}", field=key) from None
     return value
+
+
+def page_limit(params: dict, default: int = 20, hi: int = 100) -> int:
+    """The ``limit`` query parameter of a list endpoint (pages of 1..hi items)."""
+    return integer(params, "limit", lo=1, hi=hi, default=default)

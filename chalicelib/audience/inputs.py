@@ -32,7 +32,7 @@ def criteria(params: dict) -> Criteria:
 
 def list_users(tenant_id: str, params: dict) -> dict:
     v.only_keys(params, {"tags", "match", "not", "stage", "identity", "cursor", "limit"}, "query")
-    limit = v.integer(params, "limit", lo=1, hi=100, default=20)
+    limit = v.page_limit(params)
     if "identity" in params:
         kind, _, value = params["identity"].partition(":")
         user = service.find_user(tenant_id, kind, value) if value else None

@@ -49,7 +49,7 @@ def untag_user(user_id, tag):
 @routes.route("/v1/users/{user_id}/events", methods=["GET"])
 def list_user_events(user_id):
     request = routes.current_request
-    limit = v.integer(query(request), "limit", lo=1, hi=200, default=50)
+    limit = v.page_limit(query(request), default=50, hi=200)
     return json_response({"items": service.list_events(tenant_id(request), user_id, limit),
                           "next_cursor": None})
 

@@ -20,10 +20,6 @@ DELIVERY_STATUSES = ("sent", "failed", "skipped", "pending", "deferred", "sendin
 service = lazy("chalicelib.campaigns.service")
 
 
-def _limit(params: dict) -> int:
-    return v.integer(params, "limit", lo=1, hi=100, default=20)
-
-
 def _mp_user(request) -> str:
     return request.context["yutang_mp_user_id"]
 
@@ -37,7 +33,7 @@ def create_campaign():
 def list_campaigns():
     params = query(routes.current_request)
     status = v.choice(params, "status", STATUSES)
-    return json_response(service.list_campaigns(tenant_id(routes.current_request), _limit(params),
+    return json_response(service.list_campaigns(tenant_id(routes.current_request), v.page_limit(params),
                                                 params.get("cursor"), status))
 
 
@@ -91,7 +87,7 @@ def list_campaign_deliveries(campaign_id):
     request = routes.current_request
     params = query(request)
     status = v.choice(params, "status", DELIVERY_STATUSES)
-    return json_response(service.deliveries(tenant_id(request), campaign_id, _limit(params),
+    return json_response(service.deliveries(tenant_id(request), campaign_id, v.page_limit(params),
                                             params.get("cursor"), v.text(params, "run_id", max_len=40),
                                             status))
 
@@ -100,7 +96,7 @@ def list_campaign_deliveries(campaign_id):
 def list_outbox():
     request = routes.current_request
     params = query(request)
-    return json_response(service.outbox(tenant_id(request), _limit(params), params.get("cursor"),
+    return json_response(service.outbox(tenant_id(request), v.page_limit(params), params.get("cursor"),
                                         v.text(params, "campaign_id", max_len=40),
                                         v.text(params, "run_id", max_len=40)))
 

@@ -14,7 +14,7 @@ content_query = lazy("chalicelib.content.query")
 def list_page(tenant: str, params: dict) -> dict:
     """GET .../contents for marketers and mini-programs alike."""
     q = content_query.Query.from_params(params)
-    limit = v.integer(params, "limit", lo=1, hi=100, default=20)
+    limit = v.page_limit(params)
     return service.query(tenant, q, limit, params.get("cursor"))
 
 

@@ -15,7 +15,7 @@ service = lazy("chalicelib.fission.service")
 
 
 def _limit(default: int = 20) -> int:
-    return v.integer(query(routes.current_request), "limit", lo=1, hi=100, default=default)
+    return v.page_limit(query(routes.current_request), default)
 
 
 def _cursor() -> str | None:

@@ -20,10 +20,6 @@ analytics = lazy("chalicelib.analytics.service")
 _REF = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
-def _limit(params: dict) -> int:
-    return v.integer(params, "limit", lo=1, hi=100, default=20)
-
-
 @routes.route("/v1/livecodes", methods=["POST"])
 def create_livecode():
     return created(service.create(tenant_id(routes.current_request), json_body(routes.current_request)))
@@ -32,7 +28,7 @@ def create_livecode():
 @routes.route("/v1/livecodes", methods=["GET"])
 def list_livecodes():
     params = query(routes.current_request)
-    return json_response(service.list_codes(tenant_id(routes.current_request), _limit(params),
+    return json_response(service.list_codes(tenant_id(routes.current_request), v.page_limit(params),
                                             params.get("cursor")))
 
 

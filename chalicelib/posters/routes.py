@@ -21,7 +21,7 @@ def create_poster_template():
 @routes.route("/v1/poster-templates", methods=["GET"])
 def list_poster_templates():
     params = query(routes.current_request)
-    limit = v.integer(params, "limit", lo=1, hi=100, default=20)
+    limit = v.page_limit(params)
     return json_response(service.list_templates(tenant_id(routes.current_request), limit,
                                                 params.get("cursor")))
 
