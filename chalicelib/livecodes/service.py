@@ -242,7 +242,7 @@ def add_target(tenant_id: str, code_id: str, body: Any, now: datetime | None = N
         if not condition_failed(exc):
             raise
         raise NotFound("no such live code", code="livecode-not-found") from None
-    _refresh_due(tenant_id, code_id, now)
+    _refresh_due(code, now)
     return target_view(target, now)
 
 
@@ -279,8 +279,8 @@ def update_target(tenant_id: str, code_id: str, target_id: str, body: Any,
     if current.kind == "url" and not merged_kind_url:
         raise ValidationFailed("a url target needs 'url'", field="url")
     _guarded_update(code, actions, path["id"] == target_id)
-    _refresh_due(tenant_id, code_id, now)
-    return target_view(load(tenant_id, code_id).targets[i], now)
+    _refresh_due(code, now)
+    return target_view(code.targets[i], now)
 
 
 def delete_target(tenant_id: str, code_id: str, target_id: str) -> None:
@@ -332,8 +332,9 @@ def _set_due(code: LiveCode, now: datetime) -> None:
     code.due_pk, code.due_at = ("due", due) if due is not None else (None, None)
 
 
-def _refresh_due(tenant_id: str, code_id: str, now: datetime) -> None:
-    code = load(tenant_id, code_id)
+def _refresh_due(code: LiveCode, now: datetime) -> None:
+    """Move the code in the due index after a change; ``code`` is fresh (PynamoDB's update() loads
+    DynamoDB's ALL_NEW answer into the model), so nothing is read again."""
     due = next_due(code, now)
     if due == code.due_at:
         return

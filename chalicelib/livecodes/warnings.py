@@ -53,7 +53,7 @@ def check_expiring(now: datetime | None = None) -> int:
             target = next(x for x in code.targets if x.id == t.id)
             sent += _warn_once(code, service.expiry_key(target), {
                 "type": "livecode.target_expiring", "target": service.target_view(target, now)}, now)
-        service._refresh_due(code.tenant_id, code.code_id, now)
+        service._refresh_due(code, now)  # each warning's update refreshed it
     return sent
 
 

@@ -263,3 +263,19 @@ def test_snapshot_and_restore_round_trip(tenant, tmp_path):
     restored = service.get(tenant["tenant_id"], code["id"])
     assert restored["targets"] == code["targets"]
     assert media.get(image_key) is not None
+
+
+def test_target_edits_move_the_code_in_the_due_index_without_rereading(tenant):
+    tid = tenant["tenant_id"]
+    code = new_code(tid, targets=[{"kind": "url", "name": "u", "url": "https://e.x"}])
+    assert service.load(tid, code["id"]).due_at is None
+    soon = datetime.now(timezone.utc) + timedelta(hours=30)
+    added = service.add_target(tid, code["id"], {"kind": "group", "name": "g", "image": png_b64(),
+                                                  "expires_at": soon.isoformat()})
+    assert service.load(tid, code["id"]).due_at == int((soon - timedelta(hours=24)).timestamp())
+    later = soon + timedelta(days=2)
+    with counting() as calls:
+        view = service.update_target(tid, code["id"], added["id"], {"expires_at": later.isoformat()})
+    assert view["expires_at"] == later.isoformat()
+    assert calls.calls["GetItem"] == 1, calls.calls  # the update's ALL_NEW answer is reused
+    assert service.load(tid, code["id"]).due_at == int((later - timedelta(hours=24)).timestamp())
