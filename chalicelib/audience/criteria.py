@@ -48,6 +48,15 @@ class Criteria:
         return hashlib.sha256(raw.encode()).hexdigest()[:16]
 
 
+def postings_decide(c: Criteria) -> bool:
+    """Whether holding a driver posting is the whole answer: one ``tags_all`` tag, or only
+    ``tags_any`` tags — no other tag to test, no excluded tag, no stage. Then a *sure* posting
+    (see the audience table) needs no user read; other criteria re-check every candidate."""
+    if c.tags_none or c.stages:
+        return False
+    return (len(c.tags_all) == 1 and not c.tags_any) or (not c.tags_all and bool(c.tags_any))
+
+
 def driver(c: Criteria) -> tuple[str, tuple[str, ...]]:
     """Which index yields the candidates: ("tag", (t,)) for one posting list, ("any", tags) for a
     union of posting lists, ("stages", stages) for day buckets, or ("all", ()) for every user.

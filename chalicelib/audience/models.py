@@ -4,7 +4,11 @@ One partition per tenant (``tenant_id``); the sort key says what an item is:
 
 - ``U#<user>``                 the user: identities, tags by source, interest weights, activity times
 - ``I#<kind>#<value>``         identity → user (written with attribute_not_exists: one user each)
-- ``T#<tag>#<user>``           tag posting: the users holding a tag, in user id order
+- ``T#<tag>#<user>``           tag posting: the users holding a tag, in user id order. A posting
+                               is *sure* (the user holds the tag) unless it carries ``unsure``:
+                               postings are written and deleted in the transaction that changes the
+                               user's tags, and the one change that cannot do that — a merge — marks
+                               the postings it touches ``unsure`` first (see ``service._merge``)
 - ``A#<day>#<user>``           activity bucket: the user did something on that (UTC) day
 - ``F#<day>#<user>``           first-seen bucket; ``P#<day>#<user>`` paid bucket
 - ``E#<user>#<at>#<rand>``     event log (for the profile and for merges)
@@ -54,6 +58,8 @@ class AudienceItem(BaseModel):
     rev = NumberAttribute(null=True)
     merged_into = UnicodeAttribute(null=True)
     merged_from = UnicodeSetAttribute(null=True)
+    # tag postings: set while a merge may leave the posting untrue (re-check the user)
+    unsure = UnicodeAttribute(null=True)
     # events
     event_type = UnicodeAttribute(null=True)
     at = UTCDateTimeAttribute(null=True)

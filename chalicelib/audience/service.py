@@ -4,8 +4,14 @@ Invariants:
 - An identity (kind, value) maps to exactly one user per tenant: its ``I#`` item is written with
   ``attribute_not_exists`` in the same transaction that creates or extends the user.
 - Index items (tag postings, day buckets) are a superset of the truth: they are written in the same
-  transaction as the user change, and every audience re-checks each candidate against the user item,
-  so a stale posting can cost a read but never a wrong recipient.
+  transaction as the user change, and an audience re-checks a candidate against the user item
+  whenever the index cannot decide alone, so a stale index item can cost a read but never a wrong
+  recipient.
+- A tag posting without ``unsure`` is exact: the user holds the tag and is not merged away. Tags
+  change in one transaction with their postings; a merge (whose postings do not fit that
+  transaction) marks the postings it will falsify ``unsure`` before its transaction and settles them
+  after it. So an audience of one tag (or of ``tags_any``) reads its posting lists and re-checks only
+  the unsure postings' users: a campaign to 10,000 users reads 10,000 postings, not 10,000 users.
 - Stage is computed on read from the user's times (:mod:`chalicelib.audience.stages`).
 
 Merge rule (when identities reveal two users are one person): the user created first survives
@@ -29,7 +35,7 @@ from pynamodb.transactions import TransactWrite
 
 from chalicelib import events
 from chalicelib.audience import stages as stage_rules
-from chalicelib.audience.criteria import Criteria, driver
+from chalicelib.audience.criteria import Criteria, driver, postings_decide
 from chalicelib.audience.models import AudienceItem as Item
 from chalicelib.content import tags as tagrules
 from chalicelib.db import condition_failed
@@ -232,8 +238,9 @@ def _expires(at: datetime) -> int:
     return int((at + RETENTION).timestamp())
 
 
-def _posting(tenant_id: str, tag: str, user_id: str) -> Item:
-    return Item(tenant_id=tenant_id, sk=Item.tag_key(tag, user_id), user_id=user_id)
+def _posting(tenant_id: str, tag: str, user_id: str, unsure: bool = False) -> Item:
+    return Item(tenant_id=tenant_id, sk=Item.tag_key(tag, user_id), user_id=user_id,
+                unsure="merge" if unsure else None)
 
 
 def _bucket(tenant_id: str, kind: str, at: datetime, user_id: str) -> Item:
@@ -531,8 +538,14 @@ def _merge(tenant_id: str, keep: Item, gone: Item) -> None:
         values = [v for v in (getattr(keep, attr.attr_name), getattr(gone, attr.attr_name)) if v]
         if values:
             actions.append(attr.set(pick(values)))
-    # Index items first (a superset is harmless), then the one transaction that makes it true.
-    puts = [_posting(tenant_id, t, keep.user_id) for t in user_tags(gone)]
+    # Index items first, then the one transaction that makes the merge true, then the postings
+    # settled. Before it: the survivor's new postings and all of the merged user's postings are
+    # written unsure (a superset, each re-checked by audiences); a crash or a failed transaction
+    # leaves them unsure, which costs reads, never a wrong recipient.
+    held = set(user_tags(keep))
+    gained = [t for t in user_tags(gone) if t not in held]
+    puts = [_posting(tenant_id, t, keep.user_id, unsure=True) for t in gained]
+    puts += [_posting(tenant_id, t, gone.user_id, unsure=True) for t in user_tags(gone)]
     for kind, attr in (("F", gone.first_seen_at), ("A", gone.last_active_at),
                        ("P", gone.last_paid_at)):
         if attr:
@@ -550,9 +563,22 @@ def _merge(tenant_id: str, keep: Item, gone: Item) -> None:
         for kind, value in gone_ids:
             tx.save(Item(tenant_id=tenant_id, sk=Item.identity_key(kind, value),
                          user_id=keep.user_id, created_at=now))
+    for tag in gained:
+        _settle_posting(tenant_id, tag, keep.user_id)
     with Item.batch_write() as batch:
         for tag in user_tags(gone):
             batch.delete(Item(tenant_id=tenant_id, sk=Item.tag_key(tag, gone.user_id)))
+
+
+def _settle_posting(tenant_id: str, tag: str, user_id: str) -> None:
+    """Make a merge's unsure posting sure — only while it is still there and still unsure: an
+    untag since the merge deleted it (and must stay deleted), a tag write made it sure already."""
+    try:
+        _posting(tenant_id, tag, user_id).update(actions=[Item.unsure.remove()],
+                                                 condition=Item.unsure.exists())
+    except UpdateError as exc:
+        if not condition_failed(exc):
+            raise
 
 
 def _unchanged(user: Item) -> Any:
@@ -583,8 +609,49 @@ def iter_audience(tenant_id: str, tags_all: Iterable[str] = (), tags_any: Iterab
     sizes the reads: index pages and re-check batches hold no more candidates than can still be
     yielded."""
     criteria = Criteria.build(tags_all, tags_any, tags_none, stages)
+    if postings_decide(criteria):
+        yield from _from_postings(tenant_id, criteria, after, limit)
+        return
     for user in _matching(tenant_id, criteria, after, _recheck_attributes(criteria), limit):
         yield user.user_id
+
+
+def _from_postings(tenant_id: str, criteria: Criteria, after: str | None,
+                   limit: int | None) -> Iterator[str]:
+    """Users from the driver posting lists alone (:func:`postings_decide` criteria): a sure
+    posting is the answer; the users of unsure ones (a merge in flight or interrupted) are
+    re-checked, one BatchGet per chunk that has any."""
+    if limit is not None and limit <= 0:
+        return
+    _, tags = driver(criteria)
+    page = None if limit is None else max(limit, 10 * BATCH)
+    streams = [_postings(tenant_id, tag, after, page) for tag in tags]
+    left = limit
+    chunk: dict[str, bool] = {}  # candidate → sure (any of its postings)
+
+    def flush() -> Iterator[str]:
+        nonlocal left
+        doubtful = [uid for uid, sure in chunk.items() if not sure]
+        found = _batch_load(tenant_id, doubtful, _recheck_attributes(criteria)) if doubtful else {}
+        for uid, sure in chunk.items():
+            if not sure:
+                user = found.get(uid)
+                if user is None or user.merged_into or not criteria.matches(user_tags(user), ""):
+                    continue
+            yield uid
+            if left is not None:
+                left -= 1
+                if left == 0:
+                    break
+        chunk.clear()
+
+    for uid, sure in heapq.merge(*streams):
+        if uid not in chunk and len(chunk) >= (BATCH if left is None else min(BATCH, left)):
+            yield from flush()
+            if left == 0:
+                return
+        chunk[uid] = chunk.get(uid, False) or sure
+    yield from flush()
 
 
 def _recheck_attributes(criteria: Criteria) -> list:
@@ -659,6 +726,16 @@ def _sorted_ids(tenant_id: str, prefix: str, after: str | None,
             else Item.sk.startswith(prefix))
     for item in Item.query(tenant_id, cond, attributes_to_get=["sk"], page_size=page):
         yield item.sk[len(prefix):]
+
+
+def _postings(tenant_id: str, tag: str, after: str | None,
+              page: int | None = None) -> Iterator[tuple[str, bool]]:
+    """(user id, sure) of a tag's postings in id order (see the module invariants)."""
+    prefix = Item.tag_key(tag)
+    cond = (Item.sk.between(prefix + after + "!", prefix + "~") if after
+            else Item.sk.startswith(prefix))
+    for item in Item.query(tenant_id, cond, attributes_to_get=["sk", "unsure"], page_size=page):
+        yield item.sk[len(prefix):], item.unsure is None
 
 
 def _bucket_ids(tenant_id: str, wanted: Iterable[str], thresholds: stage_rules.Thresholds,
