@@ -132,7 +132,7 @@ def run(size: str) -> list[dict]:
         row("end to end recipients/s vs outbox batch_write items/s", ratio, "x",
             f">= 0.3 ({n / elapsed:.0f}/s vs {n / floor:.0f}/s)", ratio >= 0.3),
         row("  of which audience resolution + dispatch (share of time)", resolving / elapsed, "x",
-            "audience service BatchGets"),
+            "posting Queries, page items, SendMessageBatch"),
         row("  sender stage recipients/s vs outbox batch_write items/s", floor / sending, "x",
             f"{n / sending:.0f}/s: caps, outbox, records, stats"),
         row("seeding users with batch_write", n / seeded, "users/s", top),

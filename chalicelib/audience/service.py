@@ -627,14 +627,15 @@ def _from_postings(tenant_id: str, criteria: Criteria, after: str | None,
     page = None if limit is None else max(limit, 10 * BATCH)
     streams = [_postings(tenant_id, tag, after, page) for tag in tags]
     left = limit
-    chunk: dict[str, bool] = {}  # candidate → sure (any of its postings)
+    chunk: list[tuple[str, bool]] = []
+    last = None
 
     def flush() -> Iterator[str]:
         nonlocal left
-        doubtful = [uid for uid, sure in chunk.items() if not sure]
+        doubtful = [uid for uid, unsure in chunk if unsure]
         found = _batch_load(tenant_id, doubtful, _recheck_attributes(criteria)) if doubtful else {}
-        for uid, sure in chunk.items():
-            if not sure:
+        for uid, unsure in chunk:
+            if unsure:
                 user = found.get(uid)
                 if user is None or user.merged_into or not criteria.matches(user_tags(user), ""):
                     continue
@@ -645,12 +646,17 @@ def _from_postings(tenant_id: str, criteria: Criteria, after: str | None,
                     break
         chunk.clear()
 
-    for uid, sure in heapq.merge(*streams):
-        if uid not in chunk and len(chunk) >= (BATCH if left is None else min(BATCH, left)):
+    # A user on several lists comes once, its sure posting first (False sorts first); a chunk is
+    # flushed as soon as it is full, so a page is never read past the candidates it needs.
+    for uid, unsure in heapq.merge(*streams):
+        if uid == last:
+            continue
+        last = uid
+        chunk.append((uid, unsure))
+        if len(chunk) >= (BATCH if left is None else min(BATCH, left)):
             yield from flush()
             if left == 0:
                 return
-        chunk[uid] = chunk.get(uid, False) or sure
     yield from flush()
 
 
@@ -730,12 +736,12 @@ def _sorted_ids(tenant_id: str, prefix: str, after: str | None,
 
 def _postings(tenant_id: str, tag: str, after: str | None,
               page: int | None = None) -> Iterator[tuple[str, bool]]:
-    """(user id, sure) of a tag's postings in id order (see the module invariants)."""
+    """(user id, unsure) of a tag's postings in id order (see the module invariants)."""
     prefix = Item.tag_key(tag)
     cond = (Item.sk.between(prefix + after + "!", prefix + "~") if after
             else Item.sk.startswith(prefix))
     for item in Item.query(tenant_id, cond, attributes_to_get=["sk", "unsure"], page_size=page):
-        yield item.sk[len(prefix):], item.unsure is None
+        yield item.sk[len(prefix):], item.unsure is not None
 
 
 def _bucket_ids(tenant_id: str, wanted: Iterable[str], thresholds: stage_rules.Thresholds,
