@@ -120,6 +120,17 @@ def run(size: str) -> list[dict]:
             elapsed = time.perf_counter() - started
         stats = service.stats(tenant_id, campaign["id"], run_id)
         floor = (before + baseline(tenant_id, users, "after")) / 2
+        # The same campaign to an audience the postings cannot decide alone (an excluded tag):
+        # every candidate's user item is re-checked. Its own users, so no cap is already spent.
+        other = auth.create_tenant("bench-recheck")["tenant_id"]
+        seed_users(other, n)
+        rechecked = service.create(other, {**body, "audience": {"tags_all": [TAG],
+                                                                "tags_none": ["opted-out"]}})
+        with counting() as recheck_calls, settled():
+            started = time.perf_counter()
+            recheck_run, _ = fan_out(other, rechecked["id"])
+            recheck_elapsed = time.perf_counter() - started
+        recheck_sent = service.stats(other, rechecked["id"], recheck_run)["sent"]
     per_1000 = calls.total * 1000 / n
     ratio = floor / elapsed
     sending = elapsed - resolving
@@ -136,4 +147,7 @@ def run(size: str) -> list[dict]:
         row("  sender stage recipients/s vs outbox batch_write items/s", floor / sending, "x",
             f"{n / sending:.0f}/s: caps, outbox, records, stats"),
         row("seeding users with batch_write", n / seeded, "users/s", top),
+        row("re-checked audience (tag and excluded tag): recipients/s vs batch_write",
+            floor / recheck_elapsed, "x", f"{recheck_calls.total * 1000 / n:.0f} calls per 1,000; "
+            f"sent {recheck_sent}/{n}: + one user read each", recheck_sent == n),
     ]
