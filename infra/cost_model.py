@@ -49,15 +49,17 @@ class Scan:
 @dataclass
 class CampaignMessages:
     """Per 1,000 recipients of a campaign on the outbox channel, as `make bench` counts them
-    (bench.campaigns at 10,000 recipients: BatchWriteItem 80, BatchGetItem 20.3, TransactWriteItems
-    1.2, SQS ~1, Query 0.2 per 1,000)."""
+    (bench.campaigns at 10,000 recipients: BatchWriteItem 80, BatchGetItem 10.2, TransactWriteItems
+    1.2, SQS ~1, Query 0.2 per 1,000). The audience comes from its tag postings (~60 B each); the
+    BatchGets are the cap counters, read consistently."""
 
     batch_writes: float = 80.0        # BatchWriteItem calls (25 items each): outbox item + cap counter
     write_items_per_call: float = 25.0
     wru_per_item: float = 1.0
-    batch_gets: float = 20.3          # BatchGetItem calls (100 items each): audience re-check, counters
+    batch_gets: float = 10.2          # BatchGetItem calls (100 items each): cap counters
     get_items_per_call: float = 100.0
-    rru_per_item: float = 0.5         # eventually consistent, <= 4 KB
+    rru_per_item: float = 1.0         # strongly consistent, <= 4 KB
+    posting_kb: float = 60.0          # tag postings a dispatch Queries (eventually consistent)
     transactions: float = 1.2         # TransactWriteItems: batch records + stats (double-priced WRU)
     wru_per_transaction: float = 20.0
     sqs_requests: float = 1.0
@@ -70,7 +72,7 @@ def campaign_cost_per_100k(c: CampaignMessages, prices: dict[str, float]) -> dic
     k = 100  # thousands of recipients
     wru = k * (c.batch_writes * c.write_items_per_call * c.wru_per_item
                + 2 * c.transactions * c.wru_per_transaction)
-    rru = k * c.batch_gets * c.get_items_per_call * c.rru_per_item
+    rru = k * (c.batch_gets * c.get_items_per_call * c.rru_per_item + c.posting_kb / 4 * 0.5)
     invocations = k * (c.sqs_requests / 3)
     lines = {
         "DynamoDB writes": wru / 1e6 * prices["ddb_wru_per_million"],
