@@ -542,10 +542,10 @@ def _merge(tenant_id: str, keep: Item, gone: Item) -> None:
     # settled. Before it: the survivor's new postings and all of the merged user's postings are
     # written unsure (a superset, each re-checked by audiences); a crash or a failed transaction
     # leaves them unsure, which costs reads, never a wrong recipient.
-    held = set(user_tags(keep))
-    gained = [t for t in user_tags(gone) if t not in held]
+    held, gone_tags = set(user_tags(keep)), list(user_tags(gone))
+    gained = [t for t in gone_tags if t not in held]
     puts = [_posting(tenant_id, t, keep.user_id, unsure=True) for t in gained]
-    puts += [_posting(tenant_id, t, gone.user_id, unsure=True) for t in user_tags(gone)]
+    puts += [_posting(tenant_id, t, gone.user_id, unsure=True) for t in gone_tags]
     for kind, attr in (("F", gone.first_seen_at), ("A", gone.last_active_at),
                        ("P", gone.last_paid_at)):
         if attr:
@@ -566,7 +566,7 @@ def _merge(tenant_id: str, keep: Item, gone: Item) -> None:
     for tag in gained:
         _settle_posting(tenant_id, tag, keep.user_id)
     with Item.batch_write() as batch:
-        for tag in user_tags(gone):
+        for tag in gone_tags:
             batch.delete(Item(tenant_id=tenant_id, sk=Item.tag_key(tag, gone.user_id)))
 
 
@@ -602,10 +602,12 @@ def _move_events(tenant_id: str, from_id: str, to_id: str) -> None:
 def iter_audience(tenant_id: str, tags_all: Iterable[str] = (), tags_any: Iterable[str] = (),
                   tags_none: Iterable[str] = (), stages: Iterable[str] = (),
                   after: str | None = None, limit: int | None = None) -> Iterator[str]:
-    """Each matching user id exactly once, in id order, from index items (never a Scan):
-    candidates from a tag posting list, a union of them, day buckets or the user listing, each
-    re-checked against the user item (one BatchGet per 100 candidates, reading only what the
-    re-check needs: see :func:`_recheck_attributes`). ``limit``, the most ids the caller takes,
+    """Each matching user id exactly once, in id order, from index items (never a Scan). Criteria
+    the tag postings decide alone (:func:`postings_decide`) are answered from the postings,
+    re-checking only unsure ones; other criteria take candidates from a tag posting list, a union of
+    them, day buckets or the user listing, each re-checked against the user item (one BatchGet per
+    100 candidates, reading only what the re-check needs: see :func:`_recheck_attributes`).
+    ``limit``, the most ids the caller takes,
     sizes the reads: index pages and re-check batches hold no more candidates than can still be
     yielded."""
     criteria = Criteria.build(tags_all, tags_any, tags_none, stages)
@@ -726,11 +728,17 @@ def _candidates(tenant_id: str, criteria: Criteria, thresholds: stage_rules.Thre
     return iter(sorted(_bucket_ids(tenant_id, args, thresholds, now, after)))
 
 
-def _sorted_ids(tenant_id: str, prefix: str, after: str | None,
-                page: int | None = None) -> Iterator[str]:
+def _index_after(tenant_id: str, prefix: str, after: str | None, page: int | None,
+                 attributes: list[str]) -> Iterator[Item]:
+    """Index items under ``prefix`` in key order, past ``after`` (an id) when given."""
     cond = (Item.sk.between(prefix + after + "!", prefix + "~") if after
             else Item.sk.startswith(prefix))
-    for item in Item.query(tenant_id, cond, attributes_to_get=["sk"], page_size=page):
+    return Item.query(tenant_id, cond, attributes_to_get=attributes, page_size=page)
+
+
+def _sorted_ids(tenant_id: str, prefix: str, after: str | None,
+                page: int | None = None) -> Iterator[str]:
+    for item in _index_after(tenant_id, prefix, after, page, ["sk"]):
         yield item.sk[len(prefix):]
 
 
@@ -738,9 +746,7 @@ def _postings(tenant_id: str, tag: str, after: str | None,
               page: int | None = None) -> Iterator[tuple[str, bool]]:
     """(user id, unsure) of a tag's postings in id order (see the module invariants)."""
     prefix = Item.tag_key(tag)
-    cond = (Item.sk.between(prefix + after + "!", prefix + "~") if after
-            else Item.sk.startswith(prefix))
-    for item in Item.query(tenant_id, cond, attributes_to_get=["sk", "unsure"], page_size=page):
+    for item in _index_after(tenant_id, prefix, after, page, ["sk", "unsure"]):
         yield item.sk[len(prefix):], item.unsure is not None
 
 
