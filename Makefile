@@ -21,7 +21,7 @@ $(STAMP): requirements.txt requirements-dev.txt
 	touch $(STAMP)
 
 dev: $(STAMP)
-	$(PY) -m chalicelib.local.dev
+	$(PY) -m devstack.dev
 
 browser:
 	@bash scripts/ensure-chromium

@@ -48,8 +48,8 @@ def fan_out(tenant_id: str, campaign_id: str) -> tuple[str, float]:
     resolution through the audience service, page items, enqueueing)."""
     import app as app_module
     from chalicelib.campaigns import dispatch, service
-    from chalicelib.local.drain import drain_once
     from chalicelib.settings import get_settings
+    from devstack.drain import drain_once
 
     spent = [0.0]
     original = dispatch.dispatch_page

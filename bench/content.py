@@ -102,7 +102,7 @@ def mp_rows() -> list[dict]:
 
 
 def run(size: str) -> list[dict]:
-    from chalicelib.local.fake_wechat import DEFAULT_APPID, DEFAULT_SECRET, FakeWeChat
+    from devstack.fake_wechat import DEFAULT_APPID, DEFAULT_SECRET, FakeWeChat
     from tests.support import stack
 
     cfg = SIZES[size]

@@ -20,6 +20,7 @@ from yutang_infra.stack import ERROR_RESPONSES, Options, cfn_name  # noqa: E402
 
 BINARY_TYPES = {"image/png", "image/jpeg"}
 ELF_MACHINES = {"aarch64": 183, "x86_64": 62}
+LOCAL_ONLY = {"devstack", "tests", "bench", "console", "infra", "scripts"}  # never deployed
 
 
 def main(out: Path = HERE / "cdk.out") -> int:
@@ -199,6 +200,8 @@ def check_bundle(template: dict, out: Path, context: dict) -> list[str]:
         failures.append("bundle has no compiled modules (Pillow missing?)")
     if "app.py" not in names or not any(n.startswith("chalicelib/") for n in names):
         failures.append("bundle lacks app.py or chalicelib/")
+    failures += [f"bundle carries the local stack or tests: {n}" for n in names
+                 if n.split("/", 1)[0] in LOCAL_ONLY][:5]
     return failures
 
 

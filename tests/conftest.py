@@ -20,7 +20,7 @@ def _moto_session():
 def aws_stack(_moto_session):
     from chalicelib import aws
     from chalicelib.auth import service as auth
-    from chalicelib.local import stack
+    from devstack import stack
 
     auth.clear_caches()
     sqs = aws.client("sqs")

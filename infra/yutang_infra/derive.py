@@ -4,7 +4,7 @@
   projections of ``Model._get_schema()`` (what ``create_table`` uses in the local stack, so local and
   AWS tables match by construction) and DynamoDB TTL on the model's ``TTLAttribute``, if it has one.
 - Queues: the events queue plus every queue an ``@app.on_sqs_message`` handler listens to, each
-  with a dead-letter queue, as ``chalicelib/local/stack.py`` provisions them.
+  with a dead-letter queue, as ``devstack/stack.py`` provisions them.
 - Functions: the Chalice stage's per-function memory/timeout from ``.chalice/config.json``.
 
 Plain Python (no CDK import), so a unit test checks it in milliseconds.
@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
-MAX_RECEIVES = 5  # same redrive as chalicelib/local/stack.py
+MAX_RECEIVES = 5  # same redrive as devstack/stack.py
 VISIBILITY_PER_TIMEOUT = 6  # AWS's advice for Lambda consumers: 6 x the function timeout
 
 
@@ -104,7 +104,7 @@ def tables() -> list[TableSpec]:
     """Every model's table, sorted by base name; two models may not share a table."""
     _on_path()
     from chalicelib import db
-    from chalicelib.local.stack import import_models
+    from chalicelib.db import import_models
 
     import_models()
     import app  # noqa: F401  (its blueprints import any model the list above misses)

@@ -7,8 +7,8 @@ import pytest
 import app as app_module
 from chalicelib.audience import service as audience
 from chalicelib.ids import new_id
-from chalicelib.local.drain import drain_once
 from chalicelib.mp import tokens
+from devstack.drain import drain_once
 from tests.conftest import auth_headers
 
 

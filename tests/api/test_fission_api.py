@@ -35,7 +35,7 @@ def scan(client, invite_url, cookie=None):
 
 def drain():
     import app as app_module
-    from chalicelib.local.drain import drain_all
+    from devstack.drain import drain_all
 
     drain_all(app_module)
 

@@ -46,7 +46,7 @@ def scan(client, invite_url, token=None):
 
 def drain():
     import app as app_module
-    from chalicelib.local.drain import drain_all
+    from devstack.drain import drain_all
 
     drain_all(app_module)
 

@@ -308,7 +308,7 @@ def test_media_route_serves_target_images(app_client, tenant):
 
 def test_stats_count_scans_per_target_and_day(app_client, tenant):
     import app as app_module
-    from chalicelib.local.drain import drain_all
+    from devstack.drain import drain_all
 
     code = make_code(app_client, tenant)
     h = auth_headers(tenant)

@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from chalicelib.local.fake_wechat import DEFAULT_APPID
+from devstack.fake_wechat import DEFAULT_APPID
 from tests.conftest import auth_headers
 from tests.support.api import assert_error, body
 from tests.support.images import png_b64
@@ -142,7 +142,7 @@ def test_event_bad_input(fake_wechat, app_client, tenant, other_tenant):  # noqa
 
 def test_a_known_users_scan_tags_them_with_the_channel(fake_wechat, app_client, tenant):  # noqa: F811
     import app as app_module
-    from chalicelib.local.drain import drain_all
+    from devstack.drain import drain_all
 
     session = login(app_client, tenant)
     code = body(app_client.http.post("/v1/livecodes", headers=auth_headers(tenant), body=json.dumps({
@@ -165,7 +165,7 @@ def test_a_known_users_scan_tags_them_with_the_channel(fake_wechat, app_client, 
 
 def test_a_known_users_scan_adds_the_codes_auto_tags(fake_wechat, app_client, tenant, other_tenant):  # noqa: F811
     import app as app_module
-    from chalicelib.local.drain import drain_all
+    from devstack.drain import drain_all
 
     session = login(app_client, tenant)
     theirs = login(app_client, other_tenant, "bob")

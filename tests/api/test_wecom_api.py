@@ -5,7 +5,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from chalicelib.local.fake_wecom import contact_added
+from devstack.fake_wecom import contact_added
 from tests.conftest import auth_headers
 from tests.support.api import assert_error, body
 from tests.support.wecom import (

@@ -34,7 +34,7 @@ class DevStack:
         env.update({"YUTANG_DEV_API_KEY": DEV_KEY, "YUTANG_ADMIN_KEY": ADMIN_KEY,
                     "YUTANG_TICK_SECONDS": "2", "PYTHONUNBUFFERED": "1"})
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "chalicelib.local.dev", "--port", str(self.port),
+            [sys.executable, "-m", "devstack.dev", "--port", str(self.port),
              "--data-dir", str(tmp / "data")], cwd=ROOT, env=env,
             stdout=self.log_path.open("w"), stderr=subprocess.STDOUT)
         self._wait()

@@ -70,7 +70,7 @@ def test_qr_png_over_http_decodes(dev_stack):
 
 
 def test_uses_a_preset_endpoint_instead_of_its_own(tmp_path, monkeypatch):
-    from chalicelib.local.moto_server import MotoServer
+    from devstack.moto_server import MotoServer
 
     external = MotoServer()
     url = external.start()

@@ -14,8 +14,8 @@ from chalicelib.auth import service as auth
 from chalicelib.campaigns import clock, contacts, dispatch, links, sender, service
 from chalicelib.campaigns.models import DueItem, OutboxItem
 from chalicelib.ids import new_id
-from chalicelib.local.drain import drain_once, lambda_sqs_event
 from chalicelib.settings import get_settings
+from devstack.drain import drain_once, lambda_sqs_event
 from tests.support.http_sink import Sink
 
 SENDS = "yutang-sends"

@@ -13,8 +13,8 @@ from chalicelib.auth import service as auth
 from chalicelib.livecodes import service
 from chalicelib.livecodes.models import LiveCode
 from chalicelib.livecodes.warnings import check_expiring
-from chalicelib.local.drain import drain_all, drain_once
 from chalicelib.settings import get_settings
+from devstack.drain import drain_all, drain_once
 from tests.support.http_sink import Sink
 from tests.support.images import png_b64
 
@@ -194,7 +194,7 @@ def test_expiry_warning_from_the_tick(tenant, sink):
 
 
 def test_tick_handler_runs_through_the_app(tenant):
-    from chalicelib.local.drain import scheduled_event
+    from devstack.drain import scheduled_event
 
     assert app_module.tick(scheduled_event(), None) is not None
 
@@ -250,7 +250,7 @@ def test_poison_message_ends_in_the_dlq(tenant):
 
 
 def test_snapshot_and_restore_round_trip(tenant, tmp_path):
-    from chalicelib.local import persist
+    from devstack import persist
 
     code = new_code(tenant["tenant_id"])
     counts = persist.snapshot(tmp_path)

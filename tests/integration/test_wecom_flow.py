@@ -5,9 +5,9 @@ import pytest
 from chalicelib import media
 from chalicelib.errors import NotFound, ValidationFailed
 from chalicelib.livecodes import service
-from chalicelib.local.fake_wecom import chat_members_changed, contact_added, contact_removed
 from chalicelib.wecom import attribution, callbacks, client, integration, stats
 from chalicelib.wecom.models import WecomChatLink
+from devstack.fake_wecom import chat_members_changed, contact_added, contact_removed
 from tests.support.images import png_b64
 from tests.support.wecom import CORP_ID, configure, drain, fake_wecom  # noqa: F401
 

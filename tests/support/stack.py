@@ -46,7 +46,7 @@ def environment(extra: dict | None = None) -> Iterator[None]:
 def moto_in_process(extra: dict | None = None) -> Iterator[None]:
     from moto import mock_aws
 
-    from chalicelib.local import stack
+    from devstack import stack
 
     with environment(extra), mock_aws():
         stack.provision()
@@ -55,8 +55,8 @@ def moto_in_process(extra: dict | None = None) -> Iterator[None]:
 
 @contextmanager
 def moto_over_http(extra: dict | None = None) -> Iterator[str]:
-    from chalicelib.local import stack
-    from chalicelib.local.moto_server import MotoServer
+    from devstack import stack
+    from devstack.moto_server import MotoServer
 
     server = MotoServer()
     url = server.start()

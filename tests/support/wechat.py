@@ -10,7 +10,7 @@ import os
 
 import pytest
 
-from chalicelib.local.fake_wechat import DEFAULT_APPID, DEFAULT_SECRET, FakeWeChat
+from devstack.fake_wechat import DEFAULT_APPID, DEFAULT_SECRET, FakeWeChat
 
 ENV = ("YUTANG_WECHAT_API_BASE", "YUTANG_WECHAT_APPID", "YUTANG_WECHAT_SECRET")
 

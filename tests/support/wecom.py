@@ -8,7 +8,7 @@ import os
 
 import pytest
 
-from chalicelib.local.fake_wecom import FakeWecom, signed_callback
+from devstack.fake_wecom import FakeWecom, signed_callback
 
 TOKEN = "QDG6eK"
 AES_KEY = "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C"
@@ -59,8 +59,8 @@ def callback(fields: dict, token: str = TOKEN, aes_key: str = AES_KEY, corp_id: 
 def drain() -> int:
     """Deliver what the events queue holds to the app's SQS handler, as Lambda would."""
     import app as app_module
-    from chalicelib.local.drain import drain_once
     from chalicelib.settings import get_settings
+    from devstack.drain import drain_once
 
     return drain_once(get_settings().events_queue, app_module.handle_events)
 

@@ -505,7 +505,7 @@ def signed_callback(token: str, encoding_aes_key: str, corp_id: str, fields: dic
                                 timestamp or str(int(time.time())), nonce or uuid.uuid4().hex[:10])
 
 
-def main() -> None:  # python -m chalicelib.local.fake_wecom: run it alone
+def main() -> None:  # python -m devstack.fake_wecom: run it alone
     fake = FakeWecom(port=int(__import__("os").environ.get("YUTANG_FAKE_WECOM_PORT", "8010")))
     print(f"fake 企业微信 on {fake.start()} (Ctrl-C stops)", flush=True)
     try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from chalicelib import aws, db
+from chalicelib.db import import_models
 from chalicelib.settings import get_settings
 
 MAX_RECEIVES = 5
@@ -21,21 +22,6 @@ def queue_names() -> list[str]:
         if isinstance(source, SQSEventConfig) and source.queue not in names:
             names.append(source.queue)
     return names
-
-
-def import_models() -> None:
-    """Import every domain's models so ``db.all_models()`` sees them."""
-    import importlib
-
-    for name in MODEL_MODULES:
-        importlib.import_module(name)
-
-
-MODEL_MODULES = ["chalicelib.auth.models", "chalicelib.livecodes.models",
-                 "chalicelib.analytics.models", "chalicelib.audience.models",
-                 "chalicelib.content.models", "chalicelib.mp.models", "chalicelib.wecom.models",
-                 "chalicelib.posters.models", "chalicelib.fission.models",
-                 "chalicelib.campaigns.models"]
 
 
 def provision() -> dict:

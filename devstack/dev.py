@@ -14,7 +14,7 @@ import sys
 import threading
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -46,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     moto = None
     endpoint = os.environ.get("AWS_ENDPOINT_URL")
     if not endpoint:
-        from chalicelib.local.moto_server import MotoServer
+        from devstack.moto_server import MotoServer
 
         moto = MotoServer("127.0.0.1", int(os.environ.get("YUTANG_MOTO_PORT", "0")))
         endpoint = moto.start()
@@ -54,16 +54,16 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("YUTANG_SECRET", _dev_secret(Path(args.data_dir)))
     fake_wecom = None
     if not os.environ.get("YUTANG_WECOM_API_BASE"):  # no real 企业微信 locally: a fake on loopback
-        from chalicelib.local.fake_wecom import FakeWecom
+        from devstack.fake_wecom import FakeWecom
 
         fake_wecom = FakeWecom()
         os.environ["YUTANG_WECOM_API_BASE"] = fake_wecom.start()
-    from chalicelib.local.fake_wechat import start_for_dev
+    from devstack.fake_wechat import start_for_dev
 
     fake_wechat = start_for_dev(os.environ)  # code2session offline, unless a real base is set
 
-    from chalicelib.local import persist, seed, stack
     from chalicelib.settings import get_settings
+    from devstack import persist, seed, stack
 
     data_dir = Path(args.data_dir)
     creds = seed.credentials(data_dir, os.environ.get("YUTANG_DEV_API_KEY"),
@@ -78,11 +78,11 @@ def main(argv: list[str] | None = None) -> int:
     from chalice.local import create_local_server
 
     import app as app_module
-    from chalicelib.local.drain import Background
+    from devstack.drain import Background
 
     config = Config.create(chalice_stage="dev", app_name="yutang", chalice_app=app_module.app,
                            project_dir=str(ROOT))
-    from chalicelib.local import gateway
+    from devstack import gateway
 
     gateway.install()  # API Gateway's own errors in the contract's shape, as infra/ configures them
     server = create_local_server(app_module.app, config, args.host, args.port)
@@ -96,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
         " (fake: mini-program login codes are any name, e.g. alice:1)" if fake_wechat else ""),
         flush=True)
     print(f"  企业微信 API {get_settings().wecom_api_base}"
-          + (" (fake server: chalicelib/local/fake_wecom.py)" if fake_wecom else ""), flush=True)
+          + (" (fake server: devstack/fake_wecom.py)" if fake_wecom else ""), flush=True)
 
     def shutdown(*_: object) -> None:
         threading.Thread(target=server.shutdown, daemon=True).start()
@@ -142,7 +142,7 @@ class _Saver:
             self._thread.start()
 
     def _loop(self) -> None:
-        from chalicelib.local import persist
+        from devstack import persist
 
         while not self._stop.wait(self.every):
             try:
@@ -153,7 +153,7 @@ class _Saver:
     def stop(self) -> None:
         self._stop.set()
         if self.enabled:
-            from chalicelib.local import persist
+            from devstack import persist
 
             counts = persist.snapshot(self.data_dir)
             print(f"saved {counts['items']} items and {counts['objects']} objects to "
