@@ -13,7 +13,8 @@ UpdateItem (ADD) per key per batch, never one per event. Keys (table ``stats``, 
 - ``CD#<day>#<channel>`` channel-day (tenant timezone): the funnel per channel and ``codes`` (a set of
   the codes with activity);
 - ``CT#<content>#D#<day>`` content-day (tenant timezone): views, clicks, favorites, shares and ``u``
-  (the set of users, for unique users).
+  (the set of users, for unique users);
+- ``RF#<day>#<campaign>#<run>`` failed sends of a campaign run that day (for the alerts).
 
 Conversions (``order_paid`` and the ``first_message`` audience event) need the converting
 customer's attribution: ``staff_added`` / ``group_joined`` with a live code write ``AT#<user>`` (the
@@ -250,6 +251,20 @@ def _simple(metric: str):
     return count
 
 
+def failed_run_key(day: str, campaign_id: str, run_id: str) -> str:
+    return f"RF#{day}#{campaign_id}#{run_id}"
+
+
+def _failed_sends(deltas: Deltas, p: dict, tid: str, td: str, local: datetime) -> None:
+    """Failed sends per campaign run and day, for the alerts (``RF#<day>#<campaign>#<run>``)."""
+    n = int(p.get("count") or 1)
+    deltas.count(tid, td, {"messages_failed": n})
+    if p.get("campaign_id") and p.get("run_id"):
+        key = failed_run_key(td[3:], p["campaign_id"], p["run_id"])
+        deltas.count(tid, key, {"failed": n})
+        deltas.put_set(tid, key, "name", [str(p.get("campaign_name") or "")])
+
+
 def _user_event(deltas: Deltas, p: dict, tid: str, td: str, local: datetime) -> None:
     field = CONTENT_KINDS.get(str(p.get("event_type")))
     content_id = (p.get("properties") or {}).get("content_id")
@@ -271,7 +286,7 @@ _COUNTERS = {
     "reward_granted": _simple("rewards"),
     "message_sent": _simple("messages_sent"),
     "message_skipped": _simple("messages_skipped"),
-    "message_failed": _simple("messages_failed"),
+    "message_failed": _failed_sends,
     "message_clicked": _simple("messages_clicked"),
     "order_paid": _simple("orders_paid"),
     "user_event": _user_event,

@@ -35,8 +35,8 @@ FAMILIES: tuple[tuple[str, str], ...] = (
     ("applebot", r"applebot"),
     ("facebook", r"facebookexternalhit|facebot|meta-externalagent|meta-externalfetcher"),
     ("whatsapp", r"^whatsapp/|whatsapp/[\d.]+ [ai]$"),
+    ("telegram", r"telegrambot"),  # "TelegramBot (like TwitterBot)": before twitter
     ("twitter", r"twitterbot"),
-    ("telegram", r"telegrambot"),
     ("slack", r"slackbot|slack-imgproxy"),
     ("discord", r"discordbot"),
     ("linkedin", r"linkedinbot"),

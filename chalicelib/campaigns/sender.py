@@ -178,7 +178,8 @@ def _publish_outcomes(d: channels.Delivery, rows: dict[str, dict], previous: dic
     if not grouped:
         return
     base = {"tenant_id": d.tenant_id, "at": clock.now().isoformat(), "campaign_id": d.campaign_id,
-            "run_id": d.run_id, "batch": d.batch, "channel": d.snapshot.get("channel")}
+            "run_id": d.run_id, "batch": d.batch, "channel": d.snapshot.get("channel"),
+            "campaign_name": d.snapshot.get("name")}
     messages = []
     for kind, users in grouped.items():
         payload = {**base, "type": kind, "user_ids": sorted(users), "count": len(users)}

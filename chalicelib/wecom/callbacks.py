@@ -111,6 +111,9 @@ def receive(tenant_id: str, params: dict, body: bytes) -> str:
         crypto.verify_signature(config.token, timestamp, nonce, encrypted, signature)
         message = crypto.parse_xml(crypto.decrypt(config.encoding_aes_key, config.corp_id, encrypted))
     except crypto.CryptoError as exc:
+        from chalicelib.analytics import problems
+
+        problems.record(tenant_id, "callback", f"a callback was refused: {exc}")
         raise _crypto_error(exc) from None
     eid = event_id(message)
     events.publish("wecom_callback", {"tenant_id": tenant_id, "event_id": eid, "message": message,
@@ -141,8 +144,11 @@ def handle(tenant_id: str, eid: str, message: dict) -> bool:
         return False
     try:
         handler(tenant_id, message)
-    except BaseException:
+    except BaseException as exc:
         WecomEvent(tenant_id=tenant_id, event_id=eid).delete()  # let the retry do it all again
+        from chalicelib.analytics import problems
+
+        problems.record(tenant_id, "callback", f"handling {kind} failed: {exc}")
         raise
     return True
 
