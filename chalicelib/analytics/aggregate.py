@@ -173,9 +173,10 @@ def flush(deltas: Deltas) -> int:
     if failed:
         from chalicelib.settings import get_settings
 
-        sqs = aws.client("sqs")
+        sqs, cfg = aws.client("sqs"), get_settings()
         for tenant_id, items in failed.items():
-            sqs.send_message(QueueUrl=aws.queue_url(get_settings().events_queue), DelaySeconds=30,
+            sqs.send_message(QueueUrl=aws.queue_url(cfg.events_queue),
+                             DelaySeconds=min(900, int(cfg.event_retry_delay_seconds)),
                              MessageBody=json.dumps({"type": "agg_retry", "tenant_id": tenant_id,
                                                      "deltas": items}, ensure_ascii=False))
     return writes
