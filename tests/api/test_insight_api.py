@@ -189,8 +189,54 @@ def user_of(client, tenant, external):
     return contact["user_id"]
 
 
+@pytest.fixture
+def published(monkeypatch):
+    """Every event the aggregator receives (= every domain event on the queue), by type."""
+    from chalicelib.analytics import aggregate
+
+    seen: dict[str, list[dict]] = {}
+    real = aggregate.consume
+
+    def recording(payloads):
+        for p in payloads:
+            seen.setdefault(p["type"], []).append(dict(p))
+        return real(payloads)
+
+    monkeypatch.setattr(aggregate, "consume", recording)
+    return seen
+
+
+# The fields docs/events.md promises for each type (webhooks subscribe to these).
+CONTRACT = {
+    "scan": {"code_id", "channel", "target_id", "assigned", "visitor_id", "new_visitor", "day",
+             "bot"},
+    "staff_added": {"user_id", "external_userid", "staff", "code_id", "target_id", "channel",
+                    "event_type", "properties"},
+    "customer_lost": {"user_id", "external_userid", "staff", "removed_by", "code_id"},
+    "group_joined": {"user_id", "external_userid", "chat_id", "code_id", "target_id", "channel"},
+    "group_left": {"chat_id", "code_id", "target_id", "external_userids", "count"},
+    "message_sent": {"campaign_id", "run_id", "batch", "channel", "user_ids", "count"},
+    "message_skipped": {"campaign_id", "run_id", "batch", "channel", "user_ids", "count",
+                        "reasons"},
+    "message_failed": {"campaign_id", "run_id", "batch", "channel", "user_ids", "count", "reasons"},
+    "message_clicked": {"user_id", "campaign_id", "run_id"},
+    "order_paid": {"user_id", "event_type", "properties"},
+    "invite_counted": {"task_id", "participant_id", "visitor_id", "code_id"},
+    "reward_granted": {"task_id", "participant_id"},
+}
+
+
+def check_contract(published, types):
+    for kind in types:
+        assert published.get(kind), f"no {kind} event was published"
+        for payload in published[kind]:
+            missing = (CONTRACT[kind] | {"type", "tenant_id", "at"}) - set(payload)
+            assert not missing, (kind, missing)
+            datetime.fromisoformat(payload["at"])
+
+
 def test_overview_counts_every_source_per_day_with_the_previous_period(
-        app_client, wecom_tenant, fake_wecom, fake_wechat):  # noqa: F811
+        app_client, wecom_tenant, fake_wecom, fake_wechat, published):  # noqa: F811
     tenant, tid = wecom_tenant, wecom_tenant["tenant_id"]
     code = staff_code(app_client, tenant)
     state = code["targets"][0]["wecom"]["state"]
@@ -269,6 +315,11 @@ def test_overview_counts_every_source_per_day_with_the_previous_period(
     yesterday = (today - timedelta(days=1)).isoformat()
     one = totals(app_client, tenant, f"?from={yesterday}&to={yesterday}")
     assert one["totals"]["scans"] == 0 and len(one["days"]) == 1
+    check_contract(published, ["scan", "staff_added", "customer_lost", "group_joined", "group_left",
+                               "message_sent", "message_skipped", "message_clicked", "order_paid"])
+    assert published["message_sent"][0]["count"] == 3
+    assert published["message_skipped"][0]["reasons"] == {vip[3]: "unsubscribed"}
+    assert {p["removed_by"] for p in published["customer_lost"]} == {"staff", "customer"}
     # the live code's own stats agree with the overview
     status, wecom_stats = call(app_client, "get",
                                f"/v1/integrations/wecom/livecodes/{code['id']}/stats", tenant)
@@ -427,7 +478,8 @@ def test_content_stats_per_day_with_unique_users(app_client, tenant, fake_wechat
 
 # ---- alerts -------------------------------------------------------------------------------------
 
-def test_alerts_for_targets_sends_and_wecom(app_client, tenant, other_tenant, fake_wecom):  # noqa: F811
+def test_alerts_for_targets_sends_and_wecom(app_client, tenant, other_tenant, fake_wecom,  # noqa: F811
+                                            published):
     tid = tenant["tenant_id"]
     soon = (datetime.now(timezone.utc) + timedelta(hours=30)).isoformat()
     later = (datetime.now(timezone.utc) + timedelta(days=5)).isoformat()
@@ -465,6 +517,7 @@ def test_alerts_for_targets_sends_and_wecom(app_client, tenant, other_tenant, fa
         sink.stop()
     drain()
     assert totals(app_client, tenant)["totals"]["messages_failed"] == 2
+    check_contract(published, ["message_failed"])
     # 企业微信 refuses the credentials now: a token problem
     configure(tid)
     fake_wecom.corps = {"wx5823bf96d3bd56c7": "another-secret"}
@@ -486,3 +539,31 @@ def test_alerts_for_targets_sends_and_wecom(app_client, tenant, other_tenant, fa
     # another tenant sees none of it
     status, fresh = call(app_client, "get", "/v1/alerts", other_tenant)
     assert status == 200 and fresh["items"] == []
+
+
+# ---- fission ------------------------------------------------------------------------------------
+
+def test_invites_and_rewards_count_and_bots_invite_no_one(app_client, tenant, published):
+    from tests.support.fission import make_task
+
+    task = make_task(app_client, tenant, goal=2, reward={"message": "送书", "codes": ["BOOK-1"]})
+    people = []
+    for name in ("Alice", "Bob"):
+        status, p = call(app_client, "post", f"/v1/fission-tasks/{task['id']}/participants", tenant,
+                         {"nickname": name, "openid": f"o-{name}"})
+        assert status == 201, p
+        people.append(p)
+    alice, bob = (p["invite_url"].replace("http://testserver", "") for p in people)
+    for path, ua in ((alice, PEOPLE["wechat-ios"]), (alice, "facebookexternalhit/1.1"),
+                     (alice, PEOPLE["wechat-android"]), (bob, PEOPLE["chrome"]),
+                     (bob, "Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)")):
+        resp = app_client.http.get(path, headers={"Accept": "application/json", "User-Agent": ua})
+        assert resp.status_code == 200
+    drain()
+    t = totals(app_client, tenant)["totals"]
+    assert (t["invites"], t["rewards"], t["scans"], t["bot_scans"]) == (3, 1, 3, 2)
+    check_contract(published, ["invite_counted", "reward_granted"])
+    assert published["reward_granted"][0]["participant_id"] == people[0]["participant_id"]
+    assert published["reward_granted"][0]["reward_code"] == "BOOK-1"
+    status, board = call(app_client, "get", f"/v1/fission-tasks/{task['id']}/leaderboard", tenant)
+    assert [r["invites"] for r in board["items"]] == [2, 1]
