@@ -3,7 +3,8 @@
 Scans by crawlers, link unfurlers, uptime/health checkers, HTTP libraries and WeChat's own URL
 checks are answered normally (a preview still shows the right page) but never claim live code
 capacity, never get a sticky cookie, and are counted apart (``bot_scans``), out of every number by
-default. See docs/insight.md for the sources of these patterns.
+default. See docs/insight.md for the sources of these patterns. (The scan path first lets through
+any request carrying our signed visit cookie or a mini-program token: those are people.)
 
 Rules, in order:
 1. an empty User-Agent is a bot (health checks, scanners);
