@@ -583,3 +583,24 @@ def test_our_visit_cookie_or_a_mini_program_token_marks_a_person(app_client, ten
     drain()
     t = totals(app_client, tenant)["totals"]
     assert (t["scans"], t["bot_scans"], t["new_visitors"]) == (3, 0, 2)
+
+
+def test_route_call_budgets_with_cold_caches(app_client, tenant):
+    """Through the routes, API key and tenant read cold: overview ≤ 3, funnel ≤ 4 AWS calls."""
+    from bench.common import CallCounter
+    from chalicelib.auth import service as auth
+
+    code = new_code(app_client, tenant)
+    for _ in range(15):
+        scan(app_client, code["slug"], ua=PEOPLE["chrome"])
+    drain()
+    budgets = {"/v1/analytics/overview?from=2026-01-01&to=2026-12-31": 3,
+               f"/v1/livecodes/{code['id']}/funnel": 4, "/v1/analytics/channels": 3,
+               "/v1/analytics/heatmap": 3, f"/v1/analytics/heatmap?code_id={code['id']}": 4,
+               "/v1/alerts": 5}
+    for path, budget in budgets.items():
+        auth.clear_caches()
+        with CallCounter() as calls:
+            resp = app_client.http.get(path, headers=auth_headers(tenant))
+        assert resp.status_code == 200 and calls.total <= budget, (path, calls.calls)
+        assert "Scan" not in calls.calls
