@@ -138,6 +138,8 @@ def test_bots_are_answered_but_claim_nothing_and_are_counted_apart(app_client, t
     assert totals(app_client, tenant, "?include_bots=1")["totals"]["scans"] == 3 + n_bots
     status, stats = call(app_client, "get", f"/v1/livecodes/{code['id']}/stats", tenant)
     assert (stats["scans"], stats["bot_scans"], stats["assigned"]) == (3, n_bots, 2)
+    assert stats["targets"][0] == {"id": code["targets"][0]["id"], "scans": 3, "assigned": 2,
+                                   "bot_scans": n_bots}
     status, funnel = call(app_client, "get", f"/v1/livecodes/{code['id']}/funnel", tenant)
     assert funnel["steps"][0] == {"key": "scan", "count": 3}
     status, funnel = call(app_client, "get", f"/v1/livecodes/{code['id']}/funnel?include_bots=1",
