@@ -606,3 +606,17 @@ def test_route_call_budgets_with_cold_caches(app_client, tenant):
             resp = app_client.http.get(path, headers=auth_headers(tenant))
         assert resp.status_code == 200 and calls.total <= budget, (path, calls.calls)
         assert "Scan" not in calls.calls
+
+
+def test_a_refused_wecom_callback_is_an_alert(app_client, tenant, fake_wecom):  # noqa: F811
+    configure(tenant["tenant_id"])
+    signed = callback(contact_added("sys", "zhangsan", "wmX"))
+    params = {**signed.query, "msg_signature": "0" * 40}
+    resp = app_client.http.post(f"/wecom/v1/callback/{tenant['tenant_id']}?{urlencode(params)}",
+                                headers={"Content-Type": "text/xml"}, body=signed.body)
+    assert_error(resp, 403, "invalid-signature")
+    status, got = call(app_client, "get", "/v1/alerts", tenant)
+    [alert] = got["items"]
+    assert (alert["kind"], alert["severity"], alert["object"]["id"]) == \
+        ("wecom_problem", "warning", "callback")
+    assert alert["object"]["count"] == 1 and "signature" in alert["message"]
