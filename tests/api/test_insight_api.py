@@ -330,12 +330,17 @@ def test_overview_counts_every_source_per_day_with_the_previous_period(
 
 @pytest.mark.parametrize("query,field", [
     ("?from=2024-13-01", "from"), ("?from=2024-02-02&to=2024-02-01", "from"),
-    ("?from=2020-01-01&to=2024-01-01", "from"), ("?tz=Europe/Paris", "tz"),
+    ("?from=2020-01-01&to=2024-01-01", "from"), ("?tz=Europe/Paris", "tz"), ("?tz=Mars/Base", "tz"),
     ("?include_bots=yes", "include_bots")])
 def test_overview_bad_input(app_client, tenant, query, field):
     resp = app_client.http.get(f"/v1/analytics/overview{query}", headers=auth_headers(tenant))
     assert_error(resp, 400)
     assert body(resp)["error"]["field"] == field
+
+
+def test_overview_tz_may_name_a_zone_with_the_same_days(app_client, tenant):
+    for tz in ("Asia/Shanghai", "Asia/Hong_Kong", "Asia/Taipei"):
+        assert totals(app_client, tenant, f"?tz={tz}")["timezone"] == "Asia/Shanghai"
 
 
 def test_insight_routes_need_a_key_and_are_per_tenant(app_client, tenant, other_tenant):
