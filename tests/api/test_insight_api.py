@@ -448,7 +448,7 @@ def test_heatmap_by_weekday_and_hour_in_the_codes_timezone(app_client, tenant):
 
 # ---- content per day ----------------------------------------------------------------------------
 
-def test_content_stats_per_day_with_unique_users(app_client, tenant, fake_wechat):  # noqa: F811
+def test_content_stats_per_day_with_unique_users(app_client, tenant, other_tenant, fake_wechat):  # noqa: F811
     tid = tenant["tenant_id"]
     status, item = call(app_client, "post", "/v1/contents", tenant,
                         {"type": "text", "title": "t", "body": "b", "tags": ["x"]})
@@ -479,6 +479,8 @@ def test_content_stats_per_day_with_unique_users(app_client, tenant, fake_wechat
     assert theirs["totals"] == {"views": 1, "clicks": 0, "favorites": 0, "shares": 0,
                                 "unique_users": 1}
     assert_error(app_client.http.get("/v1/contents/nope/stats", headers=auth_headers(tenant)), 404)
+    assert_error(app_client.http.get(f"/v1/contents/{item['id']}/stats",
+                                     headers=auth_headers(other_tenant)), 404)
     assert_error(app_client.http.get(f"/v1/contents/{item['id']}/stats?to=yesterday",
                                      headers=auth_headers(tenant)), 400)
 
