@@ -53,10 +53,13 @@ def main(argv: list[str] | None = None) -> int:
     configure_env(args, endpoint)
     os.environ.setdefault("YUTANG_SECRET", _dev_secret(Path(args.data_dir)))
     fake_wecom = None
+    data_dir = Path(args.data_dir)
+    persisting = moto is not None and not args.no_persist
     if not os.environ.get("YUTANG_WECOM_API_BASE"):  # no real 企业微信 locally: a fake on loopback
         from devstack.fake_wecom import FakeWecom
 
-        fake_wecom = FakeWecom()
+        fake_wecom = FakeWecom(port=int(os.environ.get("YUTANG_FAKE_WECOM_PORT", "0")),
+                               state_path=data_dir / "fake-wecom.json" if persisting else None)
         os.environ["YUTANG_WECOM_API_BASE"] = fake_wecom.start()
     from devstack.fake_wechat import start_for_dev
 
@@ -65,11 +68,9 @@ def main(argv: list[str] | None = None) -> int:
     from chalicelib.settings import get_settings
     from devstack import persist, seed, stack
 
-    data_dir = Path(args.data_dir)
     creds = seed.credentials(data_dir, os.environ.get("YUTANG_DEV_API_KEY"),
                              os.environ.get("YUTANG_ADMIN_KEY"))
     os.environ["YUTANG_ADMIN_KEY"] = creds["admin_key"]
-    persisting = moto is not None and not args.no_persist
     step("creating tables, bucket and queues")
     provisioned = stack.provision()
     if persisting:
@@ -104,7 +105,9 @@ def main(argv: list[str] | None = None) -> int:
         " (fake: mini-program login codes are any name, e.g. alice:1)" if fake_wechat else ""),
         flush=True)
     print(f"  企业微信 API {get_settings().wecom_api_base}"
-          + (" (fake server: devstack/fake_wecom.py)" if fake_wecom else ""), flush=True)
+          + (f" (fake; drive it over HTTP: {get_settings().wecom_api_base}/fake/state, "
+             f"docs/local-stack.md{'; state restored' if fake_wecom.restored else ''})"
+             if fake_wecom else ""), flush=True)
 
     def shutdown(*_: object) -> None:
         threading.Thread(target=server.shutdown, daemon=True).start()
