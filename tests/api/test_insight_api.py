@@ -50,17 +50,22 @@ BOTS = {
     "TelegramBot (like TwitterBot)": "telegram",
     "WhatsApp/2.23.20.0 A": "whatsapp",
     "Twitterbot/1.0": "twitter",
-    "curl/8.4.0": "program",
     "ELB-HealthChecker/2.0": "monitor",
     "kube-probe/1.28": "monitor",
     "Mozilla/5.0+(compatible; UptimeRobot/2.0; http://www.uptimerobot.com/)": "monitor",
     "Mozilla/5.0 (compatible; Baiduspider/2.0; +http://www.baidu.com/search/spider.html)": "baidu",
     "Sogou web spider/4.0(+http://www.sogou.com/docs/help/webmasters.htm#07)": "sogou",
-    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
-    "HeadlessChrome/120.0.6099.28 Safari/537.36": "headless",
+    "Mozilla/5.0 (Linux; Android 11; moto g power (2022)) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/109.0.0.0 Mobile Safari/537.36 Chrome-Lighthouse": "auditor",
     "Mozilla/5.0 (compatible; WeChatBot/1.0; +https://weixin.qq.com)": "wechat",
-    "": "empty",
 }
+# Programs and headless browsers are people here: an app's HTTP client, an integration or an API
+# check must claim capacity and count like anyone (see chalicelib/analytics/bots.py).
+PROGRAMS = ["curl/8.4.0", "python-requests/2.32.3", "okhttp/4.12.0", "",
+            "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+            "HeadlessChrome/120.0.6099.28 Safari/537.36"]
+
+BOT_UA = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"
 
 
 def call(client, method, path, tenant, payload=None, headers=None):
@@ -114,6 +119,22 @@ def test_people_are_not_bots(ua):
 @pytest.mark.parametrize("ua,family", sorted(BOTS.items()))
 def test_real_crawler_user_agents_are_bots(ua, family):
     assert bots.classify(ua) == family
+
+
+@pytest.mark.parametrize("ua", PROGRAMS)
+def test_programs_and_headless_browsers_count_as_people(ua):
+    assert bots.classify(ua) is None
+
+
+def test_a_scripted_client_claims_capacity_and_counts(app_client, tenant):
+    code = new_code(app_client, tenant, targets=[
+        {"kind": "group", "name": "1 群", "capacity": 10, "image": png_b64()}])
+    for ua in PROGRAMS:
+        assert body(scan(app_client, code["slug"], ua=ua))["target"]["id"] == code["targets"][0]["id"]
+    status, after = call(app_client, "get", f"/v1/livecodes/{code['id']}", tenant)
+    assert after["targets"][0]["assigned"] == len(PROGRAMS)
+    drain()
+    assert totals(app_client, tenant)["totals"]["scans"] == len(PROGRAMS)
 
 
 def test_bots_are_answered_but_claim_nothing_and_are_counted_apart(app_client, tenant):
@@ -410,7 +431,7 @@ def test_channels_side_by_side(app_client, tenant):
         scan(app_client, code["slug"])
     for ua in (PEOPLE["chrome"], PEOPLE["safari"], PEOPLE["wechat-ios"]):
         scan(app_client, moments["slug"], ua=ua)
-    scan(app_client, moments["slug"], ua="curl/8.4.0")
+    scan(app_client, moments["slug"], ua=BOT_UA)
     drain()
     status, got = call(app_client, "get", "/v1/analytics/channels", tenant)
     assert status == 200
