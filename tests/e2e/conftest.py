@@ -24,27 +24,53 @@ def free_port() -> int:
 
 
 class DevStack:
-    def __init__(self, tmp: Path, inherit_endpoint: bool = False) -> None:
+    def __init__(self, tmp: Path, inherit_endpoint: bool = False, env: dict | None = None) -> None:
+        self.tmp = tmp
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.log_path = tmp / "dev.log"
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "YUTANG_"))}
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "YUTANG_"))}
         if inherit_endpoint:
-            env["AWS_ENDPOINT_URL"] = os.environ["AWS_ENDPOINT_URL"]
-        env.update({"YUTANG_DEV_API_KEY": DEV_KEY, "YUTANG_ADMIN_KEY": ADMIN_KEY,
-                    "YUTANG_TICK_SECONDS": "2", "PYTHONUNBUFFERED": "1"})
+            self.env["AWS_ENDPOINT_URL"] = os.environ["AWS_ENDPOINT_URL"]
+        self.env.update({"YUTANG_DEV_API_KEY": DEV_KEY, "YUTANG_ADMIN_KEY": ADMIN_KEY,
+                         "YUTANG_TICK_SECONDS": "2", "PYTHONUNBUFFERED": "1", **(env or {})})
+        self._spawn()
+
+    def _spawn(self) -> None:
+        with self.log_path.open("a") as log:
+            log.write("\n--- start ---\n")
+        self._log_from = self.log_path.stat().st_size
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "devstack.dev", "--port", str(self.port),
-             "--data-dir", str(tmp / "data")], cwd=ROOT, env=env,
-            stdout=self.log_path.open("w"), stderr=subprocess.STDOUT)
+             "--data-dir", str(self.tmp / "data")], cwd=ROOT, env=self.env,
+            stdout=self.log_path.open("a"), stderr=subprocess.STDOUT)
         self._wait()
+
+    def kill9(self) -> None:
+        """SIGKILL: no shutdown handler, no last snapshot (what a crash or `kill -9` does)."""
+        self.proc.kill()
+        self.proc.wait(timeout=30)
+
+    def restart(self) -> None:
+        """Start again on the same data directory and port (after :meth:`kill9` or :meth:`stop`)."""
+        self._spawn()
+
+    @property
+    def run_log(self) -> str:
+        """The log of the current run only."""
+        with self.log_path.open() as f:
+            f.seek(self._log_from)
+            return f.read()
 
     def _wait(self) -> None:
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError("make dev exited:\n" + self.log_path.read_text())
-            if "Serving on" in self.log_path.read_text():
+            with self.log_path.open() as f:
+                f.seek(self._log_from)
+                started = "Serving on" in f.read()
+            if started:
                 return
             time.sleep(0.3)
         raise RuntimeError("make dev did not start:\n" + self.log_path.read_text())
