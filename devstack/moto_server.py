@@ -380,12 +380,16 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description="durable embedded moto server")
     p.add_argument("--port", type=int, default=0)
     p.add_argument("--data-dir", required=True)
+    p.add_argument("--snapshot-every", type=float, default=0.0,
+                   help="seconds between snapshots (0: only the one after a replay)")
     args = p.parse_args(argv)
     server = MotoServer(port=args.port, data_dir=args.data_dir)
     url = server.start()
     print(json.dumps({"url": url, "restored": server.restored}), flush=True)
-    threading.Event().wait()
-    return 0
+    while True:
+        time.sleep(args.snapshot_every or 3600)
+        if args.snapshot_every:
+            server.snapshot()
 
 
 if __name__ == "__main__":
