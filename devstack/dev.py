@@ -33,7 +33,6 @@ def configure_env(args: argparse.Namespace, endpoint: str) -> None:
     for key, value in (("AWS_ACCESS_KEY_ID", "local"), ("AWS_SECRET_ACCESS_KEY", "local"),
                        ("AWS_DEFAULT_REGION", "us-east-1"), ("YUTANG_STAGE", "local"),
                        ("YUTANG_PUBLIC_URL", f"http://{args.host}:{args.port}"),
-                       ("YUTANG_ALLOW_PRIVATE_FETCH", "1"),
                        ("YUTANG_METRICS", "0")):  # EMF lines are for CloudWatch, noise on a console
         os.environ.setdefault(key, value)
 
@@ -46,19 +45,24 @@ def main(argv: list[str] | None = None) -> int:
     moto = None
     endpoint = os.environ.get("AWS_ENDPOINT_URL")
     if not endpoint:
+        step("starting the embedded AWS stand-in (moto: DynamoDB, S3, SQS)")
         from devstack.moto_server import MotoServer
 
-        # with a data dir: the last snapshot and the journal on top of it are loaded before serving
+        if not args.no_persist:  # the last snapshot and the journal after it, loaded before serving
+            step(f"restoring saved data from {args.data_dir} (snapshot, then journal)")
         moto = MotoServer("127.0.0.1", int(os.environ.get("YUTANG_MOTO_PORT", "0")),
                           data_dir=None if args.no_persist else args.data_dir)
         endpoint = moto.start()
     configure_env(args, endpoint)
     os.environ.setdefault("YUTANG_SECRET", _dev_secret(Path(args.data_dir)))
     fake_wecom = None
+    data_dir = Path(args.data_dir)
+    persisting = moto is not None and not args.no_persist
     if not os.environ.get("YUTANG_WECOM_API_BASE"):  # no real 企业微信 locally: a fake on loopback
         from devstack.fake_wecom import FakeWecom
 
-        fake_wecom = FakeWecom()
+        fake_wecom = FakeWecom(port=int(os.environ.get("YUTANG_FAKE_WECOM_PORT", "0")),
+                               state_path=data_dir / "fake-wecom.json" if persisting else None)
         os.environ["YUTANG_WECOM_API_BASE"] = fake_wecom.start()
     from devstack.fake_wechat import start_for_dev
 
@@ -67,23 +71,26 @@ def main(argv: list[str] | None = None) -> int:
     from chalicelib.settings import get_settings
     from devstack import persist, seed, stack
 
-    data_dir = Path(args.data_dir)
     creds = seed.credentials(data_dir, os.environ.get("YUTANG_DEV_API_KEY"),
                              os.environ.get("YUTANG_ADMIN_KEY"))
     os.environ["YUTANG_ADMIN_KEY"] = creds["admin_key"]
+    step("creating tables, bucket and queues")
     provisioned = stack.provision()
-    restored = moto.restored if moto is not None else None
+    restored = moto.restored if persisting else None  # loaded by moto.start(), before serving
     if restored is not None and persist.legacy_snapshot_dir(data_dir) is not None:
         legacy = persist.restore_legacy(data_dir)  # a data dir saved by an earlier version
         moto.snapshot()
         persist.remove_legacy(data_dir)
         restored = {**restored, **{k: restored[k] + legacy[k] for k in legacy}}
+    step("seeding the demo tenant")
     seeded = seed.seed(creds)
 
     sys.path.insert(0, str(ROOT))
     from chalice.config import Config
-    from chalice.local import create_local_server
 
+    from devstack.server import create_server
+
+    step("loading the app")
     import app as app_module
     from devstack.drain import Background
 
@@ -92,18 +99,21 @@ def main(argv: list[str] | None = None) -> int:
     from devstack import gateway
 
     gateway.install()  # API Gateway's own errors in the contract's shape, as infra/ configures them
-    server = create_local_server(app_module.app, config, args.host, args.port)
+    server = create_server(app_module.app, config, args.host, args.port)  # listening from here
     background = Background(app_module, args.tick_seconds)
     background.start()
     saver = _Saver(moto if moto is not None and not args.no_persist else None, data_dir)
     saver.start()
     print(banner(args, endpoint, creds, seeded, provisioned, restored, moto is not None,
-                 get_settings().public_url), flush=True)
+                 get_settings().public_url, persisting=persisting,
+                 private_fetch=get_settings().allow_private_fetch), flush=True)
     print(f"  WeChat API   {get_settings().wechat_api_base}" + (
         " (fake: mini-program login codes are any name, e.g. alice:1)" if fake_wechat else ""),
         flush=True)
     print(f"  企业微信 API {get_settings().wecom_api_base}"
-          + (" (fake server: devstack/fake_wecom.py)" if fake_wecom else ""), flush=True)
+          + (f" (fake; drive it over HTTP: {get_settings().wecom_api_base}/fake/state, "
+             f"docs/local-stack.md{'; state restored' if fake_wecom.restored else ''})"
+             if fake_wecom else ""), flush=True)
 
     def shutdown(*_: object) -> None:
         threading.Thread(target=server.shutdown, daemon=True).start()
@@ -178,22 +188,39 @@ class _Saver:
                   f"{counts['messages']} queue messages to {self.data_dir}", flush=True)
 
 
-def banner(args, endpoint, creds, seeded, provisioned, restored, own_moto, public_url) -> str:
+def step(message: str) -> None:
+    """One line of start-up progress (make dev is otherwise silent until the banner)."""
+    print(f"  … {message}", flush=True)
+
+
+def banner(args, endpoint, creds, seeded, provisioned, restored, own_moto, public_url, *,
+           persisting: bool = True, private_fetch: bool = False) -> str:
     key, admin = creds["api_key"], creds["admin_key"]
     demo = seeded["demo_code"]
     api = f"http://{args.host}:{args.port}"
     stack_line = (f"embedded moto on {endpoint}" if own_moto else f"existing endpoint {endpoint}")
-    restored_line = (f"restored {restored['items']} items, {restored['objects']} objects, "
-                     f"{restored.get('messages', 0)} queue messages from {args.data_dir}"
-                     + (f" ({restored['replayed']} journal records replayed)"
-                        if restored.get("replayed") else "")
-                     if restored and (restored["items"] or restored["objects"])
-                     else "fresh data (nothing restored)")
+    if not persisting:
+        restored_line = ("not saved by make dev: AWS_ENDPOINT_URL is set, that stack keeps its "
+                         "own data" if not own_moto else "not saved (--no-persist)")
+    elif restored and (restored["items"] or restored["objects"]):
+        replayed = (f", {restored['replayed']} journal records replayed"
+                    if restored.get("replayed") else "")
+        restored_line = (f"restored {restored['items']} items, {restored['objects']} objects, "
+                         f"{restored.get('messages', 0)} queue messages{replayed}; "
+                         f"saved to {args.data_dir}")
+    else:
+        restored_line = f"fresh data; saved to {args.data_dir}"
+    fetch_line = ("allowed (YUTANG_ALLOW_PRIVATE_FETCH=1)" if private_fetch else
+                  "refused (image_url, webhooks; YUTANG_ALLOW_PRIVATE_FETCH=1 allows)")
+    stop_line = (f"Ctrl-C stops (from a script: kill -TERM {os.getpid()}); "
+                 + (f"data is kept in {args.data_dir} (see docs/local-stack.md)." if persisting
+                    else "nothing is saved by make dev."))
     return f"""
 鱼塘 Yutang is running (local stack)
   API          {api}
   AWS          {stack_line}; {len(provisioned['queues'])} queue(s), bucket {provisioned['bucket']}
   data         {restored_line}
+  private addresses  {fetch_line}
   background   scheduler tick every {args.tick_seconds:g}s, SQS drain for every queue
 
   demo tenant  {creds['tenant_id']}
@@ -210,7 +237,7 @@ Try:
   curl -s -X POST {api}/admin/v1/tenants -H 'Authorization: Bearer {admin}' -d '{{"name":"My brand"}}'
   open {demo['scan_url']} in a browser (phone size) to see the landing page
   API reference: {api}/openapi.json
-Ctrl-C stops (data is saved to {args.data_dir}).
+{stop_line}
 """
 
 

@@ -28,11 +28,17 @@ def sqs_handlers(app_module: ModuleType) -> dict[str, Callable]:
             for src in app_module.app.event_sources if isinstance(src, SQSEventConfig)}
 
 
-def schedule_handlers(app_module: ModuleType) -> list[Callable]:
-    from chalice.app import CloudWatchEventConfig
+def schedule_sources(app_module: ModuleType) -> list[Any]:
+    """The app's ``@app.schedule`` registrations (Chalice records them as ScheduledEventConfig)."""
+    from chalice.app import ScheduledEventConfig
 
+    return [src for src in app_module.app.event_sources if isinstance(src, ScheduledEventConfig)]
+
+
+def schedule_handlers(app_module: ModuleType) -> list[Callable]:
+    """The handlers EventBridge invokes on a schedule, as the module's own attributes."""
     return [getattr(app_module, src.handler_string.split(".", 1)[1])
-            for src in app_module.app.event_sources if isinstance(src, CloudWatchEventConfig)]
+            for src in schedule_sources(app_module)]
 
 
 def lambda_sqs_event(queue: str, messages: list[dict]) -> dict:
@@ -74,19 +80,34 @@ def drain_all(app_module: ModuleType) -> int:
     return sum(drain_once(q, h) for q, h in sqs_handlers(app_module).items())
 
 
-def scheduled_event() -> dict:
+ACCOUNT = "123456789012"
+
+
+def scheduled_event(rule: str = "yutang-dev-tick", when: datetime | None = None) -> dict:
+    """The event EventBridge sends a scheduled rule's target (the documented shape)."""
+    region = get_settings().region
+    when = when or datetime.now(timezone.utc)
     return {"version": "0", "id": str(uuid.uuid4()), "detail-type": "Scheduled Event",
-            "source": "aws.events", "account": "123456789012",
-            "time": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "region": get_settings().region, "resources": [], "detail": {}}
+            "source": "aws.events", "account": ACCOUNT,
+            "time": when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "region": region, "resources": [f"arn:aws:events:{region}:{ACCOUNT}:rule/{rule}"],
+            "detail": {}}
 
 
-def tick_all(app_module: ModuleType) -> None:
-    for handler in schedule_handlers(app_module):
+def tick_all(app_module: ModuleType, when: datetime | None = None) -> int:
+    """Invoke every scheduled handler once (as scheduled for ``when``, default now); answers how
+    many ran without raising."""
+    ok = 0
+    app_name = app_module.app.app_name
+    for src in schedule_sources(app_module):
+        handler = getattr(app_module, src.handler_string.split(".", 1)[1])
         try:
-            handler(scheduled_event(), None)
+            # Chalice names the rule <app>-<stage>-<handler>; the handler gets it as resources[0]
+            handler(scheduled_event(f"{app_name}-dev-{src.name}", when), None)
+            ok += 1
         except Exception:  # noqa: BLE001 - the next tick runs again, as EventBridge would
-            log.exception("scheduled handler failed")
+            log.exception("scheduled handler %s failed", src.name)
+    return ok
 
 
 class Background:

@@ -24,7 +24,8 @@ def free_port() -> int:
 
 
 class DevStack:
-    def __init__(self, tmp: Path, inherit_endpoint: bool = False, env: dict | None = None) -> None:
+    def __init__(self, tmp: Path, inherit_endpoint: bool = False,
+                 extra_env: dict[str, str] | None = None) -> None:
         self.tmp = tmp
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
@@ -33,7 +34,8 @@ class DevStack:
         if inherit_endpoint:
             self.env["AWS_ENDPOINT_URL"] = os.environ["AWS_ENDPOINT_URL"]
         self.env.update({"YUTANG_DEV_API_KEY": DEV_KEY, "YUTANG_ADMIN_KEY": ADMIN_KEY,
-                         "YUTANG_TICK_SECONDS": "2", "PYTHONUNBUFFERED": "1", **(env or {})})
+                         "YUTANG_TICK_SECONDS": "2", "PYTHONUNBUFFERED": "1"})
+        self.env.update(extra_env or {})
         self._spawn()
 
     def _spawn(self) -> None:
