@@ -149,14 +149,17 @@ def _dev_secret(data_dir: Path) -> str:
 
 
 class _Saver:
-    """fsyncs the journal every second and snapshots (compacting the journal) every ``every``
-    seconds when something was written, or sooner when the journal passes ``max_bytes``; a last
-    snapshot on a clean stop. What it saves is already safe in the journal: a kill -9 between two
-    snapshots loses nothing, the next start replays more."""
+    """fsyncs the journal every ``tick`` (1 s) and snapshots (compacting the journal) every
+    ``every`` seconds when something was written, or sooner when the journal passes ``max_bytes``
+    or ``max_records`` (to bound the replay after a kill); a last snapshot on a clean stop. What it
+    saves is already safe in the journal: a kill -9 between two snapshots loses nothing, the next
+    start replays more."""
 
     def __init__(self, moto, data_dir: Path, every: float = 30.0,
-                 max_bytes: int = 64 * 1024 * 1024) -> None:
-        self.moto, self.data_dir, self.every, self.max_bytes = moto, data_dir, every, max_bytes
+                 max_bytes: int = 64 * 1024 * 1024, max_records: int = 20_000,
+                 tick: float = 1.0) -> None:
+        self.moto, self.data_dir, self.every, self.tick = moto, data_dir, every, tick
+        self.max_bytes, self.max_records = max_bytes, max_records
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, daemon=True, name="saver")
 
@@ -168,12 +171,14 @@ class _Saver:
         import time
 
         last = time.monotonic()
-        while not self._stop.wait(1.0):
+        while not self._stop.wait(self.tick):
             try:
                 self.moto.sync()
                 journal = self.moto.journal
                 due = time.monotonic() - last >= self.every and self.moto.pending() > 0
-                if due or (journal is not None and journal.bytes_since_rotate > self.max_bytes):
+                full = journal is not None and (journal.bytes_since_rotate > self.max_bytes
+                                                or journal.records_since_rotate > self.max_records)
+                if due or full:
                     self.moto.snapshot()
                     last = time.monotonic()
             except Exception:  # noqa: BLE001 - the journal still has it; the next save tries again
