@@ -37,6 +37,7 @@ import json
 import logging
 import os
 import re
+import signal
 import sys
 import threading
 import time
@@ -211,12 +212,18 @@ def _recordable(environ: dict) -> dict:
 class DurableApp:
     """Serialise, apply, journal, answer (see the module docstring)."""
 
-    def __init__(self, app: Callable, journal: Any = None) -> None:
+    def __init__(self, app: Callable, journal: Any = None, crash_after_writes: int = 0) -> None:
         self.app = app
         self.journal = journal
         self.lock = threading.Lock()
         self._sqs_changed = threading.Condition()
         self.replay_divergences = 0
+        # testing aid (YUTANG_DEV_CRASH_AFTER_WRITES, YUTANG_DEV_CRASH_MATCH): SIGKILL this process
+        # right after the Nth journaled write (whose body contains the match, if one is given),
+        # before its answer: a kill -9 at an exact point of a workload
+        self.crash_after_writes = crash_after_writes
+        self.crash_match = b""
+        self.writes = 0
 
     def __call__(self, environ: dict, start_response: Callable) -> Any:
         from werkzeug.wsgi import get_input_stream
@@ -247,6 +254,11 @@ class DurableApp:
                     and b"<ReceiptHandle>" not in out and _sqs_message_total() == before):
                 self.journal.append({"now": now, "seed": seed, "environ": recorded, "body": body,
                                      "crc": zlib.crc32(out)})
+                self.writes += not self.crash_match or self.crash_match in body
+                if self.writes == self.crash_after_writes:
+                    log.warning("YUTANG_DEV_CRASH_AFTER_WRITES=%d reached: SIGKILL",
+                                self.crash_after_writes)
+                    os.kill(os.getpid(), signal.SIGKILL)
         if kind.service == "sqs" and not only_if_changed:
             with self._sqs_changed:
                 self._sqs_changed.notify_all()
@@ -303,6 +315,8 @@ class MotoServer:
         self.app = DurableApp(DomainDispatcherApplication(create_backend_app))
         if self.data_dir is not None:
             self._restore()
+            self.app.crash_after_writes = int(os.environ.get("YUTANG_DEV_CRASH_AFTER_WRITES") or 0)
+            self.app.crash_match = os.environ.get("YUTANG_DEV_CRASH_MATCH", "").encode()
         self._server = make_server(self.host, self.port, self.app, threaded=True,
                                    request_handler=QuietHandler)
         self.port = self._server.server_address[1]

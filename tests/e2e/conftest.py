@@ -38,15 +38,35 @@ class DevStack:
         self.env.update(extra_env or {})
         self._spawn()
 
-    def _spawn(self) -> None:
+    def _spawn(self, env: dict | None = None, wait: bool = True) -> None:
         with self.log_path.open("a") as log:
             log.write("\n--- start ---\n")
         self._log_from = self.log_path.stat().st_size
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "devstack.dev", "--port", str(self.port),
-             "--data-dir", str(self.tmp / "data")], cwd=ROOT, env=self.env,
+             "--data-dir", str(self.tmp / "data")], cwd=ROOT, env=env or self.env,
             stdout=self.log_path.open("a"), stderr=subprocess.STDOUT)
-        self._wait()
+        if wait:
+            self._wait()
+
+    def run_until_it_kills_itself(self, after_writes: int, match: str = "",
+                                  timeout: float = 300) -> int:
+        """Start on the same data directory with ``YUTANG_DEV_CRASH_AFTER_WRITES`` (and
+        ``YUTANG_DEV_CRASH_MATCH``): the stack SIGKILLs itself right after that many journaled AWS
+        writes (counting only those whose request mentions ``match``): a kill -9 at an exact
+        point, e.g. in the middle of a campaign's sending. Returns the exit code (-9)."""
+        self._spawn({**self.env, "YUTANG_DEV_CRASH_AFTER_WRITES": str(after_writes),
+                     "YUTANG_DEV_CRASH_MATCH": match}, wait=False)
+        try:
+            return self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.kill9()
+            raise
+
+    def inspect(self) -> "Inspector":
+        """The data directory as it is now, loaded by the durable moto server alone (no app, no
+        drain, nothing moves): a boto3 client factory; call ``close()`` when done."""
+        return Inspector(self.tmp / "data")
 
     def kill9(self) -> None:
         """SIGKILL: no shutdown handler, no last snapshot (what a crash or `kill -9` does)."""
@@ -101,6 +121,34 @@ class DevStack:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             raise
+
+
+class Inspector:
+    def __init__(self, data_dir: Path) -> None:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "YUTANG_"))}
+        self.proc = subprocess.Popen([sys.executable, "-m", "devstack.moto_server", "--data-dir",
+                                      str(data_dir)], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                                     text=True)
+        self.url = json.loads(self.proc.stdout.readline())["url"]
+
+    def client(self, service: str):
+        import boto3
+
+        return boto3.client(service, endpoint_url=self.url, region_name="us-east-1",
+                            aws_access_key_id="local", aws_secret_access_key="local")
+
+    def items(self, table: str, prefix: str) -> list[dict]:
+        """Items of ``yutang-<table>`` whose sort key starts with ``prefix`` (a scan: a test)."""
+        found = []
+        for page in self.client("dynamodb").get_paginator("scan").paginate(
+                TableName=f"yutang-{table}"):
+            found += [i for i in page["Items"] if i.get("sk", {}).get("S", "").startswith(prefix)]
+        return found
+
+    def close(self) -> None:
+        self.proc.kill()
+        self.proc.wait(timeout=30)
+        self.proc.stdout.close()
 
 
 @pytest.fixture(scope="module")
