@@ -162,11 +162,12 @@ def _with_wait_zero(environ: dict, body: bytes) -> tuple[bytes, float]:
     return urlencode(form).encode(), wait
 
 
-def _sqs_message_total() -> int:
+def _sqs_message_counts() -> list[int]:
+    """Messages per queue: a receive that moved a message to a dead-letter queue changes it."""
     from moto.backends import get_backend
 
-    return sum(len(q._messages) for regions in get_backend("sqs").values()
-               for backend in regions.values() for q in backend.queues.values())
+    return [len(q._messages) for regions in get_backend("sqs").values()
+            for backend in regions.values() for q in backend.queues.values()]
 
 
 def _run(app: Callable, environ: dict) -> tuple[str, list, bytes]:
@@ -246,12 +247,12 @@ class DurableApp:
                only_if_changed: bool = False) -> tuple[str, list, bytes]:
         with self.lock:
             now, seed = time.time(), int.from_bytes(os.urandom(8), "little")
-            before = _sqs_message_total() if only_if_changed else 0
+            before = _sqs_message_counts() if only_if_changed else None
             with frozen(now, seed):
                 status, headers, out = _run(self.app, _environ_for(recorded, body))
             if kind.mutating and self.journal is not None and not (
                     only_if_changed and b'"ReceiptHandle"' not in out
-                    and b"<ReceiptHandle>" not in out and _sqs_message_total() == before):
+                    and b"<ReceiptHandle>" not in out and _sqs_message_counts() == before):
                 self.journal.append({"now": now, "seed": seed, "environ": recorded, "body": body,
                                      "crc": zlib.crc32(out)})
                 self.writes += not self.crash_match or self.crash_match in body

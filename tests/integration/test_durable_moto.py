@@ -250,3 +250,24 @@ def test_snapshots_taken_during_concurrent_writes_are_consistent_cuts(data_dir):
         assert set(acked["messages"]) <= set(bodies) and len(bodies) == len(set(bodies))
     finally:
         second.kill()
+
+
+def test_a_move_to_the_dead_letter_queue_by_an_empty_receive_is_kept(data_dir):
+    first = Durable(data_dir)
+    sqs = first.client("sqs")
+    dlq = sqs.create_queue(QueueName="d-dlq")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"]
+    url = sqs.create_queue(QueueName="d", Attributes={"RedrivePolicy": json.dumps(
+        {"deadLetterTargetArn": arn, "maxReceiveCount": "1"})})["QueueUrl"]
+    sent = sqs.send_message(QueueUrl=url, MessageBody="poison")["MessageId"]
+    assert sqs.receive_message(QueueUrl=url, VisibilityTimeout=0)["Messages"]
+    assert "Messages" not in sqs.receive_message(QueueUrl=url)  # this receive moves it, empty
+    first.kill()
+    second = Durable(data_dir)
+    try:
+        sqs = second.client("sqs")
+        got = sqs.receive_message(QueueUrl=dlq).get("Messages", [])
+        assert [m["MessageId"] for m in got] == [sent]
+    finally:
+        second.kill()
