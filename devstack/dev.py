@@ -78,10 +78,11 @@ def main(argv: list[str] | None = None) -> int:
     provisioned = stack.provision()
     restored = moto.restored if persisting else None  # loaded by moto.start(), before serving
     if restored is not None and persist.legacy_snapshot_dir(data_dir) is not None:
-        legacy = persist.restore_legacy(data_dir)  # a data dir saved by an earlier version
-        moto.snapshot()
+        if not restored["snapshot"]:  # else imported already (killed before the removal below)
+            legacy = persist.restore_legacy(data_dir)  # a data dir saved by an earlier version
+            moto.snapshot()
+            restored = {**restored, **{k: restored[k] + legacy[k] for k in legacy}}
         persist.remove_legacy(data_dir)
-        restored = {**restored, **{k: restored[k] + legacy[k] for k in legacy}}
     step("seeding the demo tenant")
     seeded = seed.seed(creds)
 

@@ -373,9 +373,16 @@ class MotoServer:
         return 0 if self.journal is None else self.journal.seq - self.last_snapshot_seq
 
     def sync(self) -> None:
-        if self.journal is not None and self.app is not None:
-            with self.app.lock:
-                self.journal.sync()
+        """fsync the journal; the disk flush runs outside the lock, requests go on meanwhile."""
+        if self.journal is None or self.app is None:
+            return
+        with self.app.lock:
+            fd = self.journal.sync_handle()
+        if fd is not None:
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
 
     @property
     def url(self) -> str:

@@ -122,10 +122,18 @@ class Journal:
         return seq
 
     def sync(self) -> None:
-        """fsync what was written (the background saver calls it every second)."""
+        """fsync what was written."""
         if self._fd is not None and self._dirty:
             self._dirty = False
             os.fsync(self._fd)
+
+    def sync_handle(self) -> int | None:
+        """A duplicate of the segment's descriptor to fsync without the writers' lock (None when
+        nothing was written since the last fsync); the caller closes it."""
+        if self._fd is None or not self._dirty:
+            return None
+        self._dirty = False
+        return os.dup(self._fd)
 
     def rotate(self) -> None:
         self.sync()
@@ -198,7 +206,11 @@ def dump_state() -> bytes:
 
 def install_state(blob: bytes) -> dict:
     """Load a :func:`dump_state` blob into moto's live backends (same objects, new contents)."""
-    state = pickle.loads(blob)
+    try:
+        state = pickle.loads(blob)
+    except Exception as err:  # noqa: BLE001 - say what to do instead of a bare traceback
+        raise SnapshotError(f"the snapshot cannot be loaded by moto {_moto_version()} ({err!r}); "
+                            "was moto upgraded? `make clean-data` starts fresh") from err
     backends = _backend_dicts()
     for service, accounts in state.items():
         for account, regions in accounts.items():

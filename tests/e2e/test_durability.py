@@ -180,3 +180,31 @@ def test_a_campaign_killed_mid_send_reaches_every_recipient_exactly_once(tmp_pat
         assert figures["stats"]["sent"] == 300 and figures["stats"]["pending"] == 0
     finally:
         stack.stop()
+
+
+def test_an_old_data_dir_killed_between_its_renames_is_imported_once(tmp_path):
+    """The earlier format's kill between its two renames left snapshot.old/ and a complete
+    snapshot.tmp/ (and no snapshot/): the newer one is imported, saved in the new format, and the
+    old directories removed."""
+    data = tmp_path / "data"
+    for name, value in (("snapshot.old", "old"), ("snapshot.tmp", "new")):
+        (data / name / "s3" / "legacy").mkdir(parents=True)
+        (data / name / "s3" / "legacy" / "note.txt").write_text(value)
+        (data / name / "dynamodb.json").write_text(json.dumps({"outbox": [
+            {"tenant_id": {"S": "legacy"}, "sk": {"S": "x"}, "v": {"S": value}}]}))
+    stack = DevStack(tmp_path)
+    try:
+        assert "restored" in stack.run_log
+        assert stack.stop() == 0
+        assert not any((data / n).exists() for n in ("snapshot", "snapshot.old", "snapshot.tmp"))
+        assert (data / "snapshot.bin").exists()
+        inspector = stack.inspect()
+        try:
+            items = inspector.items("outbox", "x")
+            assert [i["v"]["S"] for i in items if i["tenant_id"]["S"] == "legacy"] == ["new"]
+            body = inspector.client("s3").get_object(Bucket="yutang-media", Key="legacy/note.txt")
+            assert body["Body"].read() == b"new"
+        finally:
+            inspector.close()
+    finally:
+        stack.stop()
