@@ -125,7 +125,8 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         pass
     finally:
-        print("\nstopping: draining background work and saving data...", flush=True)
+        print("\nstopping: draining background work"
+              + (" and saving data..." if persisting else " (nothing is saved)..."), flush=True)
         background.stop()
         saver.stop()
         if moto is not None:

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import threading
 import time
 import uuid
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from types import ModuleType
 from typing import Any
 
@@ -95,15 +96,84 @@ def scheduled_event(rule: str = "yutang-dev-tick", when: datetime | None = None)
 
 
 def tick_all(app_module: ModuleType, when: datetime | None = None) -> int:
-    """Invoke every scheduled handler once (as scheduled for ``when``, default now); answers how
-    many ran without raising."""
+    """Invoke every scheduled handler once (as scheduled for ``when``, default now), whatever its
+    schedule; answers how many ran without raising. (Chalice names the rule
+    ``<app>-<stage>-<handler>``; the handler sees it as ``resources[0]``.)"""
+    when = when or datetime.now(timezone.utc)
+    return run_sources(app_module, [(src, when) for src in schedule_sources(app_module)])
+
+
+UNIT_SECONDS = {"minute": 60, "minutes": 60, "hour": 3600, "hours": 3600, "day": 86400,
+                "days": 86400}
+
+
+def expression_of(source: Any) -> str:
+    expr = source.schedule_expression
+    return expr if isinstance(expr, str) else expr.to_string()
+
+
+def rate_seconds(expression: str) -> int | None:
+    """``rate(5 minutes)`` → 300; None for anything else."""
+    match = re.fullmatch(r"rate\((\d+) (\w+)\)", expression.strip())
+    return int(match[1]) * UNIT_SECONDS[match[2].lower()] if match else None
+
+
+def cron_for_croniter(expression: str) -> str | None:
+    """EventBridge's ``cron(min hour dom month dow year)`` as a 5-field cron (``?`` → ``*``, weekday
+    numbers 1-7 from Sunday → 0-6); None when it uses what croniter cannot express (L, W, #)."""
+    match = re.fullmatch(r"cron\((.+)\)", expression.strip())
+    fields = match[1].split() if match else []
+    if len(fields) != 6 or any(c in f for f in fields for c in "LW#"):
+        return None
+    minute, hour, dom, month, dow, _year = (f.replace("?", "*") for f in fields)
+    dow = re.sub(r"\d", lambda d: str((int(d[0]) - 1) % 7), dow)
+    return f"{minute} {hour} {dom} {month} {dow}"
+
+
+class Ticker:
+    """When each ``@app.schedule`` handler is due, as EventBridge would fire it: a rate of a minute
+    (or less) at every local tick (``YUTANG_TICK_SECONDS`` stands in for the minute), longer rates
+    once per period, cron expressions at their UTC fire times (the event's ``time`` is the fire
+    time). ``due(now)`` answers the (source, scheduled time) pairs to invoke now."""
+
+    def __init__(self, sources: list[Any], start: datetime) -> None:
+        self.next: dict[str, datetime | None] = {}
+        self.sources = sources
+        for src in sources:
+            self.next[src.name] = self._after(src, start)
+
+    def _after(self, src: Any, moment: datetime) -> datetime | None:
+        expression = expression_of(src)
+        period = rate_seconds(expression)
+        if period is not None:
+            return None if period <= 60 else moment + timedelta(seconds=period)
+        cron = cron_for_croniter(expression)
+        if cron is None:
+            log.warning("schedule %s of %s cannot be driven locally; it runs at every tick",
+                        expression, src.name)
+            return None
+        from croniter import croniter
+
+        return croniter(cron, moment.astimezone(timezone.utc)).get_next(datetime)
+
+    def due(self, now: datetime) -> list[tuple[Any, datetime]]:
+        out = []
+        for src in self.sources:
+            at = self.next[src.name]
+            if at is None:
+                out.append((src, now))
+            elif at <= now:
+                out.append((src, at))
+                self.next[src.name] = self._after(src, now)  # missed fires are not replayed
+        return out
+
+
+def run_sources(app_module: ModuleType, due: list[tuple[Any, datetime]]) -> int:
     ok = 0
-    app_name = app_module.app.app_name
-    for src in schedule_sources(app_module):
+    for src, when in due:
         handler = getattr(app_module, src.handler_string.split(".", 1)[1])
         try:
-            # Chalice names the rule <app>-<stage>-<handler>; the handler gets it as resources[0]
-            handler(scheduled_event(f"{app_name}-dev-{src.name}", when), None)
+            handler(scheduled_event(f"{app_module.app.app_name}-dev-{src.name}", when), None)
             ok += 1
         except Exception:  # noqa: BLE001 - the next tick runs again, as EventBridge would
             log.exception("scheduled handler %s failed", src.name)
@@ -129,8 +199,9 @@ class Background:
         self.threads.append(thread)
 
     def _tick_loop(self) -> None:
+        ticker = Ticker(schedule_sources(self.app_module), datetime.now(timezone.utc))
         while not self.stop_event.wait(self.tick_seconds):
-            tick_all(self.app_module)
+            run_sources(self.app_module, ticker.due(datetime.now(timezone.utc)))
 
     def _drain_loop(self, queue: str, handler: Any) -> None:
         while not self.stop_event.is_set():

@@ -143,3 +143,46 @@ def test_the_tick_sends_target_expiry_warnings(tenant):
             ("livecode.target_expiring", "soon")]
     finally:
         sink.stop()
+
+
+def test_each_handler_runs_on_its_own_schedule():
+    """The local loop fires as EventBridge would: the minute rate at every tick, a two-hour rate
+    every two hours, a cron at its UTC fire time (which is the event's time)."""
+    import types
+
+    fake = Chalice(app_name="ticktest")
+    seen: list[tuple[str, str]] = []
+
+    @fake.schedule(Rate(1, unit=Rate.MINUTES))
+    def minutely(event):
+        seen.append(("minutely", event.time))
+
+    @fake.schedule(Rate(2, unit=Rate.HOURS))
+    def two_hourly(event):
+        seen.append(("two_hourly", event.time))
+
+    @fake.schedule("cron(30 3 ? * MON-FRI *)")  # 03:30 UTC on weekdays
+    def weekday_morning(event):
+        seen.append(("weekday_morning", event.time))
+
+    module = types.SimpleNamespace(app=fake, minutely=minutely, two_hourly=two_hourly,
+                                   weekday_morning=weekday_morning)
+    start = datetime(2030, 1, 4, 2, 0, tzinfo=UTC)  # a Friday
+    ticker = drain.Ticker(drain.schedule_sources(module), start)
+    for seconds in (2, 4, 7200, 7202, 5400 + 7200):
+        drain.run_sources(module, ticker.due(start + timedelta(seconds=seconds)))
+    names = [name for name, _ in seen]
+    assert names.count("minutely") == 5
+    assert names.count("two_hourly") == 1 and ("two_hourly", "2030-01-04T04:00:00Z") in seen
+    assert [t for n, t in seen if n == "weekday_morning"] == ["2030-01-04T03:30:00Z"]
+    saturday = datetime(2030, 1, 5, 3, 31, tzinfo=UTC)
+    seen.clear()
+    drain.run_sources(module, ticker.due(saturday))
+    assert [n for n, _ in seen] == ["minutely", "two_hourly"]  # no weekday fire on a Saturday
+
+
+def test_eventbridge_cron_is_translated():
+    assert drain.cron_for_croniter("cron(0 10 ? * 2 *)") == "0 10 * * 1"  # Monday: 2 → 1
+    assert drain.cron_for_croniter("cron(0/15 * * * ? *)") == "0/15 * * * *"
+    assert drain.cron_for_croniter("cron(0 10 L * ? *)") is None
+    assert drain.rate_seconds("rate(5 minutes)") == 300 and drain.rate_seconds("cron(x)") is None
