@@ -134,7 +134,8 @@ def kill_scenario(size: str) -> list[dict]:
     cfg = SIZES[size]
     n = cfg["audience"]
     with tempfile.TemporaryDirectory() as tmp:
-        stack = DevStack(Path(tmp), extra_env={"YUTANG_TICK_SECONDS": "5"})
+        stack = DevStack(Path(tmp), extra_env={"YUTANG_TICK_SECONDS": "5",
+                                                  "YUTANG_RATE_KEY_PER_SECOND": "100000"})
         try:
             users = _users(stack, "kill", n)
             status, _, raw = stack.request("POST", "/v1/campaigns", {

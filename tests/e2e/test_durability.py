@@ -47,7 +47,8 @@ class Writer(threading.Thread):
 
 
 def test_every_write_answered_2xx_survives_kill_9(tmp_path):
-    stack = DevStack(tmp_path, extra_env={"YUTANG_TICK_SECONDS": "3600"})
+    stack = DevStack(tmp_path, extra_env={"YUTANG_TICK_SECONDS": "3600",
+                                          "YUTANG_RATE_KEY_PER_SECOND": "100000"})
     try:
         writers = [Writer(stack, f"w{n}") for n in range(2)]
         for w in writers:

@@ -146,19 +146,26 @@ def test_a_second_kill_after_the_restart_snapshot_still_has_everything(data_dir)
 
 
 def test_in_flight_messages_come_back_after_their_visibility_timeout(data_dir):
+    """The visibility deadline survives the kill: the message is not received again before it
+    (a lower bound, whatever the machine's load), and then comes back with its receive count."""
+    visibility = 12
     first = Durable(data_dir)
     sqs = first.client("sqs")
     url = sqs.create_queue(QueueName="w")["QueueUrl"]
     sent = sqs.send_message(QueueUrl=url, MessageBody="hello")["MessageId"]
-    assert sqs.receive_message(QueueUrl=url, VisibilityTimeout=3)["Messages"][0]["MessageId"] == sent
+    received_at = time.time()
+    got = sqs.receive_message(QueueUrl=url, VisibilityTimeout=visibility)["Messages"]
+    assert got[0]["MessageId"] == sent
     first.kill()
     second = Durable(data_dir)
     try:
         sqs = second.client("sqs")
-        assert "Messages" not in sqs.receive_message(QueueUrl=url)  # still in flight
-        got = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=5, AttributeNames=["All"])
-        assert got["Messages"][0]["MessageId"] == sent
-        assert got["Messages"][0]["Attributes"]["ApproximateReceiveCount"] == "2"
+        while not (got := sqs.receive_message(QueueUrl=url, WaitTimeSeconds=1,
+                                              AttributeNames=["All"]).get("Messages")):
+            assert time.time() < received_at + visibility + 60
+        assert time.time() >= received_at + visibility
+        assert got[0]["MessageId"] == sent
+        assert got[0]["Attributes"]["ApproximateReceiveCount"] == "2"
     finally:
         second.kill()
 
@@ -173,13 +180,16 @@ def test_a_long_poll_does_not_block_other_writes(data_dir):
                          AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}])
         import threading
 
-        polled = threading.Thread(target=lambda: sqs.receive_message(QueueUrl=url,
-                                                                     WaitTimeSeconds=3))
+        got: list = []
+        polled = threading.Thread(target=lambda: got.append(sqs.receive_message(
+            QueueUrl=url, WaitTimeSeconds=20)))
         polled.start()
         time.sleep(0.3)
         ddb.put_item(TableName="t", Item={"pk": {"S": "x"}})  # answered while the poll waits
         assert polled.is_alive()
-        polled.join()
+        stack.client("sqs").send_message(QueueUrl=url, MessageBody="wake")  # ends the poll early
+        polled.join(timeout=15)
+        assert not polled.is_alive() and got[0]["Messages"][0]["Body"] == "wake"
     finally:
         stack.kill()
 

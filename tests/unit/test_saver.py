@@ -29,35 +29,47 @@ class FakeMoto:
         return {"items": 1, "objects": 0, "messages": 0}
 
 
-def _run(saver: _Saver, seconds: float) -> None:
+def _until(saver: _Saver, done, limit: float = 20.0) -> None:
+    """Run the saver until ``done()`` (or the limit: a loaded machine may starve the thread)."""
     saver.start()
-    time.sleep(seconds)
+    deadline = time.monotonic() + limit
+    while not done() and time.monotonic() < deadline:
+        time.sleep(0.01)
     saver._stop.set()
     saver._thread.join()
 
 
 def test_an_idle_stack_is_fsynced_but_not_snapshotted(tmp_path):
     moto = FakeMoto()
-    _run(_Saver(moto, tmp_path, every=0.05, tick=0.02), 0.3)
-    assert moto.syncs >= 3 and moto.snapshots == 0
+    _until(_Saver(moto, tmp_path, every=0.01, tick=0.01), lambda: moto.syncs >= 10)
+    assert moto.syncs >= 10 and moto.snapshots == 0
 
 
 def test_writes_are_snapshotted_after_the_interval(tmp_path):
     moto = FakeMoto()
     moto.written = 5
-    _run(_Saver(moto, tmp_path, every=0.1, tick=0.02), 0.4)
+    _until(_Saver(moto, tmp_path, every=0.05, tick=0.01), lambda: moto.snapshots >= 1)
     assert moto.snapshots == 1 and moto.written == 0
+
+
+def test_not_before_the_interval(tmp_path):
+    moto = FakeMoto()
+    moto.written = 5
+    _until(_Saver(moto, tmp_path, every=3600, tick=0.01), lambda: moto.syncs >= 10)
+    assert moto.snapshots == 0
 
 
 def test_a_long_journal_is_snapshotted_before_the_interval(tmp_path):
     moto = FakeMoto()
     moto.written = 30
     moto.journal.records_since_rotate = 30
-    _run(_Saver(moto, tmp_path, every=3600, max_records=20, tick=0.02), 0.2)
+    _until(_Saver(moto, tmp_path, every=3600, max_records=20, tick=0.01),
+           lambda: moto.snapshots >= 1)
     assert moto.snapshots == 1
     moto.written = 1
     moto.journal.bytes_since_rotate = 100
-    _run(_Saver(moto, tmp_path, every=3600, max_bytes=50, tick=0.02), 0.2)
+    _until(_Saver(moto, tmp_path, every=3600, max_bytes=50, tick=0.01),
+           lambda: moto.snapshots >= 2)
     assert moto.snapshots == 2
 
 
