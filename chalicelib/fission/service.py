@@ -366,18 +366,22 @@ def register(tenant_id: str, task_id: str, body: dict,
                     task_id=task_id, nonce=refs.new_nonce(), secret=refs.new_secret(),
                     nickname=values["nickname"], avatar_key=avatar_key, user_id=values["user_id"],
                     openid=values["openid"], invites=0, created_at=now, updated_at=now)
-    try:
-        with store.transaction() as tx:
-            tx.save(p, condition=Participant.participant_id.does_not_exist())
-            tx.update(task, actions=[FissionTask.participants.add(1)],
-                      condition=FissionTask.task_id.exists())
-        return participant_view(task, p), True
-    except TransactWriteError as exc:
-        reasons = store.cancel_codes(exc)
-        if not reasons:
-            raise
-        if reasons[1]:
-            raise NotFound("no such fission task", code="task-not-found") from None
+    for attempt in range(4):
+        try:
+            with store.transaction() as tx:
+                tx.save(p, condition=Participant.participant_id.does_not_exist())
+                tx.update(task, actions=[FissionTask.participants.add(1)],
+                          condition=FissionTask.task_id.exists())
+            return participant_view(task, p), True
+        except TransactWriteError as exc:
+            reasons = store.cancel_codes(exc)
+            if "TransactionConflict" in reasons and attempt < 3:
+                continue  # a concurrent registration of the same person: try again
+            if reasons[1:2] == ["ConditionalCheckFailed"]:
+                raise NotFound("no such fission task", code="task-not-found") from None
+            if reasons[:1] != ["ConditionalCheckFailed"] or any(reasons[1:]):
+                raise  # only a failed "does not exist" condition means "already registered"
+            break
     return participant_view(task, _refresh(task, pid, values, avatar_key, now)), False
 
 
