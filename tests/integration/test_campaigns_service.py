@@ -235,7 +235,7 @@ def test_webhook_channel_crashing_after_n_sends_resumes_without_repeats(tid, now
     assert sorted(delivered(sink)) == sorted(vip)  # every user, once
     stats = service.stats(tid, c["id"])
     assert (stats["sent"], stats["failed"], stats["pending"]) == (7, 0, 0)
-    secret = auth.get_tenant(tid).webhook_secret
+    secret = auth.webhook_secret(auth.get_tenant(tid))
     first = sink.requests[0]
     mac = hmac.new(secret.encode(), first.headers["X-Yutang-Timestamp"].encode() + b"." + first.body,
                    hashlib.sha256).hexdigest()

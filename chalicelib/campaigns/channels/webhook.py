@@ -24,7 +24,7 @@ def _target(delivery: Delivery) -> tuple[str | None, str]:
     from chalicelib.auth import service as auth
 
     tenant = auth.get_tenant(delivery.tenant_id)
-    return delivery.snapshot.get("webhook_url") or tenant.webhook_url, tenant.webhook_secret or ""
+    return delivery.snapshot.get("webhook_url") or tenant.webhook_url, auth.webhook_secret(tenant)
 
 
 def body(delivery: Delivery, r: Recipient) -> bytes:
@@ -73,7 +73,7 @@ def send_event(tenant_id: str, event_type: str, event: dict,
     if not tenant.webhook_url:
         return False, "no_webhook_url"
     data = json.dumps({"type": event_type, **event}, ensure_ascii=False).encode()
-    return post(tenant.webhook_url, tenant.webhook_secret or "", data, delivery_id, event_type)
+    return post(tenant.webhook_url, auth.webhook_secret(tenant), data, delivery_id, event_type)
 
 
 def send(delivery: Delivery, recipients: list[Recipient], report: Report) -> None:
