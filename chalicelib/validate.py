@@ -118,6 +118,20 @@ def http_url(data: dict, key: str, *, required: bool = False, default: Any = Non
     return value
 
 
+def webhook_url(data: dict, key: str) -> Any:
+    """An http(s) URL Yutang will POST to: refused when saved if it is, or resolves to, a
+    non-public address (each send checks it again and connects to the address it vetted)."""
+    from chalicelib import fetch
+
+    value = http_url(data, key)
+    if value:
+        try:
+            fetch.check_saved_url(value)
+        except fetch.FetchRefused as exc:
+            raise ValidationFailed(exc.message, code=exc.code, field=key) from None
+    return value
+
+
 def object_(data: dict, key: str, *, required: bool = False) -> dict | None:
     value = _get(data, key, required, None)
     if value is not None and not isinstance(value, dict):
