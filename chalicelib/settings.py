@@ -43,7 +43,7 @@ class Settings(NamedTuple):  # immutable; a NamedTuple is cheaper to define than
     rate_key_per_second: int = 200
     sends_queue: str = "yutang-sends"  # campaign fan-out (the app's @app.on_sqs_message queue)
     send_lease_seconds: int = 120  # a claimed chunk older than this lost its sender
-    webhook_retry_base_seconds: float = 0.5  # campaign webhook retries back off 0.5 s, 1 s
+    webhook_retry_base_seconds: float = 30.0  # campaign webhook retries: 30 s, 2 min, 8 min later
     extra: Mapping[str, str] = {}  # never mutated
 
     @classmethod
@@ -83,7 +83,7 @@ class Settings(NamedTuple):  # immutable; a NamedTuple is cheaper to define than
             rate_key_per_second=int(env.get("YUTANG_RATE_KEY_PER_SECOND", "200")),
             sends_queue=env.get("YUTANG_SENDS_QUEUE", "yutang-sends"),
             send_lease_seconds=int(env.get("YUTANG_SEND_LEASE_SECONDS", "120")),
-            webhook_retry_base_seconds=float(env.get("YUTANG_WEBHOOK_RETRY_BASE", "0.5")),
+            webhook_retry_base_seconds=float(env.get("YUTANG_WEBHOOK_RETRY_BASE", "30")),
             extra={k: v for k, v in env.items() if k.startswith("YUTANG_X_")},
         )
 
