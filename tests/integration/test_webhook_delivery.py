@@ -1,3 +1,4 @@
+# ruff: noqa: F811  (pytest fixtures imported from the campaigns service tests)
 """Webhook delivery with honest semantics (issue 12, items 3 and 4): URLs checked when saved, a
 refused address fails at once, a timeout is ``outcome_unknown``, a slow receiver gets each
 message at most twice within a minute, a failing endpoint trips the breaker, and a batch is sent
@@ -14,8 +15,14 @@ from chalicelib.campaigns import breaker, sender, service
 from chalicelib.campaigns.channels import webhook
 from chalicelib.settings import get_settings, reset_settings
 from tests.conftest import auth_headers
-from tests.integration.test_campaigns_service import (  # noqa: F401 - fixtures
-    DAYTIME, campaign, drain, now, tid, users)
+from tests.integration.test_campaigns_service import (  # noqa: F401
+    DAYTIME,
+    campaign,
+    drain,
+    now,
+    tid,
+    users,
+)
 from tests.support.api import assert_error
 from tests.support.http_sink import Sink
 
