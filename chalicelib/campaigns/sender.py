@@ -39,7 +39,7 @@ log = logging.getLogger("yutang.campaigns")
 
 FINAL = {"s", "f", "k"}
 MAX_RECEIVES = 4  # the 5th receive would dead-letter: finish instead (retryable rows fail)
-BATCH_SIZES = {"outbox": 1000, "webhook": 64, "wecom": 1000}
+BATCH_SIZES = {"outbox": 1000, "webhook": 128, "wecom": 1000}
 ATTEMPTS = 4  # a recipient a channel asks to retry is tried at most this often, then failed
 MAX_DELAY = 900  # SQS DelaySeconds ceiling
 
