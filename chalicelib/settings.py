@@ -22,6 +22,9 @@ class Settings(NamedTuple):  # immutable; a NamedTuple is cheaper to define than
     public_url: str = "http://127.0.0.1:8000"
     secret: str = "dev-only-secret-change-me"
     admin_key: str | None = None
+    secret_arn: str | None = None  # deployed: the secrets' ARNs (chalicelib.secret_store reads them)
+    admin_key_arn: str | None = None
+    data_key_arn: str | None = None
     default_timezone: str = "Asia/Shanghai"
     allow_private_fetch: bool = False
     api_key_cache_seconds: int = 60
@@ -60,6 +63,9 @@ class Settings(NamedTuple):  # immutable; a NamedTuple is cheaper to define than
             public_url=env.get("YUTANG_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/"),
             secret=env.get("YUTANG_SECRET", "dev-only-secret-change-me"),
             admin_key=env.get("YUTANG_ADMIN_KEY") or None,
+            secret_arn=env.get("YUTANG_SECRET_ARN") or None,
+            admin_key_arn=env.get("YUTANG_ADMIN_KEY_ARN") or None,
+            data_key_arn=env.get("YUTANG_DATA_KEY_ARN") or None,
             default_timezone=env.get("YUTANG_TIMEZONE", "Asia/Shanghai"),
             allow_private_fetch=_flag(env.get("YUTANG_ALLOW_PRIVATE_FETCH")),
             api_key_cache_seconds=int(env.get("YUTANG_API_KEY_CACHE_SECONDS", "60")),

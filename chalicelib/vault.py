@@ -12,7 +12,7 @@ import base64
 import os
 from functools import lru_cache
 
-from chalicelib.settings import get_settings
+from chalicelib import secret_store
 
 VERSION = "v1"
 
@@ -31,8 +31,7 @@ def _key(material: str) -> bytes:
 
 
 def _current_key() -> bytes:
-    cfg = get_settings()
-    return _key(cfg.data_key or cfg.secret)
+    return _key(secret_store.data_key() or secret_store.app_secret())
 
 
 def _aad(tenant_id: str, purpose: str) -> bytes:

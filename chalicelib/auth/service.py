@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 
 from pynamodb.exceptions import DoesNotExist, UpdateError
 
-from chalicelib import vault
+from chalicelib import secret_store, vault
 from chalicelib.auth import keys
 from chalicelib.auth.models import ApiKey, Tenant
 from chalicelib.errors import Forbidden, NotFound, Unauthorized
@@ -24,7 +24,7 @@ def now() -> datetime:
 
 
 def check_admin(presented: str) -> None:
-    admin = get_settings().admin_key
+    admin = secret_store.admin_key()
     if not admin:
         raise Forbidden("the admin API is disabled: YUTANG_ADMIN_KEY is not set", code="admin-disabled")
     if not presented or not hmac.compare_digest(presented.encode(), admin.encode()):

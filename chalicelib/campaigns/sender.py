@@ -33,6 +33,7 @@ from pynamodb.exceptions import DoesNotExist
 from chalicelib import aws
 from chalicelib.campaigns import channels, clock, contacts, links, rules, schedule
 from chalicelib.campaigns.models import STAT_SHARDS, CampaignBatch
+from chalicelib.secret_store import app_secret
 from chalicelib.settings import get_settings
 
 log = logging.getLogger("yutang.campaigns")
@@ -177,7 +178,7 @@ def render(d: channels.Delivery, user_id: str) -> tuple[str | None, dict | None]
 
     def tracked(index: int) -> str:
         click = links.Click(d.tenant_id, d.campaign_id, d.run_id, d.batch, user_id, index)
-        return f"{cfg.public_url}/c/{links.token(cfg.secret, click)}"
+        return f"{cfg.public_url}/c/{links.token(app_secret(), click)}"
 
     text = snap.get("text")
     if text:

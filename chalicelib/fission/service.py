@@ -23,6 +23,7 @@ from chalicelib.fission.models import (
     task_pk,
 )
 from chalicelib.ids import ALPHABET, is_id, new_id
+from chalicelib.secret_store import app_secret
 from chalicelib.settings import get_settings
 
 TASK_ID_LEN = 8
@@ -456,11 +457,11 @@ def link_device(task: FissionTask, p: Participant, cookie_header: str) -> str | 
     from chalicelib.livecodes import cookies
 
     cfg = get_settings()
-    visit = cookies.read(cookie_header, task.livecode_id, cfg.secret)
+    visit = cookies.read(cookie_header, task.livecode_id, app_secret())
     set_cookie = None
     if visit is None:  # no target yet ("-") and no scan day yet ("-"): the next scan is not "new"
         visit = cookies.Visit(cookies.new_visitor_id(), "-", "-")
-        set_cookie = cookies.write(task.livecode_id, visit, cfg.secret, "/", cfg.secure_cookies)
+        set_cookie = cookies.write(task.livecode_id, visit, app_secret(), "/", cfg.secure_cookies)
     own = p.own_visitors or set()
     if visit.visitor_id not in own and len(own) < MAX_OWN_VISITORS:
         try:

@@ -15,6 +15,7 @@ from chalicelib.errors import Conflict, NotFound, ValidationFailed
 from chalicelib.ids import is_id, new_id
 from chalicelib.livecodes import cookies, inputs, routing
 from chalicelib.livecodes.models import MAX_TARGETS, LiveCode, TargetMap
+from chalicelib.secret_store import app_secret
 from chalicelib.settings import get_settings
 
 GROUP_QR_LIFETIME = timedelta(days=7)
@@ -367,7 +368,7 @@ def scan(slug: str, visitor: Visitor, now: datetime | None = None,
     cfg = get_settings()
     tenant_id, code_id = parse_slug(slug)
     code = load(tenant_id, code_id)
-    visit = cookies.read(visitor.cookie_header, code_id, cfg.secret)
+    visit = cookies.read(visitor.cookie_header, code_id, app_secret())
     today = now.astimezone(ZoneInfo(code.timezone)).date().isoformat()
     target, reason, assigned = None, "disabled", False
     if code.enabled:
@@ -388,7 +389,7 @@ def scan(slug: str, visitor: Visitor, now: datetime | None = None,
         "user_id": visitor.user_id, "tags": list(code.tags or [])})  # auto-tags: no read later
     observability.metric("scans", 1, result=_scan_result(reason, target is not None))
     new_visit = cookies.Visit(visitor_id, target.id if target else "-", today)
-    cookie = cookies.write(code_id, new_visit, cfg.secret, "/", cfg.secure_cookies)
+    cookie = cookies.write(code_id, new_visit, app_secret(), "/", cfg.secure_cookies)
     return ScanResult(code, target, reason, cookie, returning=visit is not None, assigned=assigned)
 
 
