@@ -15,7 +15,7 @@ from typing import Any
 
 from chalice import Blueprint, Response
 
-from chalicelib.errors import DomainError
+from chalicelib.errors import DomainError, ValidationFailed
 from chalicelib.http import header, json_response
 
 log = logging.getLogger("yutang")
@@ -45,11 +45,39 @@ class Routes(Blueprint):
             @functools.wraps(view)
             def wrapped(*args: Any, **kw: Any) -> Any:
                 try:
+                    check_query(path, self.current_request)
                     return view(*args, **kw)
                 except DomainError as exc:
                     return json_response(exc.to_body(), status=exc.status)
             return register(wrapped)
         return decorator
+
+
+API_PREFIXES = ("/v1/", "/admin/", "/mp/v1/", "/wecom/v1/")  # pages for people accept any query
+
+
+def check_query(path: str, request: Any) -> None:
+    """An API route answers 400 ``unknown-parameter`` to a query parameter its OpenAPI operation
+    does not document (listing those it does), so a typo is never silently ignored. Pages opened
+    by people (/s/, /p/...) accept any: WeChat appends its own (``from=timeline``...)."""
+    params = request.query_params
+    if not params or not path.startswith(API_PREFIXES):
+        return
+    allowed = documented_query(path, request.method)
+    unknown = sorted(set(params) - allowed)
+    if unknown:
+        listed = ", ".join(sorted(allowed)) or "none"
+        raise ValidationFailed(f"unknown query parameter(s): {', '.join(unknown)[:200]} "
+                               f"(this route takes: {listed})", code="unknown-parameter",
+                               field=unknown[0][:64])
+
+
+@functools.lru_cache(maxsize=512)
+def documented_query(path: str, method: str) -> frozenset[str]:
+    from chalicelib.openapi import document
+
+    operation = document()["paths"].get(path, {}).get(method.lower(), {})
+    return frozenset(p["name"] for p in operation.get("parameters", []) if p.get("in") == "query")
 
 
 def bearer(request: Any) -> str:
