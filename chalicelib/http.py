@@ -84,6 +84,28 @@ def no_content() -> Response:
     return Response(body="", status_code=204, headers={"Cache-Control": "no-store"})
 
 
+def prefers_json(accept: str) -> bool:
+    """Content negotiation for pages people open (/s/, /p/): JSON when the client ranks
+    ``application/json`` above ``text/html`` (q-values, RFC 9110); HTML for browsers and ``*/*``."""
+    json_q = html_q = 0.0
+    for part in (accept or "").split(",")[:32]:
+        media, _, params = part.strip().partition(";")
+        q = 1.0
+        for param in params.split(";"):
+            name, _, value = param.strip().partition("=")
+            if name.strip() == "q":
+                try:
+                    q = max(0.0, min(1.0, float(value)))
+                except ValueError:
+                    q = 0.0
+        media = media.strip().lower()
+        if media in ("application/json", "application/*"):
+            json_q = max(json_q, q if media == "application/json" else q * 0.99)
+        elif media in ("text/html", "text/*"):
+            html_q = max(html_q, q if media == "text/html" else q * 0.99)
+    return json_q > html_q
+
+
 def header(request: Any, name: str) -> str:
     headers = request.headers or {}
     return headers.get(name) or headers.get(name.lower()) or ""

@@ -7,7 +7,7 @@ from chalice import Response
 
 from chalicelib import validate as v
 from chalicelib.errors import NotFound, ValidationFailed
-from chalicelib.http import created, header, json_body, json_response, no_content, query
+from chalicelib.http import created, header, json_body, json_response, no_content, prefers_json, query
 from chalicelib.lazy import lazy
 from chalicelib.livecodes import landing
 from chalicelib.mp import tokens
@@ -90,7 +90,7 @@ def get_livecode_stats(code_id):
 @routes.route("/s/{slug}", methods=["GET"])
 def scan_livecode(slug):
     request = routes.current_request
-    wants_json = "application/json" in header(request, "Accept")
+    wants_json = prefers_json(header(request, "Accept"))
     ref = query(request).get("ref")
     if ref is not None and not _REF.match(ref):
         raise ValidationFailed("'ref' must be 1-64 letters, digits, '-' or '_'", field="ref")
