@@ -117,13 +117,14 @@ def _scan_response(result: service.ScanResult, wants_json: bool) -> Response:
                     "reason": result.reason, "returning": result.returning}
         return json_response(body, headers=cookie)
     if target is None:
-        return _html(landing.render_unavailable(result.code.name, result.reason), 200, cookie)
+        return _html(landing.render_unavailable(landing.public_title(result.code), result.reason), 200,
+                     cookie)
     if target.kind == "url":
         return Response(body="", status_code=302,
                         headers={"Location": target.url, "Cache-Control": "no-store", **cookie})
     tv = service.target_view(target)
-    return _html(landing.render_target(result.code.name, target.kind, target.name, tv["image_url"]),
-                 200, cookie)
+    return _html(landing.render_target(landing.public_title(result.code), target.kind, target.name,
+                                       tv["image_url"]), 200, cookie)
 
 
 def _html(body: str, status: int, extra: dict | None = None) -> Response:

@@ -96,6 +96,7 @@ def view(code: LiveCode) -> dict:
     base = f"{get_settings().public_url}/v1/livecodes/{code.code_id}"
     return {
         "id": code.code_id, "slug": slug_for(code.tenant_id, code.code_id), "name": code.name,
+        "title": code.title,
         "channel": code.channel, "strategy": code.strategy, "timezone": code.timezone,
         "enabled": bool(code.enabled), "windows": code.windows or [],
         "warn_threshold": int(code.warn_threshold), "has_logo": bool(code.logo_key),
@@ -159,6 +160,7 @@ def create(tenant_id: str, body: dict, now: datetime | None = None) -> dict:
     now = now or utcnow()
     values, target_inputs, fallback = inputs.parse_code(body)
     code = LiveCode(tenant_id=tenant_id, code_id=new_id(CODE_ID_LEN), name=values["name"],
+                    title=values.get("title"),
                     channel=values["channel"], strategy=values.get("strategy", "fill"),
                     timezone=values.get("timezone") or get_settings().default_timezone,
                     enabled=values.get("enabled", True),
@@ -192,7 +194,7 @@ def update(tenant_id: str, code_id: str, body: dict, now: datetime | None = None
     for key in ("name", "channel", "strategy", "timezone", "enabled", "warn_threshold"):
         if key in values:
             actions.append(getattr(LiveCode, key).set(values[key]))
-    for key in ("windows", "welcome", "tags"):
+    for key in ("title", "windows", "welcome", "tags"):
         if key in values:
             attr = getattr(LiveCode, key)
             actions.append(attr.set(values[key]) if values[key] else attr.remove())
