@@ -171,7 +171,7 @@ def test_a_participant_without_avatar_gets_the_default_one_not_a_hole():
                                                 quality))
     box = poster.crop((90, 120, 250, 280))
     expected = render.default_avatar(160)
-    diff = sum(abs(a - b) for p, q in zip(box.getdata(), expected.getdata()) for a, b in zip(p, q))
+    diff = sum(abs(a - b) for p, q in zip(box.getdata(), expected.getdata(), strict=True) for a, b in zip(p, q, strict=True))
     assert diff / (160 * 160 * 3) < 6  # the silhouette, up to JPEG noise
     head = box.getpixel((80, 55))
     corner = box.getpixel((5, 5))
