@@ -159,6 +159,7 @@ def _apply_image(tenant_id: str, target: TargetMap, ti: inputs.TargetInput, now:
 def create(tenant_id: str, body: dict, now: datetime | None = None) -> dict:
     now = now or utcnow()
     values, target_inputs, fallback = inputs.parse_code(body)
+    _check_welcome(tenant_id, values.get("welcome"))
     code = LiveCode(tenant_id=tenant_id, code_id=new_id(CODE_ID_LEN), name=values["name"],
                     title=values.get("title"),
                     channel=values["channel"], strategy=values.get("strategy", "fill"),
@@ -178,6 +179,20 @@ def create(tenant_id: str, body: dict, now: datetime | None = None) -> dict:
     return view(code)
 
 
+def _check_welcome(tenant_id: str, welcome: dict | None) -> None:
+    """A welcome's content item must be this tenant's (as a campaign's message is)."""
+    content_id = (welcome or {}).get("content_id")
+    if not content_id:
+        return
+    from chalicelib.content import service as content
+
+    try:
+        content.load(tenant_id, content_id)
+    except NotFound:
+        raise ValidationFailed(f"no such content item: {content_id[:64]}", code="content-not-found",
+                               field="welcome.content_id") from None
+
+
 def get(tenant_id: str, code_id: str) -> dict:
     return view(load(tenant_id, code_id))
 
@@ -190,6 +205,7 @@ def update(tenant_id: str, code_id: str, body: dict, now: datetime | None = None
     now = now or utcnow()
     code = load(tenant_id, code_id)
     values, _, fallback = inputs.parse_code(body, partial=True)
+    _check_welcome(tenant_id, values.get("welcome"))
     actions = [LiveCode.updated_at.set(now)]
     for key in ("name", "channel", "strategy", "timezone", "enabled", "warn_threshold"):
         if key in values:
