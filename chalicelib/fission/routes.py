@@ -59,8 +59,9 @@ def create_participant(task_id):
 
 @routes.route("/v1/fission-tasks/{task_id}/participants", methods=["GET"])
 def list_participants(task_id):
+    suspicious = v.boolean(query(routes.current_request), "suspicious", default=False)
     return json_response(service.list_participants(tenant_id(routes.current_request), task_id,
-                                                   _limit(), _cursor()))
+                                                   _limit(), _cursor(), suspicious))
 
 
 @routes.route("/v1/fission-tasks/{task_id}/participants/{participant_id}", methods=["GET"])

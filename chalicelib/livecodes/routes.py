@@ -96,7 +96,8 @@ def scan_livecode(slug):
         raise ValidationFailed("'ref' must be 1-64 letters, digits, '-' or '_'", field="ref")
     user_id = tokens.user_from_request(request, slug[:service.TENANT_ID_LEN])  # a known mp user
     visitor = service.Visitor(cookie_header=header(request, "Cookie"),
-                              user_agent=header(request, "User-Agent")[:512], ref=ref, user_id=user_id)
+                              user_agent=header(request, "User-Agent")[:512], ref=ref, user_id=user_id,
+                              ip=str(((request.context or {}).get("identity") or {}).get("sourceIp") or ""))
     try:
         result = service.scan(slug, visitor)
     except NotFound:

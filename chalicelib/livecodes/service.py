@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from pynamodb.exceptions import DoesNotExist, UpdateError
 
-from chalicelib import events, media, observability, pagination
+from chalicelib import events, media, observability, pagination, signing
 from chalicelib.db import condition_failed
 from chalicelib.errors import Conflict, NotFound, ValidationFailed
 from chalicelib.ids import is_id, new_id
@@ -368,6 +368,7 @@ class Visitor(NamedTuple):
     user_agent: str = ""
     ref: str | None = None
     user_id: str | None = None  # a mini-program user (from their mp token), for attribution
+    ip: str = ""  # the client's address: only a keyed hash of it leaves this module
 
 
 class ScanResult(NamedTuple):
@@ -404,7 +405,8 @@ def scan(slug: str, visitor: Visitor, now: datetime | None = None,
         "ref": visitor.ref, "visitor_id": visitor_id, "new_visitor": visit is None,
         "first_today": visit is None or visit.day != today, "day": today,
         "wechat": "micromessenger" in visitor.user_agent.lower(), "at": now.isoformat(),
-        "user_id": visitor.user_id, "tags": list(code.tags or [])})  # auto-tags: no read later
+        "user_id": visitor.user_id, "tags": list(code.tags or []),  # auto-tags: no read later
+        "ip": signing.sign(app_secret(), f"ip|{visitor.ip}", 12) if visitor.ip else None})
     observability.metric("scans", 1, result=_scan_result(reason, target is not None))
     new_visit = cookies.Visit(visitor_id, target.id if target else "-", today)
     cookie = cookies.write(code_id, new_visit, app_secret(), "/", cfg.secure_cookies)

@@ -53,7 +53,7 @@ def world(aws_stack):
         def scan(self, participant, visitor=None, **extra):
             return {"type": "scan", "tenant_id": tenant, "code_id": code["id"], "channel": "p",
                     "ref": participant["ref"], "visitor_id": visitor or new_id(16),
-                    "new_visitor": True, "at": service.utcnow().isoformat(), **extra}
+                    "new_visitor": True, "wechat": True, "at": service.utcnow().isoformat(), **extra}
 
         def reward(self, task, participant):
             rows = service.rewards(tenant, task["id"], 10, None)["items"]
