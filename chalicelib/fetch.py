@@ -6,6 +6,11 @@ the connection — rebinding — cannot redirect the request). For https the TLS
 the host (SNI) and checks its certificate; the ``Host`` header is the host as given. Redirects are
 never followed (they could point anywhere).
 
+URLs a user can give (``image_url``, webhooks) must resolve to public addresses, unless the
+deployment opts in with ``YUTANG_ALLOW_PRIVATE_FETCH=1``. The WeChat and 企业微信 API bases are
+configuration, not user input: URLs on those origins are trusted as configured (the local stack
+points them at its fakes on loopback); they are still pinned to the address resolved once.
+
 A public address is one that :mod:`ipaddress` calls global and that does not carry an IPv4 address
 inside an IPv6 one (IPv4-mapped ``::ffff:0:0/96``, IPv4-compatible ``::/96``, NAT64
 ``64:ff9b::/96`` and ``64:ff9b:1::/48``, 6to4 ``2002::/16``, Teredo ``2001::/32``): through a
@@ -76,7 +81,9 @@ def vet(url: str, *, resolve: bool = True) -> Target:
         raise FetchRefused("only absolute http(s) URLs can be fetched")
     port = port or (443 if parts.scheme == "https" else 80)
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    allow_private = get_settings().allow_private_fetch
+    cfg = get_settings()
+    allow_private = cfg.allow_private_fetch or _origin(url) in {
+        _origin(cfg.wechat_api_base), _origin(cfg.wecom_api_base)}
     literal = _literal(host)
     if literal is not None:
         if not allow_private and not is_public(literal):
@@ -93,6 +100,16 @@ def vet(url: str, *, resolve: bool = True) -> Target:
                                      for a in addresses):
         raise FetchRefused(f"refusing to contact a non-public address ({host})")
     return Target(parts.scheme, host, port, path, addresses)
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parsed = urlsplit(url)
+    try:
+        port = parsed.port
+    except ValueError:
+        port = None
+    default = {"http": 80, "https": 443}.get(parsed.scheme)
+    return parsed.scheme, (parsed.hostname or "").lower(), port or default
 
 
 def check_public(url: str) -> None:
