@@ -22,6 +22,9 @@ class Settings(NamedTuple):  # immutable; a NamedTuple is cheaper to define than
     public_url: str = "http://127.0.0.1:8000"
     secret: str = "dev-only-secret-change-me"
     admin_key: str | None = None
+    secret_arn: str | None = None  # deployed: the secrets' ARNs (chalicelib.secret_store reads them)
+    admin_key_arn: str | None = None
+    data_key_arn: str | None = None
     default_timezone: str = "Asia/Shanghai"
     allow_private_fetch: bool = False
     api_key_cache_seconds: int = 60
@@ -44,7 +47,8 @@ class Settings(NamedTuple):  # immutable; a NamedTuple is cheaper to define than
     sends_queue: str = "yutang-sends"  # campaign fan-out (the app's @app.on_sqs_message queue)
     send_lease_seconds: int = 120  # a claimed chunk older than this lost its sender
     run_lease_seconds: int = 900  # a campaign run idle this long is re-driven by the tick
-    webhook_retry_base_seconds: float = 0.5  # campaign webhook retries back off 0.5 s, 1 s
+    webhook_retry_base_seconds: float = 30.0  # campaign webhook retries: 30 s, 2 min, 8 min later
+    invites_per_ip_per_day: int = 20  # fission: invites counted per task from one IP per UTC day
     extra: Mapping[str, str] = {}  # never mutated
 
     @classmethod
@@ -61,6 +65,9 @@ class Settings(NamedTuple):  # immutable; a NamedTuple is cheaper to define than
             public_url=env.get("YUTANG_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/"),
             secret=env.get("YUTANG_SECRET", "dev-only-secret-change-me"),
             admin_key=env.get("YUTANG_ADMIN_KEY") or None,
+            secret_arn=env.get("YUTANG_SECRET_ARN") or None,
+            admin_key_arn=env.get("YUTANG_ADMIN_KEY_ARN") or None,
+            data_key_arn=env.get("YUTANG_DATA_KEY_ARN") or None,
             default_timezone=env.get("YUTANG_TIMEZONE", "Asia/Shanghai"),
             allow_private_fetch=_flag(env.get("YUTANG_ALLOW_PRIVATE_FETCH")),
             api_key_cache_seconds=int(env.get("YUTANG_API_KEY_CACHE_SECONDS", "60")),
@@ -85,7 +92,8 @@ class Settings(NamedTuple):  # immutable; a NamedTuple is cheaper to define than
             sends_queue=env.get("YUTANG_SENDS_QUEUE", "yutang-sends"),
             send_lease_seconds=int(env.get("YUTANG_SEND_LEASE_SECONDS", "120")),
             run_lease_seconds=int(env.get("YUTANG_RUN_LEASE_SECONDS", "900")),
-            webhook_retry_base_seconds=float(env.get("YUTANG_WEBHOOK_RETRY_BASE", "0.5")),
+            webhook_retry_base_seconds=float(env.get("YUTANG_WEBHOOK_RETRY_BASE", "30")),
+            invites_per_ip_per_day=int(env.get("YUTANG_INVITES_PER_IP_PER_DAY", "20")),
             extra={k: v for k, v in env.items() if k.startswith("YUTANG_X_")},
         )
 
