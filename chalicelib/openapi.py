@@ -8,7 +8,8 @@ from typing import Any
 SPEC_MODULES = ["chalicelib.auth.spec", "chalicelib.livecodes.spec",
                 "chalicelib.wecom.spec",  # after livecodes: it extends the target schemas
                 "chalicelib.content.spec", "chalicelib.audience.spec", "chalicelib.mp.spec",
-                "chalicelib.posters.spec", "chalicelib.fission.spec", "chalicelib.campaigns.spec"]
+                "chalicelib.posters.spec", "chalicelib.fission.spec", "chalicelib.campaigns.spec",
+                "chalicelib.portability.spec"]
 
 ERROR = {"type": "object", "required": ["error"], "properties": {"error": {
     "type": "object", "required": ["code", "message"],

@@ -44,6 +44,12 @@ class Settings(NamedTuple):  # immutable; a NamedTuple is cheaper to define than
     sends_queue: str = "yutang-sends"  # campaign fan-out (the app's @app.on_sqs_message queue)
     send_lease_seconds: int = 120  # a claimed chunk older than this lost its sender
     webhook_retry_base_seconds: float = 0.5  # campaign webhook retries back off 0.5 s, 1 s
+    data_queue: str = "yutang-data"  # export and import jobs (the app's @app.on_sqs_message queue)
+    hooks_queue: str = "yutang-hooks"  # event webhook deliveries
+    data_step_rows: int = 0  # rows per worker step before a continuation (0: time decides alone)
+    data_step_seconds: float = 240.0  # a step hands over after this long (the function allows 300)
+    export_part_bytes: int = 8 * 1024 * 1024  # S3 multipart part size (S3's floor is 5 MiB)
+    hook_retry_base_seconds: int = 30  # event webhook retries: 30 s, 60 s, 120 s, ... (≤ 900)
     extra: Mapping[str, str] = {}  # never mutated
 
     @classmethod
@@ -84,6 +90,12 @@ class Settings(NamedTuple):  # immutable; a NamedTuple is cheaper to define than
             sends_queue=env.get("YUTANG_SENDS_QUEUE", "yutang-sends"),
             send_lease_seconds=int(env.get("YUTANG_SEND_LEASE_SECONDS", "120")),
             webhook_retry_base_seconds=float(env.get("YUTANG_WEBHOOK_RETRY_BASE", "0.5")),
+            data_queue=env.get("YUTANG_DATA_QUEUE", "yutang-data"),
+            hooks_queue=env.get("YUTANG_HOOKS_QUEUE", "yutang-hooks"),
+            data_step_rows=int(env.get("YUTANG_DATA_STEP_ROWS", "0")),
+            data_step_seconds=float(env.get("YUTANG_DATA_STEP_SECONDS", "240")),
+            export_part_bytes=int(env.get("YUTANG_EXPORT_PART_BYTES", str(8 * 1024 * 1024))),
+            hook_retry_base_seconds=int(env.get("YUTANG_HOOK_RETRY_BASE", "30")),
             extra={k: v for k, v in env.items() if k.startswith("YUTANG_X_")},
         )
 
