@@ -59,3 +59,17 @@ def run_import(client, tenant: dict, kind: str, content: str, fmt: str = "csv") 
     job = body(resp)
     drain_data()
     return body(client.http.get(f"/v1/imports/{job['id']}", headers=auth_headers(tenant)))
+
+
+def small_steps(monkeypatch, rows: int = 7, part_bytes: int = 300) -> None:
+    """Worker steps of ``rows`` rows and export parts of ``part_bytes`` (moto's part floor lowered
+    to match), so a small job runs through continuations and a real multipart upload."""
+    import moto.s3.models as s3_models
+
+    from chalicelib.portability import exports, imports, jobs
+    from chalicelib.settings import get_settings
+
+    cfg = get_settings()._replace(data_step_rows=rows, export_part_bytes=part_bytes)
+    for module in (jobs, exports, imports):
+        monkeypatch.setattr(module, "get_settings", lambda: cfg)
+    monkeypatch.setattr(s3_models, "S3_UPLOAD_PART_MIN_SIZE", part_bytes)
