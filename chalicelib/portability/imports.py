@@ -297,8 +297,9 @@ def _apply_users(tenant_id: str, rows: list[tuple[int, bulk.NewUser]]) -> list[R
         seen |= pairs
     retry = bulk.create_users(tenant_id, [rows[i][1] for i in fresh])
     known = sorted(known + [fresh[i] for i in retry])
+    same = bulk.unchanged(tenant_id, [rows[i][1] for i in known], owned)
     errors: list[RowError | None] = [None] * len(rows)
-    for index in known:
+    for index in (i for i, skip in zip(known, same, strict=True) if not skip):
         try:
             bulk.apply_user(tenant_id, rows[index][1])
         except DomainError as exc:
@@ -307,21 +308,32 @@ def _apply_users(tenant_id: str, rows: list[tuple[int, bulk.NewUser]]) -> list[R
 
 
 def _apply_events(tenant_id: str, rows: list[tuple[int, dict]]) -> list[RowError | None]:
-    from chalicelib.audience import service
 
     errors: list[RowError | None] = []
     for _, e in rows:
         try:
             user_id = e["user_id"]
             if not user_id:
-                (kind, value), = e["identities"].items()
-                user_id = service.find_user_id(tenant_id, kind, value) or \
-                    service.identify(tenant_id, e["identities"])[0]["id"]
+                user_id = _user_for(tenant_id, e["identities"], e["at"])
             bulk.record_past_event(tenant_id, user_id, e["type"], e["at"], e["properties"])
             errors.append(None)
         except DomainError as exc:
             errors.append(RowError.of(exc, "user_id"))
     return errors
+
+
+def _user_for(tenant_id: str, identities: dict[str, str], at: datetime) -> str:
+    """The user holding the identity; a new one first seen at the event's time when none does
+    (so its history starts there, not at the import)."""
+    from chalicelib.audience import service
+
+    (kind, value), = identities.items()
+    found = service.find_user_id(tenant_id, kind, value)
+    if found:
+        return found
+    if bulk.create_users(tenant_id, [bulk.NewUser(identities, [], first_seen_at=at)]):
+        return service.identify(tenant_id, identities)[0]["id"]  # registered meanwhile
+    return bulk.user_id_for(tenant_id, identities)
 
 
 # ---- the worker ---------------------------------------------------------------------------------

@@ -4,6 +4,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from urllib.parse import urlparse
 
 import app as app_module
@@ -73,3 +75,32 @@ def small_steps(monkeypatch, rows: int = 7, part_bytes: int = 300) -> None:
     for module in (jobs, exports, imports):
         monkeypatch.setattr(module, "get_settings", lambda: cfg)
     monkeypatch.setattr(s3_models, "S3_UPLOAD_PART_MIN_SIZE", part_bytes)
+
+
+@contextmanager
+def own_tables(prefix: str = "big-") -> Iterator[dict]:
+    """Tables of their own (a second table prefix in the same moto) for a test that writes
+    thousands of users: the emulator copies a whole table for every item of a transaction, so
+    the shared tables must stay small for the rest of the session. Yields a fresh tenant; the
+    tables are deleted afterwards."""
+    from chalicelib import db
+    from chalicelib.auth import service as auth
+    from chalicelib.settings import get_settings
+
+    cfg = get_settings()._replace(table_prefix=prefix)
+    original = db.get_settings
+    db.get_settings = lambda: cfg
+    db.unbind_all()
+    auth.clear_caches()
+    try:
+        db.create_tables()
+        yield auth.create_tenant("Big tenant")
+    finally:
+        try:
+            for model in db.all_models():
+                if model.Meta.table_name.startswith(prefix):
+                    model.delete_table()
+        finally:
+            db.get_settings = original
+            db.unbind_all()
+            auth.clear_caches()
