@@ -14,12 +14,11 @@ from pynamodb.exceptions import DoesNotExist
 from chalicelib import fetch
 from chalicelib import validate as v
 from chalicelib.errors import Conflict, NotFound, ValidationFailed
+from chalicelib.events import WEBHOOK_TYPES
 from chalicelib.hooks.models import HookItem
 from chalicelib.ids import is_id, new_id, new_token
 
-EVENT_TYPES = ("scan", "staff_added", "customer_lost", "group_joined", "group_left",
-               "invite_counted", "reward_granted", "message_sent", "message_skipped",
-               "message_failed", "message_clicked", "order_paid")
+EVENT_TYPES = WEBHOOK_TYPES
 SUBSCRIPTION_ID_LEN = 10
 MAX_SUBSCRIPTIONS = 20
 STATUSES = ("pending", "delivered", "failed")
