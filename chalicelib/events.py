@@ -48,8 +48,11 @@ WEBHOOK_TYPES = ("scan", "staff_added", "customer_lost", "group_joined", "group_
 WEBHOOKS = "chalicelib.hooks.fanout:on_events"
 for _type in WEBHOOK_TYPES:
     HANDLERS[_type].append(WEBHOOKS)
+SCAN_LOG = "chalicelib.portability.scanlog:record_scans"  # the scans export's source
+HANDLERS["scan"].append(SCAN_LOG)
 # Handlers called once per SQS batch with every payload that lists them (not once per payload).
-BATCH_HANDLERS = frozenset({AGGREGATE, "chalicelib.fission.invites:record_scans", WEBHOOKS})
+BATCH_HANDLERS = frozenset({AGGREGATE, "chalicelib.fission.invites:record_scans", WEBHOOKS,
+                            SCAN_LOG})
 # The queue type of an audience event (audience.record_event publishes under this type).
 AUDIENCE_TYPES = {"joined_staff": "staff_added", "left_staff": "customer_lost",
                   "joined_group": "group_joined", "order_paid": "order_paid",

@@ -1,5 +1,5 @@
 """The data jobs table: exports and imports, each one item holding its request, progress and the
-worker's resume state.
+worker's resume state. (The scan log, for the ``scans`` export, is at the end.)
 
 Keys: ``tenant_id`` / ``sk`` = ``X#<job>`` (an export) or ``I#<job>`` (an import). Job ids are
 time-ordered (:func:`chalicelib.portability.jobs.new_job_id`), so a descending Query lists newest
@@ -22,6 +22,7 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     UTCDateTimeAttribute,
 )
+from pynamodb.indexes import AllProjection, LocalSecondaryIndex
 
 from chalicelib.db import BaseModel
 
@@ -59,3 +60,42 @@ class DataJob(BaseModel):
     @staticmethod
     def import_key(job_id: str = "") -> str:
         return f"I#{job_id}"
+
+
+class ScanCodeIndex(LocalSecondaryIndex):
+    class Meta:
+        index_name = "code-index"
+        projection = AllProjection()
+
+    tenant_id = UnicodeAttribute(hash_key=True)
+    code_key = UnicodeAttribute(range_key=True)
+
+
+class ScanRecord(BaseModel):
+    """The scan log (``chalicelib.portability.scanlog``): one item per scan.
+
+    Keys: ``tenant_id`` / ``sk`` = ``<UTC time, microseconds>#<digest>``; LSI ``code-index`` on
+    ``code_key`` = ``<code>#<time>#<digest>``.
+    Access patterns: BatchWriteItem per events batch (the consumer); Query ``sk BETWEEN`` a time
+    range, or the LSI ``begins_with(<code>#)`` / ``BETWEEN <code>#<from> AND <code>#<to>``: the
+    ``scans`` export, in time order. TTL ``expires`` (400 days).
+    """
+
+    class Meta:
+        table_name = "scan_log"
+
+    tenant_id = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    code_key = UnicodeAttribute()
+    at = UTCDateTimeAttribute()
+    data = JSONAttribute()
+    expires = TTLAttribute(null=True)
+    code_index = ScanCodeIndex()
+
+    @staticmethod
+    def time_key(stamp: str, suffix: str = "") -> str:
+        return f"{stamp}#{suffix}"
+
+    @staticmethod
+    def code_key_of(code_id: str, stamp: str = "", suffix: str = "") -> str:
+        return f"{code_id}#{stamp}#{suffix}" if stamp else f"{code_id}#"

@@ -226,8 +226,41 @@ def contents(tenant_id: str, filt: dict, after: Any, tz: ZoneInfo) -> Iterator[t
                 "updated_at": local(item.updated_at, tz)}, item.sk)
 
 
+# ---- scans ----------------------------------------------------------------------------------------
+
+SCAN_COLUMNS = ["at", "code_id", "channel", "target_id", "reason", "assigned", "visitor_id",
+                "new_visitor", "wechat", "ref", "user_id", "bot", "bot_name"]
+SCAN_FILTER = {"code_id", "from", "to", "bots"}
+
+
+def scans(tenant_id: str, filt: dict, after: Any, tz: ZoneInfo) -> Iterator[tuple[Row, Any]]:
+    """The scan log in time order: every scan of the range (``from``/``to``), of one live code
+    (``code_id``: its index) or all; bots are included and marked unless ``bots`` is false."""
+    from chalicelib.portability.models import ScanRecord
+
+    start, end = _time_window(filt)
+    with_bots = v.boolean(filt, "bots", default=True)
+    lo = start.strftime("%Y-%m-%dT%H:%M:%S.%fZ") if start else "0"
+    hi = (end.strftime("%Y-%m-%dT%H:%M:%S.%fZ") + "#~") if end else "~"
+    code = filt.get("code_id")
+    if code:
+        low = ScanRecord.code_key_of(code, lo, "") if start else ScanRecord.code_key_of(code)
+        cond = ScanRecord.code_key.between(after + "!" if after else low, f"{code}#{hi}")
+        found = ScanRecord.code_index.query(tenant_id, cond)
+    else:
+        cond = ScanRecord.sk.between(after + "!" if after else lo, hi)
+        found = ScanRecord.query(tenant_id, cond)
+    for item in found:
+        data = item.data or {}
+        resume = item.code_key if code else item.sk
+        if data.get("bot") and not with_bots:
+            continue
+        yield {"at": local(item.at, tz), **{c: data.get(c) for c in SCAN_COLUMNS[1:]}}, resume
+
+
 KINDS: dict[str, tuple[list[str], set[str], Reader]] = {
     "users": (USER_COLUMNS, USER_FILTER, users),
+    "scans": (SCAN_COLUMNS, SCAN_FILTER, scans),
     "deliveries": (DELIVERY_COLUMNS, DELIVERY_FILTER, deliveries),
     "participants": (PARTICIPANT_COLUMNS, PARTICIPANT_FILTER, participants),
     "contents": (CONTENT_COLUMNS, CONTENT_FILTER, contents),
@@ -246,6 +279,8 @@ def check_filter(kind: str, filt: dict) -> dict:
         v.choice(filt, "status", ["sent", "failed", "skipped", "pending", "sending", "deferred"])
     if kind == "participants":
         v.boolean(filt, "rewarded")
+    if kind == "scans":
+        v.boolean(filt, "bots")
     for key in ("campaign_id", "run_id", "task_id", "type"):
         if key in filt:
             v.text(filt, key, max_len=64)

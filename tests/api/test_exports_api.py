@@ -185,3 +185,40 @@ def test_exports_list_newest_first_and_are_tenant_scoped(app_client, tenant, oth
     assert_error(resp, 404, "export-not-found")
     assert_error(app_client.http.get("/v1/exports/nope", headers=h), 404, "export-not-found")
     assert_error(app_client.http.get("/v1/exports?cursor=../x", headers=h), 400, "invalid-cursor")
+
+
+WECHAT_UA = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 "
+             "(KHTML, like Gecko) Mobile/15E148 MicroMessenger/8.0.43(0x18002b2c) NetType/WIFI")
+BOT_UA = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"
+
+
+def test_scans_export_reads_the_scan_log(app_client, tenant):
+    import app as app_module
+    from devstack.drain import drain_once
+
+    h = auth_headers(tenant)
+    codes = []
+    for name in ("甲", "乙"):
+        resp = app_client.http.post("/v1/livecodes", headers=h, body=json.dumps(
+            {"name": name, "channel": "poster", "strategy": "fill",
+             "targets": [{"kind": "url", "name": "官网", "url": "https://example.com/a"}]}))
+        codes.append(body(resp))
+    for ua in (WECHAT_UA, WECHAT_UA, BOT_UA):
+        app_client.http.get(f"/s/{codes[0]['slug']}",
+                            headers={"Accept": "application/json", "User-Agent": ua})
+    app_client.http.get(f"/s/{codes[1]['slug']}",
+                        headers={"Accept": "application/json", "User-Agent": WECHAT_UA})
+    drain_once("yutang-events", app_module.handle_events, visibility_timeout=0)
+    job = p.run_export(app_client, tenant, "scans", filt={"code_id": codes[0]["id"]})
+    rows = p.csv_rows(p.fetch_url(job["url"]))
+    assert [(r["code_id"], r["bot"], r["wechat"]) for r in rows] == [
+        (codes[0]["id"], "false", "true"), (codes[0]["id"], "false", "true"),
+        (codes[0]["id"], "true", "false")]
+    assert rows[2]["bot_name"] == "googlebot" and rows[0]["target_id"] == codes[0]["targets"][0]["id"]
+    assert all(datetime.fromisoformat(r["at"]).utcoffset() == timedelta(hours=8) for r in rows)
+    assert rows[0]["at"] <= rows[1]["at"] <= rows[2]["at"]
+    people = p.run_export(app_client, tenant, "scans", "jsonl", {"bots": False})
+    got = p.jsonl_rows(p.fetch_url(people["url"]))
+    assert sorted(r["code_id"] for r in got) == sorted([codes[0]["id"]] * 2 + [codes[1]["id"]])
+    later = (datetime.now(timezone.utc) + timedelta(minutes=5)).isoformat()
+    assert p.run_export(app_client, tenant, "scans", filt={"from": later})["rows"] == 0
