@@ -3,8 +3,8 @@ text right) and JSON Lines.
 
 CSV cells: lists (tags) are joined with ``,`` (a tag cannot hold one), booleans are ``true`` /
 ``false``, nothing is an empty cell. A text cell that a spreadsheet would run as a formula (one
-starting with ``= + - @``, a tab or a carriage return) is written with a leading ``'``, which
-:func:`unguard` removes again when the file is imported, so an export re-imports unchanged.
+starting with ``= + - @``, a tab or a carriage return, after any ``'``) gets a leading ``'``,
+which :func:`unguard` removes again when the file is imported, so an export re-imports unchanged.
 """
 from __future__ import annotations
 
@@ -28,11 +28,12 @@ def csv_cell(value: Any) -> str:
     if isinstance(value, (list, tuple)):
         value = ",".join(str(x) for x in value)
     text = str(value)
-    return "'" + text if text.startswith(_FORMULA) else text
+    return "'" + text if text.lstrip("'").startswith(_FORMULA) else text
 
 
 def unguard(text: str) -> str:
-    return text[1:] if text.startswith("'") and text[1:2] and text[1:].startswith(_FORMULA) else text
+    """The cell as it was before :func:`csv_cell` guarded it (one ``'`` fewer)."""
+    return text[1:] if text.startswith("'") and text.lstrip("'").startswith(_FORMULA) else text
 
 
 class Encoder:
