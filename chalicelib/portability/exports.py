@@ -28,6 +28,7 @@ def view(job: DataJob) -> dict:
     result = {"id": job.job_id, "kind": job.kind, "format": job.format, "status": job.status,
               "filter": job.filter or {}, "timezone": job.timezone, "rows": int(job.rows or 0),
               "url": None, "created_at": jobs.iso(job.created_at),
+              "started_at": jobs.iso(job.started_at),
               "finished_at": jobs.iso(job.finished_at)}
     if job.error:
         result["error"] = job.error
@@ -146,6 +147,9 @@ def run_step(msg: dict, context: Any = None) -> None:
     if job.status in jobs.FINISHED or int(job.step) != int(msg["step"]):
         return  # a duplicate delivery of a step that already committed
     columns, _, reader = sources.KINDS[job.kind]
+    if job.started_at is None:
+        job.update(actions=[DataJob.status.set("running"), DataJob.started_at.set(jobs.utcnow())],
+                   condition=DataJob.step == int(job.step))
     state = dict(job.state or {})
     first = not state.get("upload_id")
     upload = _Upload(job, state)
@@ -186,8 +190,6 @@ def _hand_over(job: DataJob, upload: _Upload, state: dict, rows: int, parked: st
     step = int(job.step)
     state["pending"] = upload.park(step)
     actions = [DataJob.status.set("running"), DataJob.rows.set(rows), DataJob.state.set(state)]
-    if job.started_at is None:
-        actions.append(DataJob.started_at.set(jobs.utcnow()))
     if jobs.commit(job, actions):
         upload.drop(parked)
         jobs.enqueue("export", job.tenant_id, job.job_id, step + 1)

@@ -114,8 +114,9 @@ def start(tenant_id: str, job_id: str) -> dict:
         return view(job)
     try:
         head = aws.client("s3").head_object(Bucket=get_settings().bucket, Key=job.object_key)
-    except Exception as exc:  # botocore ClientError 404: nothing uploaded yet
-        if "404" in str(exc) or "Not Found" in str(exc):
+    except Exception as exc:  # botocore ClientError: 404 until the file is uploaded
+        code = str(getattr(exc, "response", {}).get("Error", {}).get("Code", ""))
+        if code in ("404", "NoSuchKey", "NotFound"):
             raise Conflict("upload the file to upload_url first", code="import-not-uploaded") \
                 from None
         raise

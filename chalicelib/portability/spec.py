@@ -29,7 +29,8 @@ SCHEMAS = {
         "rows": {"type": "integer"},
         "url": {"type": ["string", "null"], "description": "presigned S3 GET, when done"},
         "expires_in": {"type": "integer", "description": "seconds the url stays valid"},
-        "error": {"type": "string"}, "created_at": _TIME, "finished_at": _TIME}},
+        "error": {"type": "string"}, "created_at": _TIME, "started_at": _TIME,
+        "finished_at": _TIME}},
     "ImportInput": {"type": "object", "additionalProperties": False, "required": ["kind"],
                     "properties": {
                         "kind": {"enum": ["users", "events"]}, "format": _FORMAT,
