@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 MODULES = ["bench.livecodes", "bench.posters", "bench.content", "bench.campaigns", "bench.insight",
-           "bench.portability"]
+           "bench.devstack", "bench.portability"]
 
 
 def main(argv: list[str] | None = None) -> int:
