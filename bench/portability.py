@@ -1,6 +1,6 @@
 """Import and export benchmark on the embedded stack (moto over HTTP, as `make dev` runs it).
 
-N users (100,000 full, 1,000 small):
+N users (100,000 full, 500 small):
 
 - Import: a CSV of N users (openid, unionid, two tags, first_seen_at) uploaded to S3 and run by the
   data queue's worker as Lambda would (SQS messages into ``app.handle_data_jobs``), against the
@@ -25,7 +25,7 @@ from datetime import datetime, timedelta, timezone
 from bench.campaigns import settled
 from bench.common import counting, row
 
-SIZES = {"small": 1_000, "full": 100_000}
+SIZES = {"small": 500, "full": 100_000}
 MB = 1024 * 1024
 
 
