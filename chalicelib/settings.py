@@ -49,6 +49,12 @@ class Settings(NamedTuple):  # immutable; a NamedTuple is cheaper to define than
     run_lease_seconds: int = 900  # a campaign run idle this long is re-driven by the tick
     webhook_retry_base_seconds: float = 30.0  # campaign webhook retries: 30 s, 2 min, 8 min later
     invites_per_ip_per_day: int = 20  # fission: invites counted per task from one IP per UTC day
+    data_queue: str = "yutang-data"  # export and import jobs (the app's @app.on_sqs_message queue)
+    hooks_queue: str = "yutang-hooks"  # event webhook deliveries
+    data_step_rows: int = 0  # rows per worker step before a continuation (0: time decides alone)
+    data_step_seconds: float = 240.0  # a step hands over after this long (the function allows 300)
+    export_part_bytes: int = 8 * 1024 * 1024  # S3 multipart part size (S3's floor is 5 MiB)
+    hook_retry_base_seconds: int = 30  # event webhook retries: 30 s, 60 s, 120 s, ... (≤ 900)
     extra: Mapping[str, str] = {}  # never mutated
 
     @classmethod
@@ -94,6 +100,12 @@ class Settings(NamedTuple):  # immutable; a NamedTuple is cheaper to define than
             run_lease_seconds=int(env.get("YUTANG_RUN_LEASE_SECONDS", "900")),
             webhook_retry_base_seconds=float(env.get("YUTANG_WEBHOOK_RETRY_BASE", "30")),
             invites_per_ip_per_day=int(env.get("YUTANG_INVITES_PER_IP_PER_DAY", "20")),
+            data_queue=env.get("YUTANG_DATA_QUEUE", "yutang-data"),
+            hooks_queue=env.get("YUTANG_HOOKS_QUEUE", "yutang-hooks"),
+            data_step_rows=int(env.get("YUTANG_DATA_STEP_ROWS", "0")),
+            data_step_seconds=float(env.get("YUTANG_DATA_STEP_SECONDS", "240")),
+            export_part_bytes=int(env.get("YUTANG_EXPORT_PART_BYTES", str(8 * 1024 * 1024))),
+            hook_retry_base_seconds=int(env.get("YUTANG_HOOK_RETRY_BASE", "30")),
             extra={k: v for k, v in env.items() if k.startswith("YUTANG_X_")},
         )
 
