@@ -1,7 +1,7 @@
 """Webhook subscriptions (create, read, change, delete) and the delivery log.
 
 A subscription's URL is checked when it is saved: absolute http(s) and resolving to public
-addresses only (:func:`chalicelib.fetch.check_public`; checked again at every delivery, as DNS can
+addresses only (:func:`chalicelib.fetch.check_saved_url`; checked again at every delivery, as DNS can
 change). Its signing secret is shown once, in the create (or rotate) answer, and kept sealed
 (:mod:`chalicelib.wecom.vault`).
 """
@@ -58,7 +58,7 @@ def _parse(body: dict, partial: bool) -> dict:
     values: dict = {}
     url = v.http_url(body, "url", required=not partial)
     if url is not None:
-        fetch.check_public(url)
+        fetch.check_saved_url(url)
         values["url"] = url
     events = v.list_(body, "events", required=not partial, max_items=len(EVENT_TYPES))
     if events is not None:

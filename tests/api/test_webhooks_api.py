@@ -121,7 +121,7 @@ def test_private_addresses_are_refused_when_saved(app_client, tenant, monkeypatc
     for url in ("http://127.0.0.1:9000/hook", "http://10.0.0.8/hook", "http://[::1]/x"):
         resp = app_client.http.post("/v1/webhook-subscriptions", headers=auth_headers(tenant),
                                     body=json.dumps({"url": url, "events": ["scan"]}))
-        assert_error(resp, 400, "fetch-refused")
+        assert_error(resp, 400, "webhook-url-refused")
 
 
 def test_an_event_reaches_the_subscriber_signed_once(app_client, tenant, sink):
