@@ -81,12 +81,12 @@ def stored_cost(stored: str) -> Cost | None:
         return None
 
 
-def verify_password(password: str, stored: str | None) -> bool:
-    """Constant-time check; a missing or malformed hash is checked against a dummy so an unknown
-    account costs the same time as a wrong password."""
+def verify_password(password: str, stored: str | None, dummy_cost: Cost | None = None) -> bool:
+    """Constant-time check; a missing or malformed hash is checked against a dummy of the current
+    cost so an unknown account costs the same time as a wrong password."""
     cost = stored_cost(stored or "")
     if cost is None:
-        _derive(password[:MAX_LENGTH], b"\0" * SALT_BYTES, Cost())
+        _derive(password[:MAX_LENGTH], b"\0" * SALT_BYTES, dummy_cost or Cost())
         return False
     salt, expected = (_unb64(part) for part in stored.split("$")[4:6])
     return hmac.compare_digest(_derive(password, salt, cost), expected)

@@ -88,7 +88,7 @@ def login(body: dict, ip: str, user_agent: str, note: dict) -> dict:
     tenant_id = v.text(body, "tenant_id", max_len=20)
     logins = _logins(email, tenant_id)
     if not logins:
-        passwords.verify_password(password, None)  # same cost as a real check
+        passwords.verify_password(password, None, _cost())  # same cost as a real check
         raise Unauthorized(INVALID, code="invalid-credentials")
     if len(logins) == 1:
         member = _check_one(logins[0], password, note)
@@ -129,18 +129,18 @@ def _locked(member: Member) -> bool:
 
 
 def _password_ok(member: Member, password: str) -> bool:
-    valid = passwords.verify_password(password, member.password_hash)  # always pay the cost
+    valid = passwords.verify_password(password, member.password_hash, _cost())  # always pay the cost
     return valid and member.status == "active" and not _locked(member)
 
 
 def _check_one(login_item: MemberLogin, password: str, note: dict) -> Member:
     member = _load(login_item)
     if member is None:
-        passwords.verify_password(password, None)
+        passwords.verify_password(password, None, _cost())
         raise Unauthorized(INVALID, code="invalid-credentials")
     note.update(tenant_id=member.tenant_id, actor=_actor(member),
                 object={"type": "member", "id": member.member_id})
-    valid = passwords.verify_password(password, member.password_hash)
+    valid = passwords.verify_password(password, member.password_hash, _cost())
     if member.status != "active":
         note["outcome"] = f"login-refused-{member.status}"
         raise Unauthorized(INVALID, code="invalid-credentials")
