@@ -214,6 +214,11 @@ def _owner_weight(role: str, status: str) -> int:
 def _write_with_owner_count(member: Member, delta: int, update: list | None = None,
                             delete: bool = False) -> None:
     unchanged = (Member.role == member.role) & (Member.status == member.status)
+    # PynamoDB sends deletes, then puts, then updates: the cancellation reasons follow that order.
+    if delete:
+        member_at, tenant_at = 0, 2
+    else:
+        member_at, tenant_at = (1 if delta else 0), 0
     try:
         with _transaction() as tx:
             tenant = Tenant(tenant_id=member.tenant_id)
@@ -228,12 +233,12 @@ def _write_with_owner_count(member: Member, delta: int, update: list | None = No
             else:
                 tx.update(member, actions=update, condition=unchanged)
     except TransactWriteError as exc:
-        if delta < 0 and _cancelled(exc, 0):
-            raise Conflict("a tenant keeps at least one owner: make another member owner first",
-                           code="last-owner") from None
-        if _cancelled(exc, 1 if delta else 0):
+        if _cancelled(exc, member_at):
             raise Conflict("the member changed meanwhile; read it again and retry",
                            code="concurrent-change") from None
+        if delta < 0 and _cancelled(exc, tenant_at):
+            raise Conflict("a tenant keeps at least one owner: make another member owner first",
+                           code="last-owner") from None
         raise
 
 
