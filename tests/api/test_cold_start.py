@@ -1,4 +1,5 @@
-"""Cold start: importing the app loads no image library, no image module and no boto3; creating a
+"""Cold start: importing the app loads no image library, no image module, no boto3 and no cryptography
+(session tokens and password hashes use the standard library); creating a
 url live code and scanning it load no image library either.
 
 The image modules import Pillow and qrcode inside their functions, and `import app` must not even
@@ -9,7 +10,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-HEAVY = ("PIL", "qrcode", "boto3")
+HEAVY = ("PIL", "qrcode", "boto3", "cryptography")
 IMAGE_MODULES = ("chalicelib.images", "chalicelib.livecodes.qr", "chalicelib.posters.render",
                  "chalicelib.posters.service")
 
