@@ -89,7 +89,7 @@ def _require_owner_for(actor_role: str, *roles: str | None) -> None:
 
 
 def _invite_link(token: str) -> str:
-    return f"{get_settings().console_url.rstrip('/')}/#/invite/{token}"
+    return f"{get_settings().console_url.rstrip('/')}/invite/{token}"  # the console's history-mode route
 
 
 def _issue_invite(member: Member) -> dict:
