@@ -69,6 +69,22 @@ def get_me():
     return json_response(answer)
 
 
+@routes.route("/v1/me", methods=["PATCH"])
+def update_me():
+    request = routes.current_request
+    who = actor(request)
+    if who.get("kind") != "member":
+        from chalicelib.errors import ValidationFailed
+
+        raise ValidationFailed("PATCH /v1/me changes a member's own name or password: call it with "
+                               "the member's access token", code="not-a-session")
+    identity = sessions.MemberIdentity(tenant_id(request), who["id"], who["session_id"],
+                                       role(request), who.get("email", ""), who.get("name"))
+    member = sessions.change_own(identity, json_body(request), audit.note(request))
+    audit.note(request)["object"] = {"type": "member", "id": member.member_id}
+    return json_response(service.view(service.get_member(member.tenant_id, member.member_id)))
+
+
 @routes.route("/v1/members", methods=["GET"])
 def list_members():
     request = routes.current_request

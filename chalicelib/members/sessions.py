@@ -278,6 +278,45 @@ def _revoke(session: Session, reason: str) -> None:
     _cache.pop((session.tenant_id, session.session_key), None)
 
 
+def change_own(identity: MemberIdentity, body: dict, note: dict) -> Member:
+    """A member changes their own name and/or password (the current one is required; wrong
+    guesses count toward the lockout). A new password ends the member's other sessions."""
+    from chalicelib import validate as v
+    from chalicelib.errors import Forbidden
+
+    v.only_keys(body, {"name", "password", "current_password"})
+    member = Member.get(identity.tenant_id, identity.member_id)
+    actions = []
+    if "name" in body:
+        name = v.text(body, "name", max_len=100)
+        actions.append(Member.name.set(name) if name else Member.name.remove())
+    if "password" in body:
+        new = passwords.check_rules(body.get("password"), member.email)
+        current = body.get("current_password")
+        if not isinstance(current, str) or not current:
+            raise ValidationFailed("'current_password' is required to set a new password",
+                                   field="current_password")
+        valid = passwords.verify_password(current[:passwords.MAX_LENGTH + 1],
+                                          member.password_hash, _cost())
+        if _locked(member) or not valid:
+            if not _locked(member):
+                _failed(member, note)
+                note["outcome"] = "wrong-current-password"
+            raise Forbidden("the current password is wrong (repeated failures lock the account)",
+                            code="wrong-password", field="current_password")
+        actions.append(Member.password_hash.set(passwords.hash_password(new, _cost())))
+    if actions:
+        member.update(actions=actions)
+    if "password" in body:
+        for session in Session.query(identity.tenant_id,
+                                     Session.session_key.startswith(identity.member_id + "#")):
+            if session.revoked_at is None and session.session_key != session_key(
+                    identity.member_id, identity.session_id):
+                _revoke(session, "password-changed")
+    forget_member(identity.tenant_id, identity.member_id)
+    return member
+
+
 def logout(identity: MemberIdentity) -> None:
     try:
         session = Session.get(identity.tenant_id, session_key(identity.member_id,

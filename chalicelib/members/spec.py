@@ -33,6 +33,10 @@ SCHEMAS = {
         "email": {"type": "string"}, "name": _NULLABLE, "label": _NULLABLE,
         "session_id": {"type": "string"}, "role": _ROLE,
         "tenant": {"$ref": "#/components/schemas/TenantSummary"}}},
+    "MePatch": {"type": "object", "additionalProperties": False, "properties": {
+        "name": {"type": ["string", "null"], "maxLength": 100},
+        "password": {"type": "string", "minLength": 10},
+        "current_password": {"type": "string"}}},
     "Member": {"type": "object", "properties": {
         "id": {"type": "string"}, "email": {"type": "string"}, "name": _NULLABLE, "role": _ROLE,
         "status": {"enum": ["invited", "active", "disabled"]}, "tenant_id": {"type": "string"},
@@ -83,7 +87,14 @@ PATHS = {
     "/v1/sessions/refresh": {"post": op(
         "Refresh a session", TAG, body=ref("Refresh"), ok=201, response=ref("Session"), auth=None,
         errors=(400, 401, 429))},
-    "/v1/me": {"get": op("Who am I", TAG, response=ref("Me"), errors=())},
+    "/v1/me": {
+        "get": op("Who am I", TAG, response=ref("Me"), errors=()),
+        "patch": op("Change my name or password", TAG, body=ref("MePatch"), response=ref("Member"),
+                    errors=(400, 403),
+                    description="Members only. A new password needs current_password (a wrong "
+                    "one counts toward the lockout: 403 wrong-password) and ends the member's "
+                    "other sessions."),
+    },
     "/v1/members": {
         "get": op("List members", TAG, params=_LIST, response=list_of(ref("Member")), errors=(400,)),
         "post": op("Invite a member", TAG, body=ref("NewMember"), ok=201, response=ref("Invite"),

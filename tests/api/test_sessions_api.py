@@ -238,3 +238,34 @@ def test_passwords_are_stored_as_scrypt_hashes_only(app_client, tenant, operator
     stored = Member.get(tenant["tenant_id"], operator["member"]["id"])
     assert stored.password_hash.startswith("scrypt$") and PASSWORD not in json.dumps(
         stored.to_simple_dict(), default=str)
+
+
+def test_a_member_changes_their_own_password(app_client, tenant, operator, ops):
+    other_device = ok(login(app_client, ops), 201)
+    h = bearer(operator)
+    resp = app_client.http.patch("/v1/me", headers=h, body=json.dumps(
+        {"password": "a brand new password", "current_password": "not it at all"}))
+    assert_error(resp, 403, "wrong-password")
+    assert body(resp)["error"]["field"] == "current_password"
+    weak = app_client.http.patch("/v1/me", headers=h, body=json.dumps(
+        {"password": "short", "current_password": PASSWORD}))
+    assert_error(weak, 400, "weak-password")
+    missing = app_client.http.patch("/v1/me", headers=h, body='{"password": "a brand new password"}')
+    assert_error(missing, 400)
+    assert body(missing)["error"]["field"] == "current_password"
+    changed = ok(app_client.http.patch("/v1/me", headers=h, body=json.dumps(
+        {"password": "a brand new password", "current_password": PASSWORD, "name": "阿鱼"})))
+    assert changed["name"] == "阿鱼" and changed["id"] == operator["member"]["id"]
+    assert app_client.http.get("/v1/me", headers=h).status_code == 200  # this session stays
+    assert_error(app_client.http.get("/v1/me", headers=bearer(other_device)), 401, "session-ended")
+    assert_error(login(app_client, ops), 401, "invalid-credentials")
+    assert login(app_client, ops, "a brand new password").status_code == 201
+    assert_error(app_client.http.patch("/v1/me", headers=auth_headers(tenant), body='{"name": "k"}'),
+                 400, "not-a-session")
+
+
+def test_wrong_current_passwords_count_toward_the_lockout(app_client, tenant, operator, ops):
+    for _ in range(5):
+        app_client.http.patch("/v1/me", headers=bearer(operator), body=json.dumps(
+            {"password": "a brand new password", "current_password": "guess guess"}))
+    assert_error(login(app_client, ops), 401, "invalid-credentials")  # locked
