@@ -126,14 +126,18 @@ def invite(tenant_id: str, body: dict, inviter_role: str, inviter_id: str) -> di
 
 
 def reissue_invite(tenant_id: str, member_id: str, actor: Actor) -> dict:
+    """A new invite link for an invited member, or a password reset link for an active one (the
+    member's password and sessions stay until the link is used); the previous link stops working."""
     member = get_member(tenant_id, member_id)
     _require_owner_for(actor.role, member.role)
-    if member.status != "invited":
-        raise Conflict("only an invited member gets a new invite link", code="member-not-invited")
+    if member.status not in ("invited", "active"):
+        raise Conflict("a disabled member gets no link; enable the member first",
+                       code="member-disabled")
+    status = member.status
     link = _issue_invite(member)
     member.update(actions=[Member.invite_hash.set(member.invite_hash),
                            Member.invite_expires_at.set(member.invite_expires_at)],
-                  condition=Member.status == "invited")
+                  condition=Member.status == status)
     return {"member": view(member), **link}
 
 
@@ -149,8 +153,10 @@ def accept_invite(token: str, body: dict) -> Member:
     except DoesNotExist:
         raise NotFound("no such invite (it may have been used already)", code="invite-not-found") \
             from None
-    if member.status != "invited" or not tokens.digest_matches(secret, member.invite_hash):
+    if member.status not in ("invited", "active") or not tokens.digest_matches(secret,
+                                                                                member.invite_hash):
         raise NotFound("no such invite (it may have been used already)", code="invite-not-found")
+    was_invited = member.status == "invited"
     if member.invite_expires_at is None or member.invite_expires_at <= now():
         raise InviteGone("this invite has expired; ask an admin for a new link")
     password = passwords.check_rules(body.get("password"), member.email)
@@ -162,15 +168,17 @@ def accept_invite(token: str, body: dict) -> Member:
         actions.append(Member.name.set(name))
     try:
         with _transaction() as tx:
-            tx.update(member, actions=actions, condition=(Member.status == "invited")
+            tx.update(member, actions=actions, condition=(Member.status == member.status)
                       & (Member.invite_hash == member.invite_hash))
-            if member.role == "owner":
+            if member.role == "owner" and was_invited:
                 tx.update(Tenant(tenant_id=tenant_id), actions=[Tenant.owner_count.add(1)])
     except TransactWriteError as exc:
         if _cancelled(exc, 0):
             raise NotFound("no such invite (it was used a moment ago)", code="invite-not-found") \
                 from None
         raise
+    if not was_invited:  # a password reset: sessions opened with the old password end
+        _after_change(member, revoke=True)
     return get_member(tenant_id, member_id)
 
 

@@ -110,7 +110,10 @@ PATHS = {
     },
     "/v1/members/{member_id}/invite": {"post": op(
         "Send a new invite link", TAG, params=_MEMBER_ID, ok=201, response=ref("Invite"),
-        errors=(403, 404, 409))},
+        errors=(403, 404, 409),
+        description="For an invited member a new invite link; for an active member a password "
+        "reset link (accepting it sets a new password and ends the member's sessions). The "
+        "previous link stops working.")},
     "/v1/invites/{token}/accept": {"post": op(
         "Accept an invite", TAG, params=[path_param("token")], body=ref("AcceptInvite"), ok=201,
         response=ref("Session"), auth=None, errors=(400, 404, 410, 429),

@@ -272,3 +272,21 @@ def test_admin_creates_a_tenant_with_an_owner_invite(app_client):
     bad = post(app_client, "/admin/v1/tenants", {"name": "x", "owner_email": "nope"}, ADMIN)
     assert_error(bad, 400)
     assert body(bad)["error"]["field"] == "owner_email"
+
+
+def test_password_reset_link_for_an_active_member(app_client, tenant, owner):
+    operator = member_session(tenant["tenant_id"], "operator")
+    email = operator["member"]["email"]
+    reset = ok(post(app_client, f"/v1/members/{operator['member']['id']}/invite", {}, bearer(owner)), 201)
+    assert reset["member"]["status"] == "active"
+    assert login(app_client, email).status_code == 201  # the old password works until it is used
+    session = ok(post(app_client, f"/v1/invites/{reset['invite_token']}/accept",
+                      {"password": "reset and renewed"}, JSON), 201)
+    assert session["member"]["role"] == "operator"
+    assert_error(app_client.http.get("/v1/me", headers=bearer(operator)), 401, "session-ended")
+    assert app_client.http.get("/v1/me", headers=bearer(session)).status_code == 200
+    assert_error(login(app_client, email), 401)
+    assert login(app_client, email, "reset and renewed").status_code == 201
+    admin = member_session(tenant["tenant_id"], "admin")
+    assert_error(post(app_client, f"/v1/members/{owner['member']['id']}/invite", {}, bearer(admin)),
+                 403, "forbidden-role")  # an admin cannot take over an owner's account
