@@ -8,10 +8,13 @@ from typing import Any
 
 from chalicelib import validate as v
 from chalicelib.http import created, header, json_body, json_response, no_content, query
-from chalicelib.members import audit, service, sessions
+from chalicelib.lazy import lazy
 from chalicelib.web import Routes, actor, role, tenant_id
 
 routes = Routes(__name__)
+audit = lazy("chalicelib.members.audit")
+service = lazy("chalicelib.members.service")
+sessions = lazy("chalicelib.members.sessions")
 
 
 def _client(request: Any) -> tuple[str, str]:
@@ -19,7 +22,7 @@ def _client(request: Any) -> tuple[str, str]:
     return str(identity.get("sourceIp") or "-"), header(request, "User-Agent")
 
 
-def _actor(request: Any) -> service.Actor:
+def _actor(request: Any) -> Any:
     who = actor(request)
     return service.Actor(who.get("kind", ""), who.get("id", ""), role(request))
 
