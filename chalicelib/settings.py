@@ -53,6 +53,7 @@ class Settings(NamedTuple):  # immutable; a NamedTuple is cheaper to define than
     invite_days: int = 7
     scrypt_cost: str = ""  # "N,r,p" for new password hashes; empty: passwords.Cost() defaults
     console_url: str = "http://127.0.0.1:8000/console/"
+    client_ip_header: str = ""  # a header the CDN in front sets to the viewer's address
     extra: Mapping[str, str] = {}  # never mutated
 
     @classmethod
@@ -103,6 +104,7 @@ class Settings(NamedTuple):  # immutable; a NamedTuple is cheaper to define than
             scrypt_cost=env.get("YUTANG_SCRYPT", ""),
             console_url=env.get("YUTANG_CONSOLE_URL") or (
                 env.get("YUTANG_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/") + "/console/"),
+            client_ip_header=env.get("YUTANG_CLIENT_IP_HEADER", "").strip(),
             extra={k: v for k, v in env.items() if k.startswith("YUTANG_X_")},
         )
 

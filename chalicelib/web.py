@@ -219,6 +219,22 @@ def reset_guard() -> None:
     _guard.clear()
 
 
+def client_ip(request: Any) -> str:
+    """The caller's address for login throttling and the audit log. Behind a CDN that forwards the
+    viewer's address in a header it sets itself (``YUTANG_CLIENT_IP_HEADER``, e.g. CloudFront's
+    ``CloudFront-Viewer-Address``: "ip:port"), that header; else the gateway's source IP."""
+    from chalicelib.settings import get_settings
+
+    name = get_settings().client_ip_header
+    if name:
+        forwarded = header(request, name).strip()
+        if forwarded:
+            host = forwarded.rsplit(":", 1)[0] if forwarded.count(":") == 1 or "]" in forwarded \
+                else forwarded  # "1.2.3.4:567", "[2001:db8::1]:567" or a bare address
+            return host.strip("[]")[:64]
+    return _client_ip(request)
+
+
 def _client_ip(event: Any) -> str:
     identity = (event.context or {}).get("identity") or {}
     return str(identity.get("sourceIp") or "-")

@@ -129,8 +129,15 @@ def record(request: Any, response: Any) -> None:
         request.raw_body if method != "DELETE" else None)
     write(tenant_id, actor=actor, action=f"{method} {_concrete(path, request.uri_params or {})}",
           route=path, object_type=object_type, object_id=object_id, fields=fields, status=status,
-          ip=str(((context.get("identity") or {}).get("sourceIp")) or "") or None,
+          ip=_ip(request),
           user_agent=header(request, "User-Agent")[:256] or None, outcome=noted.get("outcome"))
+
+
+def _ip(request: Any) -> str | None:
+    from chalicelib.web import client_ip
+
+    address = client_ip(request)
+    return None if address in ("", "-") else address
 
 
 def _concrete(template: str, params: dict) -> str:

@@ -9,7 +9,7 @@ from typing import Any
 from chalicelib import validate as v
 from chalicelib.http import created, header, json_body, json_response, no_content, query
 from chalicelib.lazy import lazy
-from chalicelib.web import Routes, actor, role, tenant_id
+from chalicelib.web import Routes, actor, client_ip, role, tenant_id
 
 routes = Routes(__name__)
 audit = lazy("chalicelib.members.audit")
@@ -18,8 +18,7 @@ sessions = lazy("chalicelib.members.sessions")
 
 
 def _client(request: Any) -> tuple[str, str]:
-    identity = (request.context or {}).get("identity") or {}
-    return str(identity.get("sourceIp") or "-"), header(request, "User-Agent")
+    return client_ip(request), header(request, "User-Agent")
 
 
 def _actor(request: Any) -> Any:

@@ -269,3 +269,26 @@ def test_wrong_current_passwords_count_toward_the_lockout(app_client, tenant, op
         app_client.http.patch("/v1/me", headers=bearer(operator), body=json.dumps(
             {"password": "a brand new password", "current_password": "guess guess"}))
     assert_error(login(app_client, ops), 401, "invalid-credentials")  # locked
+
+
+def test_behind_a_cdn_the_viewer_address_header_is_the_client(app_client, tenant, ops, monkeypatch):
+    from chalicelib.members import sessions
+    from chalicelib.settings import reset_settings
+
+    monkeypatch.setenv("YUTANG_LOGIN_IP_PER_MINUTE", "2")
+    monkeypatch.setenv("YUTANG_CLIENT_IP_HEADER", "CloudFront-Viewer-Address")
+    reset_settings()
+    sessions.clear_cache()
+    try:
+        def attempt(viewer):
+            return app_client.http.post("/v1/sessions", body=json.dumps(
+                {"email": ops, "password": "wrong password!"}), headers={
+                **JSON, "CloudFront-Viewer-Address": viewer})
+        assert [attempt("198.51.100.7:4431").status_code for _ in range(3)] == [401, 401, 429]
+        assert attempt("[2001:db8::7]:4431").status_code == 401  # another viewer, same edge
+        entry = ok(app_client.http.get("/v1/audit-log?object_type=member", headers=auth_headers(tenant)))
+        assert {e["ip"] for e in entry["items"]} == {"198.51.100.7", "2001:db8::7"}
+    finally:
+        monkeypatch.undo()
+        reset_settings()
+        sessions.clear_cache()
