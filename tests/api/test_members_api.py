@@ -290,3 +290,12 @@ def test_password_reset_link_for_an_active_member(app_client, tenant, owner):
     admin = member_session(tenant["tenant_id"], "admin")
     assert_error(post(app_client, f"/v1/members/{owner['member']['id']}/invite", {}, bearer(admin)),
                  403, "forbidden-role")  # an admin cannot take over an owner's account
+
+
+def test_a_role_change_applies_to_open_sessions_at_once(app_client, tenant, owner):
+    admin = member_session(tenant["tenant_id"], "admin")
+    assert app_client.http.get("/v1/tenant", headers=bearer(admin)).status_code == 200  # cached
+    path = f"/v1/members/{admin['member']['id']}"
+    assert ok(app_client.http.patch(path, headers=bearer(owner), body='{"role": "analyst"}'))["role"] == "analyst"
+    assert_error(app_client.http.get("/v1/tenant", headers=bearer(admin)), 403, "forbidden-role")
+    assert ok(app_client.http.get("/v1/me", headers=bearer(admin)))["role"] == "analyst"
