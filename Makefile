@@ -15,12 +15,14 @@ help:
 	@echo "make lint    ruff"
 
 $(STAMP): requirements.txt requirements-dev.txt
+	@echo "==> creating $(VENV) and installing the Python packages (first run: a minute or two)"
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -r requirements.txt -r requirements-dev.txt
+	@$(PYTHON) scripts/pip-install $(PY) --upgrade pip
+	@$(PYTHON) scripts/pip-install $(PY) -r requirements.txt -r requirements-dev.txt
 	touch $(STAMP)
 
 dev: $(STAMP)
+	@echo "==> starting the local stack (python -m devstack.dev)"
 	$(PY) -m devstack.dev
 
 browser:
