@@ -1,38 +1,15 @@
-"""Count scan events into daily items and answer live code stats."""
+"""Answer live code stats from the daily items the aggregator (analytics.aggregate) keeps."""
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
-
-from pynamodb.expressions.operand import Path
 
 from chalicelib.analytics.models import DailyStats
 from chalicelib.errors import ValidationFailed
 
 MAX_RANGE_DAYS = 366
 _FIXED = ("scans", "unique_visitors", "new_visitors", "wechat_scans", "assigned", "ref_scans",
-          "unavailable")
-
-
-def _n(value: int) -> dict:
-    return {"N": str(value)}
-
-
-def record_scans(events: Iterable[dict]) -> None:
-    conn = DailyStats._get_connection()
-    for e in events:
-        counters = {"scans": 1, "unique_visitors": int(bool(e.get("first_today"))),
-                    "new_visitors": int(bool(e.get("new_visitor"))),
-                    "wechat_scans": int(bool(e.get("wechat"))), "assigned": int(bool(e.get("assigned"))),
-                    "ref_scans": int(bool(e.get("ref"))), "unavailable": int(e.get("target_id") is None)}
-        tid = e.get("target_id")
-        if tid:
-            counters[f"ts_{tid}"] = 1
-            counters[f"ta_{tid}"] = int(bool(e.get("assigned")))
-        actions = [Path([name]).add(_n(value)) for name, value in counters.items()]
-        conn.update_item(e["tenant_id"], DailyStats.code_day_key(e["code_id"], e["day"]),
-                         actions=actions)
+          "unavailable", "bot_scans")
 
 
 def parse_day(value: str | None, field: str, tz: ZoneInfo) -> date | None:
@@ -62,12 +39,14 @@ def livecode_stats(tenant_id: str, code_id: str, timezone_name: str, target_ids:
         raise ValidationFailed(f"a stats range covers at most {MAX_RANGE_DAYS} days", field="from")
     rows = _query_days(tenant_id, code_id, first, last)
     totals = {k: sum(int(r.get(k, 0)) for r in rows) for k in _FIXED}
-    per_target = {tid: {"id": tid, "scans": 0, "assigned": 0} for tid in target_ids}
+    per_target = {tid: {"id": tid, "scans": 0, "assigned": 0, "bot_scans": 0} for tid in target_ids}
+    fields = {"ts_": "scans", "ta_": "assigned", "bs_": "bot_scans"}
     for r in rows:
         for key, value in r.items():
-            if key[:3] in ("ts_", "ta_"):
-                entry = per_target.setdefault(key[3:], {"id": key[3:], "scans": 0, "assigned": 0})
-                entry["scans" if key[:3] == "ts_" else "assigned"] += int(value)
+            if key[:3] in fields:
+                entry = per_target.setdefault(key[3:], {"id": key[3:], "scans": 0, "assigned": 0,
+                                                        "bot_scans": 0})
+                entry[fields[key[:3]]] += int(value)
     days = [{"date": r["day"], "scans": int(r.get("scans", 0)),
              "unique_visitors": int(r.get("unique_visitors", 0)),
              "new_visitors": int(r.get("new_visitors", 0))} for r in rows]
@@ -76,6 +55,7 @@ def livecode_stats(tenant_id: str, code_id: str, timezone_name: str, target_ids:
             "daily_unique_visitors": totals["unique_visitors"],
             "wechat_scans": totals["wechat_scans"], "assigned": totals["assigned"],
             "ref_scans": totals["ref_scans"], "unavailable": totals["unavailable"],
+            "bot_scans": totals["bot_scans"],
             "targets": list(per_target.values()), "days": days}
 
 
