@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 MODULES = ["bench.livecodes", "bench.posters", "bench.content", "bench.campaigns", "bench.insight",
-           "bench.team"]
+           "bench.devstack", "bench.team"]
 
 
 def main(argv: list[str] | None = None) -> int:
