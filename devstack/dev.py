@@ -7,6 +7,7 @@ with Chalice's local server on :8000, and drives the scheduled and SQS handlers 
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import signal
@@ -72,7 +73,8 @@ def main(argv: list[str] | None = None) -> int:
     from devstack import persist, seed, stack
 
     creds = seed.credentials(data_dir, os.environ.get("YUTANG_DEV_API_KEY"),
-                             os.environ.get("YUTANG_ADMIN_KEY"))
+                             os.environ.get("YUTANG_ADMIN_KEY"),
+                             os.environ.get("YUTANG_DEV_OWNER_PASSWORD"))
     os.environ["YUTANG_ADMIN_KEY"] = creds["admin_key"]
     step("creating tables, bucket and queues")
     provisioned = stack.provision()
@@ -205,6 +207,7 @@ def banner(args, endpoint, creds, seeded, provisioned, restored, own_moto, publi
     key, admin = creds["api_key"], creds["admin_key"]
     demo = seeded["demo_code"]
     api = f"http://{args.host}:{args.port}"
+    login = json.dumps({"email": creds["owner_email"], "password": creds["owner_password"]})
     stack_line = (f"embedded moto on {endpoint}" if own_moto else f"existing endpoint {endpoint}")
     if not persisting:
         restored_line = ("not saved by make dev: AWS_ENDPOINT_URL is set, that stack keeps its "
@@ -231,6 +234,8 @@ def banner(args, endpoint, creds, seeded, provisioned, restored, own_moto, publi
   background   scheduler tick every {args.tick_seconds:g}s, SQS drain for every queue
 
   demo tenant  {creds['tenant_id']}
+  console      {api}/console/
+  owner login  {creds['owner_email']} / {creds['owner_password']}
   API key      {key}
   admin key    {admin}
   demo code    {demo['scan_url']}
@@ -241,6 +246,7 @@ Try:
   curl -s -o demo-qr.png '{api}/v1/livecodes/{demo['id']}/qr?size=512' \\
        -H 'Authorization: Bearer {key}' -H 'Accept: image/png'
   curl -s {api}/v1/livecodes/{demo['id']}/stats -H 'Authorization: Bearer {key}'
+  curl -s -X POST {api}/v1/sessions -d '{login}'
   curl -s -X POST {api}/admin/v1/tenants -H 'Authorization: Bearer {admin}' -d '{{"name":"My brand"}}'
   open {demo['scan_url']} in a browser (phone size) to see the landing page
   API reference: {api}/openapi.json
