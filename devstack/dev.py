@@ -85,6 +85,9 @@ def main(argv: list[str] | None = None) -> int:
     from devstack import gateway
 
     gateway.install()  # API Gateway's own errors in the contract's shape, as infra/ configures them
+    from devstack import console
+
+    console.install(ROOT / "console" / "dist")  # the SPA at /console/, before Chalice's routing
     server = create_local_server(app_module.app, config, args.host, args.port)
     background = Background(app_module, args.tick_seconds)
     background.start()
@@ -164,12 +167,15 @@ def banner(args, endpoint, creds, seeded, provisioned, restored, own_moto, publi
     key, admin = creds["api_key"], creds["admin_key"]
     demo = seeded["demo_code"]
     api = f"http://{args.host}:{args.port}"
+    built = (ROOT / "console" / "dist" / "index.html").is_file()
+    console_note = "" if built else "  (not built: run make console)"
     stack_line = (f"embedded moto on {endpoint}" if own_moto else f"existing endpoint {endpoint}")
     restored_line = (f"restored {restored['items']} items, {restored['objects']} objects from "
                      f"{args.data_dir}" if restored else "fresh data (nothing restored)")
     return f"""
 鱼塘 Yutang is running (local stack)
   API          {api}
+  console      {api}/console/{console_note}
   AWS          {stack_line}; {len(provisioned['queues'])} queue(s), bucket {provisioned['bucket']}
   data         {restored_line}
   background   scheduler tick every {args.tick_seconds:g}s, SQS drain for every queue
