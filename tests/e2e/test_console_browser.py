@@ -61,11 +61,22 @@ def new_page(browser, viewport, errors):
     return page
 
 
-def sign_in(page, base):
+LOGIN_LINE = re.compile(r"owner login\s+(\S+@\S+) / (\S+)")
+ANALYST_PASSWORD = "analyst-password-1"
+
+
+def owner_login(stack) -> tuple[str, str]:
+    """The demo owner's login exactly as `make dev` printed it."""
+    match = LOGIN_LINE.search(stack.log)
+    assert match, "the banner has no owner login line"
+    return match.group(1), match.group(2)
+
+
+def sign_in(page, base, email, password):
     page.goto(base + "/console/")
     page.wait_for_url(re.compile(r"/console/login"))
-    page.get_by_role("tab", name="使用 API 密钥").click()
-    page.fill("#login-key", DEV_KEY)
+    page.fill("#login-email", email)
+    page.fill("#login-password", password)
     page.click("[data-test=login-submit]")
     page.wait_for_url(re.compile(r"/console/overview"))
     page.wait_for_selector("[data-test=tenant] strong:has-text('Demo')")
@@ -103,9 +114,10 @@ def settle(page):
 def test_operator_flow_desktop(dev_stack, browser, tmp_path):
     errors: list[str] = []
     page = new_page(browser, DESKTOP, errors)
-    sign_in(page, dev_stack.base)
+    sign_in(page, dev_stack.base, *owner_login(dev_stack))
     settle(page)
     assert "Asia/Shanghai" in page.inner_text("[data-test=tenant]")
+    assert page.inner_text("[data-test=role]").strip() == "所有者"
     shot(page, "overview-1440")
     check_axe(page, "overview-1440")
 
@@ -233,7 +245,7 @@ def test_operator_flow_desktop(dev_stack, browser, tmp_path):
 def test_phone_layout(dev_stack, browser):
     errors: list[str] = []
     page = new_page(browser, PHONE, errors)
-    sign_in(page, dev_stack.base)
+    sign_in(page, dev_stack.base, *owner_login(dev_stack))
     settle(page)
     assert page.locator(".sidebar").count() == 0, "no fixed sidebar at phone width"
     width = page.evaluate("document.documentElement.scrollWidth")
@@ -283,5 +295,49 @@ def test_login_page_and_deep_link_redirect(dev_stack, browser):
     page.wait_for_url(re.compile(r"/console/login"))
     page.goto(dev_stack.base + "/console/overview")
     page.wait_for_url(re.compile(r"/console/login"))
+    page.close()
+    assert not errors, errors
+
+
+def test_analyst_cannot_press_what_changes_data(dev_stack, browser):
+    # the owner invites an analyst over the API; the analyst sets a password through the invite
+    email, password = owner_login(dev_stack)
+    status, _, raw = dev_stack.request("POST", "/v1/sessions",
+                                       {"email": email, "password": password}, key=None)
+    owner = json.loads(raw)["token"]
+    status, _, raw = dev_stack.request("POST", "/v1/members", {
+        "email": "analyst@demo.yutang.dev", "role": "analyst"}, key=owner)
+    assert status == 201, raw
+    token = json.loads(raw)["invite_token"]
+    status, _, raw = dev_stack.request("POST", f"/v1/invites/{token}/accept",
+                                       {"password": ANALYST_PASSWORD}, key=None)
+    assert status == 201, raw
+
+    errors: list[str] = []
+    page = new_page(browser, DESKTOP, errors)
+    sign_in(page, dev_stack.base, "analyst@demo.yutang.dev", ANALYST_PASSWORD)
+    assert page.inner_text("[data-test=role]").strip() == "分析"
+    page.goto(dev_stack.base + "/console/livecodes")
+    settle(page)
+    assert page.locator("[data-test=create]").is_disabled()
+    assert page.locator("[data-test=codes] [data-test=delete]").first.is_disabled()
+    page.locator("[data-test=codes] .code-name").first.click()
+    page.wait_for_url(re.compile(r"/console/livecodes/(?!new\b)[a-z0-9]+$"))
+    settle(page)
+    assert page.locator("[data-test=edit]").is_disabled()
+    assert page.locator("[data-test=delete]").is_disabled()
+    check_axe(page, "livecode-detail-analyst-1440")
+    # the form itself is read-only, and the API refuses the analyst's write anyway
+    page.goto(dev_stack.base + "/console/livecodes/new")
+    settle(page)
+    assert page.locator("[data-test=save]").is_disabled()
+    refused = page.evaluate("""async () => {
+        const s = JSON.parse(localStorage.getItem('yutang.session'));
+        const r = await fetch('/v1/livecodes', {method: 'POST', headers: {
+            'Authorization': 'Bearer ' + s.token, 'Content-Type': 'application/json'},
+            body: JSON.stringify({name: 'x', channel: 'y'})});
+        return [r.status, (await r.json()).error.code];
+    }""")
+    assert refused == [403, "forbidden-role"]
     page.close()
     assert not errors, errors
