@@ -12,13 +12,14 @@ import os
 import re
 import shutil
 import time
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 
 from tests.e2e.conftest import DEV_KEY
 from tests.support.console import ensure_built
-from tests.support.images import png_bytes
+from tests.support.images import png_b64, png_bytes
 
 pytestmark = pytest.mark.e2e
 OUT = Path(__file__).parent / "out" / "console"
@@ -112,12 +113,23 @@ def settle(page):
 
 
 def test_operator_flow_desktop(dev_stack, browser, tmp_path):
+    # a group QR image that expires tonight: the overview's alerts say so and link to its code
+    soon = (datetime.now(timezone.utc) + timedelta(hours=20)).isoformat()
+    status, _, raw = dev_stack.request("POST", "/v1/livecodes", {
+        "name": "今晚过期的群", "channel": "alerts", "targets": [
+            {"kind": "group", "name": "快过期群", "image": png_b64(), "expires_at": soon}]})
+    assert status == 201, raw
+    expiring = json.loads(raw)
     errors: list[str] = []
     page = new_page(browser, DESKTOP, errors)
     sign_in(page, dev_stack.base, *owner_login(dev_stack))
     settle(page)
     assert "Asia/Shanghai" in page.inner_text("[data-test=tenant]")
     assert page.inner_text("[data-test=role]").strip() == "所有者"
+    assert page.locator("[data-test=kpis] [data-test=kpi-value]").count() == 8
+    alert = page.locator("[data-test=alerts] li", has_text="快过期群")
+    assert alert.count() == 1
+    assert alert.get_by_role("link").get_attribute("href") == f"/console/livecodes/{expiring['id']}"
     shot(page, "overview-1440")
     check_axe(page, "overview-1440")
 
@@ -195,6 +207,14 @@ def test_operator_flow_desktop(dev_stack, browser, tmp_path):
     assert fills.get_attribute("aria-valuenow") == "1"
     shot(page, "livecode-detail-1440")
     check_axe(page, "livecode-detail-1440")
+    detail_url = page.url
+    page.goto(dev_stack.base + "/console/overview")
+    settle(page)
+    scans_card = page.locator("[data-test=kpis] .kpi", has_text="今日 · 扫码")
+    assert int(scans_card.locator("[data-test=kpi-value]").inner_text().replace(",", "")) >= 1
+    shot(page, "overview-after-scan-1440")
+    page.goto(detail_url)
+    settle(page)
 
     # QR dialog: the preview follows the style
     page.click("[data-test=open-qr]")
