@@ -7,6 +7,7 @@ with Chalice's local server on :8000, and drives the scheduled and SQS handlers 
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import signal
@@ -69,7 +70,8 @@ def main(argv: list[str] | None = None) -> int:
     from devstack import persist, seed, stack
 
     creds = seed.credentials(data_dir, os.environ.get("YUTANG_DEV_API_KEY"),
-                             os.environ.get("YUTANG_ADMIN_KEY"))
+                             os.environ.get("YUTANG_ADMIN_KEY"),
+                             os.environ.get("YUTANG_DEV_OWNER_PASSWORD"))
     os.environ["YUTANG_ADMIN_KEY"] = creds["admin_key"]
     step("creating tables, bucket and queues")
     provisioned = stack.provision()
@@ -93,6 +95,9 @@ def main(argv: list[str] | None = None) -> int:
     from devstack import gateway
 
     gateway.install()  # API Gateway's own errors in the contract's shape, as infra/ configures them
+    from devstack import console
+
+    console.install(ROOT / "console" / "dist")  # the SPA at /console/, before Chalice's routing
     server = create_server(app_module.app, config, args.host, args.port)  # listening from here
     background = Background(app_module, args.tick_seconds)
     background.start()
@@ -182,6 +187,9 @@ def banner(args, endpoint, creds, seeded, provisioned, restored, own_moto, publi
     key, admin = creds["api_key"], creds["admin_key"]
     demo = seeded["demo_code"]
     api = f"http://{args.host}:{args.port}"
+    built = (ROOT / "console" / "dist" / "index.html").is_file()
+    console_note = "" if built else "  (not built: run make console)"
+    login = json.dumps({"email": creds["owner_email"], "password": creds["owner_password"]})
     stack_line = (f"embedded moto on {endpoint}" if own_moto else f"existing endpoint {endpoint}")
     if not persisting:
         restored_line = ("not saved by make dev: AWS_ENDPOINT_URL is set, that stack keeps its "
@@ -199,22 +207,25 @@ def banner(args, endpoint, creds, seeded, provisioned, restored, own_moto, publi
     return f"""
 鱼塘 Yutang is running (local stack)
   API          {api}
+  console      {api}/console/{console_note}
   AWS          {stack_line}; {len(provisioned['queues'])} queue(s), bucket {provisioned['bucket']}
   data         {restored_line}
   private addresses  {fetch_line}
   background   scheduler tick every {args.tick_seconds:g}s, SQS drain for every queue
 
   demo tenant  {creds['tenant_id']}
+  owner login  {creds['owner_email']} / {creds['owner_password']}
   API key      {key}
   admin key    {admin}
   demo code    {demo['scan_url']}
 
 Try:
   curl -s {api}/v1/livecodes -H 'Authorization: Bearer {key}'
-  curl -s -H 'Accept: application/json' {demo['scan_url']}
+  curl -s -A 'Mozilla/5.0 (iPhone) MicroMessenger/8.0' -H 'Accept: application/json' {demo['scan_url']}
   curl -s -o demo-qr.png '{api}/v1/livecodes/{demo['id']}/qr?size=512' \\
        -H 'Authorization: Bearer {key}' -H 'Accept: image/png'
   curl -s {api}/v1/livecodes/{demo['id']}/stats -H 'Authorization: Bearer {key}'
+  curl -s -X POST {api}/v1/sessions -d '{login}'
   curl -s -X POST {api}/admin/v1/tenants -H 'Authorization: Bearer {admin}' -d '{{"name":"My brand"}}'
   open {demo['scan_url']} in a browser (phone size) to see the landing page
   API reference: {api}/openapi.json
