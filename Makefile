@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 BENCH_SIZE ?= full
 
-.PHONY: dev test test-fast bench lint browser clean-data help synth console console-test
+.PHONY: dev test test-fast bench lint browser clean-data help synth console console-test lighthouse
 
 help:
 	@echo "make dev     run the API on http://127.0.0.1:8000 with the embedded local stack"
@@ -46,6 +46,15 @@ console/dist/index.html: $(STAMP) $(CONSOLE_DEPS) $(CONSOLE_SRC)
 
 console: console/dist/index.html
 
+# Lighthouse for make bench (bench/lighthouse/: lighthouse + puppeteer-core, no browser download;
+# it drives Debian's Chromium).
+LIGHTHOUSE_DEPS := bench/lighthouse/node_modules/.installed
+$(LIGHTHOUSE_DEPS): bench/lighthouse/package.json bench/lighthouse/package-lock.json
+	cd bench/lighthouse && PUPPETEER_SKIP_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error
+	@touch $(LIGHTHOUSE_DEPS)
+
+lighthouse: $(LIGHTHOUSE_DEPS)
+
 console-test: $(CONSOLE_DEPS) console
 	cd console && npm run --silent lint && npm test --silent
 
@@ -59,7 +68,7 @@ test: $(STAMP) browser console-test
 test-fast: $(STAMP)
 	$(PY) -m pytest -q -n 2 -m "not e2e" tests/unit tests/integration tests/api
 
-bench: $(STAMP) console
+bench: $(STAMP) console lighthouse
 	$(PY) -m bench --size $(BENCH_SIZE)
 
 lint: $(STAMP)
@@ -83,7 +92,7 @@ $(CDK): infra/package.json infra/package-lock.json
 	cd infra && npm ci --no-audit --no-fund --loglevel=error
 	touch $(CDK)
 
-synth: $(INFRA_STAMP) $(CDK)
+synth: $(INFRA_STAMP) $(CDK) console  # the stack deploys console/dist
 	rm -rf infra/cdk.out infra/chalice.out
 	cd infra && $(SYNTH_ENV) ./node_modules/.bin/cdk synth --quiet --no-notices --no-version-reporting $(CDK_ARGS)
 	$(VENV)/bin/cfn-lint --non-zero-exit-code error infra/cdk.out/*.template.json
