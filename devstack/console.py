@@ -4,10 +4,13 @@ server, from the same origin as the API.
 On AWS, CloudFront serves the console from S3 next to the API; locally this hook answers GET/HEAD
 under /console before Chalice's routing, so the Chalice app itself has no /console route. Deep links
 (/console/livecodes/abc) get index.html (the SPA's history-mode router takes over); hashed assets
-under /console/assets/ are cached for a year; index.html is revalidated every time.
+under /console/assets/ are cached for a year; index.html is revalidated every time. Text files
+are gzipped for clients that accept it, as CloudFront compresses them on AWS (so Lighthouse on the
+local stack measures what a browser downloads there).
 """
 from __future__ import annotations
 
+import gzip
 import mimetypes
 from email.utils import formatdate
 from pathlib import Path
@@ -22,6 +25,8 @@ TYPES = {".js": "text/javascript; charset=utf-8", ".mjs": "text/javascript; char
          ".ico": "image/x-icon", ".woff2": "font/woff2", ".woff": "font/woff",
          ".ttf": "font/ttf", ".map": "application/json", ".txt": "text/plain; charset=utf-8",
          ".webp": "image/webp", ".jpg": "image/jpeg"}
+COMPRESSIBLE = ("text/", "application/json", "image/svg+xml")
+_GZIPPED: dict[tuple[str, int], bytes] = {}  # (path, mtime_ns) -> gzip bytes; dist is small
 NOT_BUILT = (b"<!doctype html><meta charset=utf-8><title>console not built</title>"
              b"<p>The console has not been built: run <code>make console</code> "
              b"(or <code>make dev</code>, which builds it).</p>")
@@ -86,8 +91,19 @@ def serve(request, dist: Path) -> None:  # type: ignore[no-untyped-def]
         etag = f'"{stat.st_mtime_ns:x}-{stat.st_size:x}"'
         headers.update({"Content-Type": content_type(file), "ETag": etag,
                         "Last-Modified": formatdate(stat.st_mtime, usegmt=True)})
+        zipped = (stat.st_size > 1024 and content_type(file).startswith(COMPRESSIBLE)
+                  and "gzip" in request.headers.get("Accept-Encoding", ""))
+        if zipped:
+            etag = etag[:-1] + '-gz"'
+            headers.update({"ETag": etag, "Content-Encoding": "gzip"})
+        headers["Vary"] = "Accept-Encoding"
         if request.headers.get("If-None-Match") == etag:
             status = 304
+        elif zipped:
+            key = (str(file), stat.st_mtime_ns)
+            if key not in _GZIPPED:
+                _GZIPPED[key] = gzip.compress(file.read_bytes(), 6)
+            body = _GZIPPED[key]
         else:
             body = file.read_bytes()
     elif status == 503:

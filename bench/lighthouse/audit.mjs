@@ -47,7 +47,11 @@ try {
         tbt_ms: a['total-blocking-time'].numericValue,
         cls: a['cumulative-layout-shift'].numericValue,
         benchmarkIndex: lhr.environment.benchmarkIndex,
-        a11yFailing: failing,
+        a11yFailing: failing.map((id) => ({
+          id, nodes: (a[id].details?.items || []).slice(0, 5).map((i) => i.node?.snippet || i.node?.selector),
+        })),
+        layoutShifts: (a['layout-shifts']?.details?.items || []).slice(0, 5)
+          .map((i) => `${i.score?.toFixed?.(3)} ${i.node?.selector || ''}`),
         opportunities: Object.values(a).filter((x) => x.details?.type === 'opportunity' && x.score !== null && x.score < 0.9)
           .map((x) => `${x.id}: ${x.displayValue || ''}`),
       })
