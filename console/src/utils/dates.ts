@@ -76,3 +76,38 @@ export function eachDay(r: DateRange): string[] {
   for (let d = r.from; d <= r.to && out.length < 400; d = addDays(d, 1)) out.push(d)
   return out
 }
+
+/** Offset (ms) of a timezone from UTC at an instant. */
+function zoneOffset(timeZone: string, at: Date): number {
+  const parts = new Intl.DateTimeFormat('en-US', {
+    timeZone,
+    hourCycle: 'h23',
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+  }).formatToParts(at)
+  const n = (t: string): number => Number(parts.find((p) => p.type === t)?.value)
+  const asUtc = Date.UTC(n('year'), n('month') - 1, n('day'), n('hour') % 24, n('minute'), n('second'))
+  return asUtc - Math.floor(at.getTime() / 1000) * 1000
+}
+
+/** "YYYY-MM-DD HH:mm" wall time in `timeZone` → ISO instant (UTC). */
+export function zonedToIso(wall: string, timeZone: string): string {
+  const m = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2})/.exec(wall)
+  if (!m) throw new Error(`not a wall time: ${wall}`)
+  const [, y, mo, d, h, mi] = m.map(Number) as [number, number, number, number, number, number]
+  const guess = Date.UTC(y, mo - 1, d, h, mi)
+  let t = guess - zoneOffset(timeZone, new Date(guess))
+  t = guess - zoneOffset(timeZone, new Date(t)) // second pass settles DST edges
+  return new Date(t).toISOString().replace('.000Z', 'Z')
+}
+
+/** ISO instant → "YYYY-MM-DD HH:mm" wall time in `timeZone`. */
+export function isoToZoned(iso: string, timeZone: string): string {
+  const d = new Date(iso)
+  const local = new Date(d.getTime() + zoneOffset(timeZone, d))
+  return local.toISOString().slice(0, 16).replace('T', ' ')
+}
