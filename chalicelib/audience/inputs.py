@@ -52,13 +52,19 @@ PREVIEW_MAX = 10_000
 PREVIEW_SAMPLE = 5
 
 
-def preview(tenant_id: str, body: dict) -> dict:
-    """``{tags_all?, tags_any?, tags_none?, stages?}`` (a campaign's audience, validated the same
-    way) → ``{count, exact, sample}``: the matching users counted from the index up to
-    ``PREVIEW_MAX`` (``exact`` false past it) and the first ``PREVIEW_SAMPLE`` of them."""
+AUDIENCE_KEYS = ("tags_all", "tags_any", "tags_none", "stages")
+
+
+def preview(tenant_id: str, params: dict) -> dict:
+    """Query ``tags_all``, ``tags_any``, ``tags_none``, ``stages`` (comma-separated; a campaign's
+    audience, validated the same way) → ``{count, exact, audience, sample}``: the matching users
+    counted from the index up to ``PREVIEW_MAX`` (``exact`` false past it) and the first
+    ``PREVIEW_SAMPLE`` of them."""
     from chalicelib.campaigns.rules import parse_audience
 
-    audience = parse_audience(body)
+    v.only_keys(params, set(AUDIENCE_KEYS), "query")
+    audience = parse_audience({k: [s for s in params[k].split(",") if s.strip()]
+                               for k in AUDIENCE_KEYS if k in params})
     count, sample_ids = 0, []
     for user_id in service.iter_audience(tenant_id, audience["tags_all"], audience["tags_any"],
                                          audience["tags_none"], audience["stages"],

@@ -60,11 +60,11 @@ def record_event():
     return json_response(inputs.record_event(tenant_id(request), json_body(request)), status=202)
 
 
-@routes.route("/v1/audience/preview", methods=["POST"])
+@routes.route("/v1/audience/preview", methods=["GET"])
 def preview_audience():
     """Read-only: how many users an audience (as a campaign takes it) holds, and a few of them."""
     request = routes.current_request
-    return json_response(inputs.preview(tenant_id(request), json_body(request)))
+    return json_response(inputs.preview(tenant_id(request), query(request)))
 
 
 @routes.route("/v1/audience/settings", methods=["GET"])

@@ -70,10 +70,12 @@ PATHS = {
     "/v1/events": {"post": op("Record a server-side event", TAG, body=ref("EventInput"), ok=202,
                               response={"type": "object", "properties": {
                                   "accepted": {"type": "boolean"}, "user_id": {"type": "string"}}})},
-    "/v1/audience/preview": {"post": op(
-        "Preview an audience's size", TAG, body=ref("Audience"), response=ref("AudiencePreview"),
-        errors=(400,), description="Read-only. The audience as a campaign takes it (tags all/any/"
-                                   "none, stages; empty: every user), counted from the index.")},
+    "/v1/audience/preview": {"get": op(
+        "Preview an audience's size", TAG, response=ref("AudiencePreview"), errors=(400,),
+        params=[query_param(k, description="comma-separated") for k in (
+            "tags_all", "tags_any", "tags_none", "stages")],
+        description="The audience as a campaign takes it (tags all/any/none, stages; none given: "
+                    "every user), counted from the index up to 10,000, with the first 5 users.")},
     "/v1/audience/settings": {
         "get": op("Get audience settings", TAG, response=ref("AudienceSettings"), errors=()),
         "patch": op("Update audience settings", TAG, response=ref("AudienceSettings"),

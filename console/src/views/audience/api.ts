@@ -1,6 +1,8 @@
 import { raw } from '@/api/client'
 import type { Schemas } from '@/api/types'
 import type { CursorPage } from '@/composables/useCursorList'
+import { previewQuery } from '@/views/campaigns/api'
+import type { AudienceBody } from '@/views/campaigns/logic'
 
 export type User = Schemas['User']
 export type UserEvent = Schemas['UserEvent']
@@ -40,5 +42,6 @@ export const usersApi = {
   tag: (id: string, tags: string[]) => raw<User>('POST', `/v1/users/${encodeURIComponent(id)}/tags`, { body: { tags } }),
   untag: (id: string, tag: string) => raw<User>('DELETE', `/v1/users/${encodeURIComponent(id)}/tags/${encodeURIComponent(tag)}`),
   events: (id: string) => raw<CursorPage<UserEvent>>('GET', `/v1/users/${encodeURIComponent(id)}/events`, { query: { limit: 200 } }),
-  preview: (body: unknown) => raw<Schemas['AudiencePreview']>('POST', '/v1/audience/preview', { body }),
+  preview: (audience: ReturnType<typeof segmentOf>) =>
+    raw<Schemas['AudiencePreview']>('GET', '/v1/audience/preview', { query: previewQuery(audience as AudienceBody) }),
 }

@@ -27,9 +27,19 @@ export const campaignsApi = {
   deliveries: (id: string, q: { status?: string; run_id?: string; cursor?: string | null; limit?: number }) =>
     raw<CursorPage<Delivery>>('GET', `/v1/campaigns/${encodeURIComponent(id)}/deliveries`, { query: q }),
   preview: (audience: AudienceBody, signal?: AbortSignal) =>
-    raw<AudiencePreview>('POST', '/v1/audience/preview', { body: audience, signal }),
+    raw<AudiencePreview>('GET', '/v1/audience/preview', { query: previewQuery(audience), signal }),
   contents: (q: { type?: string; tags?: string; limit?: number }) =>
     raw<CursorPage<Content>>('GET', '/v1/contents', { query: q }),
+}
+
+/** An audience as GET /v1/audience/preview's query (comma-separated lists, empty ones left out). */
+export function previewQuery(a: AudienceBody): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const k of ['tags_all', 'tags_any', 'tags_none', 'stages'] as const) {
+    const list = a[k]
+    if (list?.length) out[k] = list.join(',')
+  }
+  return out
 }
 
 /** Every campaign (pages of 100, at most `max`): the calendar needs them all. */

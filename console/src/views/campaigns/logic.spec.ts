@@ -12,6 +12,7 @@ import {
   scheduleBody,
   scheduleForm,
 } from './logic'
+import { previewQuery } from './api'
 import { isoToLocalInput, localInputToIso } from '@/utils/zoned'
 
 describe('audience builder → API body', () => {
@@ -27,6 +28,17 @@ describe('audience builder → API body', () => {
     expect(f.tags_any).toEqual([])
     expect(audienceConflict(f)).toBe('vip')
     expect(audienceConflict(audienceForm({ tags_any: ['a'], tags_none: ['b'] }))).toBeNull()
+  })
+})
+
+describe('audience → preview query', () => {
+  it('joins lists with commas and leaves empty ones out', () => {
+    expect(previewQuery(audienceBody({ tags_all: ['vip', 'a'], tags_any: [], tags_none: ['x'], stages: ['new'] }))).toEqual({
+      tags_all: 'vip,a',
+      tags_none: 'x',
+      stages: 'new',
+    })
+    expect(previewQuery({})).toEqual({})
   })
 })
 
