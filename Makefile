@@ -45,7 +45,7 @@ console/dist/index.html: $(STAMP) $(CONSOLE_DEPS) $(CONSOLE_SRC)
 console: console/dist/index.html
 
 console-test: $(CONSOLE_DEPS) console
-	cd console && npm test --silent
+	cd console && npm run --silent lint && npm test --silent
 
 browser:
 	@bash scripts/ensure-chromium

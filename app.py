@@ -9,6 +9,7 @@ from chalicelib.content.routes import routes as content_routes
 from chalicelib.fission.routes import routes as fission_routes
 from chalicelib.livecodes.routes import routes as livecode_routes
 from chalicelib.media.routes import routes as media_routes
+from chalicelib.members.routes import routes as member_routes
 from chalicelib.meta_routes import routes as meta_routes
 from chalicelib.mp.routes import routes as mp_routes
 from chalicelib.posters.routes import routes as poster_routes
@@ -18,11 +19,12 @@ EVENTS_QUEUE = "yutang-events"
 SENDS_QUEUE = "yutang-sends"  # campaign fan-out (Settings.sends_queue)
 
 app = Chalice(app_name="yutang", configure_logs=False)  # JSON logs: chalicelib/observability.py
-for middleware in (web.observe_middleware, web.guard_middleware, web.auth_middleware):
-    app.register_middleware(middleware, "http")  # outermost first: log, rate-limit, authenticate
+for middleware in (web.observe_middleware, web.guard_middleware, web.auth_middleware,
+                   web.audit_middleware):
+    app.register_middleware(middleware, "http")  # outermost first: log, rate-limit, auth, audit
 for blueprint in (meta_routes, auth_routes, livecode_routes, media_routes, wecom_routes,
                   content_routes, audience_routes, mp_routes, poster_routes, fission_routes,
-                  campaign_routes):
+                  campaign_routes, member_routes):
     app.register_blueprint(blueprint)
 cors.add_preflight_routes(app)  # OPTIONS for every path; allowed origins come from settings
 

@@ -10,7 +10,7 @@ import json
 import sys
 from pathlib import Path
 
-MODULES = ["bench.livecodes", "bench.posters", "bench.content", "bench.campaigns"]
+MODULES = ["bench.livecodes", "bench.posters", "bench.content", "bench.campaigns", "bench.team"]
 
 
 def main(argv: list[str] | None = None) -> int:

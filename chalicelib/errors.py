@@ -9,9 +9,10 @@ class DomainError(Exception):
     code = "bad-request"
 
     def __init__(self, message: str, *, code: str | None = None, status: int | None = None,
-                 field: str | None = None) -> None:
+                 field: str | None = None, details: dict | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.details = details or {}
         if code:
             self.code = code
         if status:
@@ -22,6 +23,7 @@ class DomainError(Exception):
         err = {"code": self.code, "message": self.message}
         if self.field:
             err["field"] = self.field
+        err.update(self.details)  # e.g. the tenants a login may choose from
         return {"error": err}
 
 

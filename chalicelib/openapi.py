@@ -8,12 +8,16 @@ from typing import Any
 SPEC_MODULES = ["chalicelib.auth.spec", "chalicelib.livecodes.spec",
                 "chalicelib.wecom.spec",  # after livecodes: it extends the target schemas
                 "chalicelib.content.spec", "chalicelib.audience.spec", "chalicelib.mp.spec",
-                "chalicelib.posters.spec", "chalicelib.fission.spec", "chalicelib.campaigns.spec"]
+                "chalicelib.posters.spec", "chalicelib.fission.spec", "chalicelib.campaigns.spec",
+                "chalicelib.members.spec"]
 
 ERROR = {"type": "object", "required": ["error"], "properties": {"error": {
     "type": "object", "required": ["code", "message"],
     "properties": {"code": {"type": "string"}, "message": {"type": "string"},
-                   "field": {"type": "string"}}}}}
+                   "field": {"type": "string"},
+                   "tenants": {"type": "array", "description": "tenant-required: the tenants to choose from",
+                               "items": {"type": "object", "properties": {
+                                   "id": {"type": "string"}, "name": {"type": "string"}}}}}}}}
 
 
 def ref(name: str) -> dict:
@@ -72,6 +76,22 @@ def _path_names(path: str) -> list[str]:
     return re.findall(r"{(\w+)}", path)
 
 
+def _add_roles(paths: dict) -> None:
+    """Each /v1 operation states the lowest role that may call it (chalicelib/members/policy.py)."""
+    from chalicelib.members import policy
+
+    for path, ops in paths.items():
+        if not path.startswith("/v1/"):
+            continue
+        for method, operation in ops.items():
+            needed = policy.required_role(path, method)
+            if needed is not None:
+                operation["x-required-role"] = needed
+                operation["responses"].setdefault("403", {
+                    "description": "forbidden-role: the caller's role is below x-required-role",
+                    "content": json_content(ref("Error"))})
+
+
 @lru_cache(maxsize=1)
 def document() -> dict:
     paths: dict[str, Any] = {"/openapi.json": {"get": op(
@@ -83,6 +103,7 @@ def document() -> dict:
         for path, ops in module.PATHS.items():
             paths.setdefault(path, {}).update(ops)
         schemas.update(module.SCHEMAS)
+    _add_roles(paths)
     for path, ops in paths.items():
         ops["options"] = {
             "summary": "CORS preflight", "tags": ["meta"], "security": [],
@@ -101,7 +122,9 @@ def document() -> dict:
         "paths": dict(sorted(paths.items())),
         "components": {"schemas": schemas, "securitySchemes": {
             "apiKey": {"type": "http", "scheme": "bearer",
-                       "description": "A tenant API key: yt_<tenant>_<key id>_<secret>"},
+                       "description": "A tenant API key (yt_<tenant>_<key id>_<secret>) or a "
+                                      "member's access token (yts1..., from POST /v1/sessions); "
+                                      "either carries a role (x-required-role)"},
             "adminKey": {"type": "http", "scheme": "bearer", "description": "YUTANG_ADMIN_KEY"},
             "mpToken": {"type": "http", "scheme": "bearer",
                         "description": "A mini-program token from POST /mp/v1/login"}}},

@@ -44,6 +44,16 @@ class Settings(NamedTuple):  # immutable; a NamedTuple is cheaper to define than
     sends_queue: str = "yutang-sends"  # campaign fan-out (the app's @app.on_sqs_message queue)
     send_lease_seconds: int = 120  # a claimed chunk older than this lost its sender
     webhook_retry_base_seconds: float = 0.5  # campaign webhook retries back off 0.5 s, 1 s
+    access_token_seconds: int = 15 * 60  # a member's access token
+    session_days: int = 30  # a login can be refreshed for this long
+    session_cache_seconds: float = 5.0  # a revoked session stops within this, per container
+    login_ip_per_minute: int = 10  # logins, refreshes and invite acceptances per client IP
+    lockout_failures: int = 5  # consecutive wrong passwords that lock a member...
+    lockout_minutes: int = 15  # ...for this long
+    invite_days: int = 7
+    scrypt_cost: str = ""  # "N,r,p" for new password hashes; empty: passwords.Cost() defaults
+    console_url: str = "http://127.0.0.1:8000/console/"
+    client_ip_header: str = ""  # a header the CDN in front sets to the viewer's address
     extra: Mapping[str, str] = {}  # never mutated
 
     @classmethod
@@ -84,6 +94,17 @@ class Settings(NamedTuple):  # immutable; a NamedTuple is cheaper to define than
             sends_queue=env.get("YUTANG_SENDS_QUEUE", "yutang-sends"),
             send_lease_seconds=int(env.get("YUTANG_SEND_LEASE_SECONDS", "120")),
             webhook_retry_base_seconds=float(env.get("YUTANG_WEBHOOK_RETRY_BASE", "0.5")),
+            access_token_seconds=int(env.get("YUTANG_ACCESS_TOKEN_SECONDS", "900")),
+            session_days=int(env.get("YUTANG_SESSION_DAYS", "30")),
+            session_cache_seconds=float(env.get("YUTANG_SESSION_CACHE_SECONDS", "5")),
+            login_ip_per_minute=int(env.get("YUTANG_LOGIN_IP_PER_MINUTE", "10")),
+            lockout_failures=int(env.get("YUTANG_LOCKOUT_FAILURES", "5")),
+            lockout_minutes=int(env.get("YUTANG_LOCKOUT_MINUTES", "15")),
+            invite_days=int(env.get("YUTANG_INVITE_DAYS", "7")),
+            scrypt_cost=env.get("YUTANG_SCRYPT", ""),
+            console_url=env.get("YUTANG_CONSOLE_URL") or (
+                env.get("YUTANG_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/") + "/console/"),
+            client_ip_header=env.get("YUTANG_CLIENT_IP_HEADER", "").strip(),
             extra={k: v for k, v in env.items() if k.startswith("YUTANG_X_")},
         )
 

@@ -65,6 +65,16 @@ def key_id(request: Any) -> str:
     return request.context.get("yutang_key_id", "")
 
 
+def role(request: Any) -> str:
+    """The caller's role (member or API key), set by the auth middleware."""
+    return request.context.get("yutang_role", "")
+
+
+def actor(request: Any) -> dict:
+    """Who is calling: ``{kind: member|api_key, id, role, email?|label?}``."""
+    return request.context.get("yutang_actor") or {}
+
+
 def auth_middleware(event: Any, get_response: Callable) -> Response:
     from chalicelib.auth import service as auth
 
@@ -73,9 +83,7 @@ def auth_middleware(event: Any, get_response: Callable) -> Response:
         return _reshape_chalice_error(get_response(event))  # CORS preflight: no credentials
     try:
         if path.startswith("/v1/"):
-            tenant, key = auth.authenticate(bearer(event))
-            event.context["yutang_tenant_id"] = tenant
-            event.context["yutang_key_id"] = key
+            _authorize(event, path)
         elif path.startswith("/admin/"):
             auth.check_admin(bearer(event))
         elif path.startswith("/mp/v1/") and path != "/mp/v1/login":
@@ -88,6 +96,54 @@ def auth_middleware(event: Any, get_response: Callable) -> Response:
         return json_response(exc.to_body(), status=exc.status,
                              headers={"WWW-Authenticate": "Bearer"} if exc.status == 401 else None)
     return _reshape_chalice_error(get_response(event))
+
+
+def _authorize(event: Any, path: str) -> None:
+    """Who is calling (a member's access token or an API key, told apart by prefix), and may
+    they call this route: the role table in chalicelib/members/policy.py decides."""
+    from chalicelib.members import policy
+
+    needed = policy.required_role(path, event.method)
+    if needed is None:
+        return  # public: login, refresh, invite acceptance
+    token = bearer(event)
+    if token.startswith("yts1."):
+        from chalicelib.members import sessions
+
+        member = sessions.authenticate(token)
+        tenant, caller_role = member.tenant_id, member.role
+        who = {"kind": "member", "id": member.member_id, "email": member.email,
+               "name": member.name, "session_id": member.session_id}
+    else:
+        from chalicelib.auth import service as auth
+
+        key = auth.authenticate_key(token)
+        tenant, caller_role = key.tenant_id, key.role
+        who = {"kind": "api_key", "id": key.key_id, "label": key.label}
+        event.context["yutang_key_id"] = key.key_id
+    event.context["yutang_tenant_id"] = tenant
+    event.context["yutang_role"] = caller_role
+    event.context["yutang_actor"] = {**who, "role": caller_role}
+    if not policy.allows(caller_role, needed):
+        from chalicelib.errors import Forbidden
+
+        raise Forbidden(f"{event.method} {path} needs the {needed} role or above; this "
+                        f"{'member' if who['kind'] == 'member' else 'API key'} has the "
+                        f"{caller_role} role", code="forbidden-role")
+
+
+def audit_middleware(event: Any, get_response: Callable) -> Response:
+    """Innermost: one audit log entry per change (chalicelib/members/audit.py)."""
+    response = get_response(event)
+    if event.method in ("GET", "HEAD", "OPTIONS") and not (event.context or {}).get("yutang_audit"):
+        return response
+    try:
+        from chalicelib.members import audit
+
+        audit.record(event, response)
+    except Exception:  # noqa: BLE001 - the change is done; a lost entry is logged loudly
+        log.exception("audit log write failed", extra={"fields": {"route": event.path}})
+    return response
 
 
 def _reshape_chalice_error(response: Response) -> Response:
@@ -161,6 +217,22 @@ def _public_guard() -> Any:
 
 def reset_guard() -> None:
     _guard.clear()
+
+
+def client_ip(request: Any) -> str:
+    """The caller's address for login throttling and the audit log. Behind a CDN that forwards the
+    viewer's address in a header it sets itself (``YUTANG_CLIENT_IP_HEADER``, e.g. CloudFront's
+    ``CloudFront-Viewer-Address``: "ip:port"), that header; else the gateway's source IP."""
+    from chalicelib.settings import get_settings
+
+    name = get_settings().client_ip_header
+    if name:
+        forwarded = header(request, name).strip()
+        if forwarded:
+            host = forwarded.rsplit(":", 1)[0] if forwarded.count(":") == 1 or "]" in forwarded \
+                else forwarded  # "1.2.3.4:567", "[2001:db8::1]:567" or a bare address
+            return host.strip("[]")[:64]
+    return _client_ip(request)
 
 
 def _client_ip(event: Any) -> str:

@@ -7,6 +7,7 @@ with Chalice's local server on :8000, and drives the scheduled and SQS handlers 
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import signal
@@ -67,7 +68,8 @@ def main(argv: list[str] | None = None) -> int:
 
     data_dir = Path(args.data_dir)
     creds = seed.credentials(data_dir, os.environ.get("YUTANG_DEV_API_KEY"),
-                             os.environ.get("YUTANG_ADMIN_KEY"))
+                             os.environ.get("YUTANG_ADMIN_KEY"),
+                             os.environ.get("YUTANG_DEV_OWNER_PASSWORD"))
     os.environ["YUTANG_ADMIN_KEY"] = creds["admin_key"]
     provisioned = stack.provision()
     restored = persist.restore(data_dir) if moto is not None and not args.no_persist else None
@@ -169,6 +171,7 @@ def banner(args, endpoint, creds, seeded, provisioned, restored, own_moto, publi
     api = f"http://{args.host}:{args.port}"
     built = (ROOT / "console" / "dist" / "index.html").is_file()
     console_note = "" if built else "  (not built: run make console)"
+    login = json.dumps({"email": creds["owner_email"], "password": creds["owner_password"]})
     stack_line = (f"embedded moto on {endpoint}" if own_moto else f"existing endpoint {endpoint}")
     restored_line = (f"restored {restored['items']} items, {restored['objects']} objects from "
                      f"{args.data_dir}" if restored else "fresh data (nothing restored)")
@@ -181,6 +184,7 @@ def banner(args, endpoint, creds, seeded, provisioned, restored, own_moto, publi
   background   scheduler tick every {args.tick_seconds:g}s, SQS drain for every queue
 
   demo tenant  {creds['tenant_id']}
+  owner login  {creds['owner_email']} / {creds['owner_password']}
   API key      {key}
   admin key    {admin}
   demo code    {demo['scan_url']}
@@ -191,6 +195,7 @@ Try:
   curl -s -o demo-qr.png '{api}/v1/livecodes/{demo['id']}/qr?size=512' \\
        -H 'Authorization: Bearer {key}' -H 'Accept: image/png'
   curl -s {api}/v1/livecodes/{demo['id']}/stats -H 'Authorization: Bearer {key}'
+  curl -s -X POST {api}/v1/sessions -d '{login}'
   curl -s -X POST {api}/admin/v1/tenants -H 'Authorization: Bearer {admin}' -d '{{"name":"My brand"}}'
   open {demo['scan_url']} in a browser (phone size) to see the landing page
   API reference: {api}/openapi.json

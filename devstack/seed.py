@@ -1,4 +1,4 @@
-"""Seed the local stack: a demo tenant (with a stable API key) and a demo live code."""
+"""Seed the local stack: a demo tenant (with a stable API key), its owner login and a demo live code."""
 from __future__ import annotations
 
 import base64
@@ -33,8 +33,13 @@ def demo_image(title: str, subtitle: str, color: tuple[int, int, int]) -> str:
     return base64.b64encode(out.getvalue()).decode()
 
 
-def credentials(data_dir: Path, dev_key: str | None, admin_key: str | None) -> dict:
-    """The demo tenant's key and the admin key: from the environment, else kept in the data dir."""
+DEV_OWNER_EMAIL = "owner@demo.yutang.dev"
+
+
+def credentials(data_dir: Path, dev_key: str | None, admin_key: str | None,
+                owner_password: str | None = None) -> dict:
+    """The demo tenant's key, its owner's password and the admin key: from the environment, else
+    generated once and kept in the data dir."""
     path = data_dir / "dev-credentials.json"
     saved = json.loads(path.read_text()) if path.exists() else {}
     if dev_key:
@@ -48,6 +53,16 @@ def credentials(data_dir: Path, dev_key: str | None, admin_key: str | None) -> d
         saved["tenant_id"] = tenant_id
         saved["api_key"] = f"{keys.PREFIX}{tenant_id}_{new_id(keys.KEY_ID_LEN)}_{new_token(32)}"
     saved["admin_key"] = admin_key or saved.get("admin_key") or f"adm_{new_token(24)}"
+    if owner_password:
+        from chalicelib.errors import ValidationFailed
+        from chalicelib.members import passwords
+
+        try:
+            passwords.check_rules(owner_password, DEV_OWNER_EMAIL, "YUTANG_DEV_OWNER_PASSWORD")
+        except ValidationFailed as exc:
+            raise SystemExit(exc.message) from None
+    saved["owner_email"] = DEV_OWNER_EMAIL
+    saved["owner_password"] = owner_password or saved.get("owner_password") or new_token(12)
     data_dir.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(saved, indent=2))
     path.chmod(0o600)
@@ -68,6 +83,7 @@ def seed(creds: dict) -> dict:
         auth.authenticate(creds["api_key"])
     except Exception:  # noqa: BLE001 - not stored yet (or revoked): store it
         auth.create_api_key(tenant_id, label="dev", fixed_key=creds["api_key"])
+    owner_id = seed_owner(tenant_id, creds["owner_email"], creds["owner_password"])
     codes = livecodes.list_codes(tenant_id, 10, None)["items"]
     demo = next((c for c in codes if c["channel"] == "demo"), None)
     if demo is None:
@@ -84,4 +100,24 @@ def seed(creds: dict) -> dict:
                          "image": demo_image("staff", "Customer service", (160, 60, 20))},
         })
     return {"tenant_id": tenant_id, "fresh": fresh, "key_id": parsed.key_id if parsed else None,
-            "demo_code": demo}
+            "demo_code": demo, "owner_id": owner_id}
+
+
+def seed_owner(tenant_id: str, email: str, password: str) -> str:
+    """The demo tenant's owner member, active, with this password (reset if it changed)."""
+    from chalicelib.members import passwords
+    from chalicelib.members import service as members
+    from chalicelib.members.models import Member, MemberLogin
+
+    try:
+        login = MemberLogin.get(email, tenant_id)
+        member = Member.get(tenant_id, login.member_id)
+    except DoesNotExist:
+        invited = members.invite(tenant_id, {"email": email, "name": "Demo Owner", "role": "owner"},
+                                 inviter_role="owner", inviter_id="devstack")
+        return members.accept_invite(invited["invite_token"], {"password": password}).member_id
+    if member.status != "active" or not passwords.verify_password(password, member.password_hash):
+        member.update(actions=[Member.password_hash.set(passwords.hash_password(password)),
+                               Member.status.set("active"), Member.locked_until.remove(),
+                               Member.failed_logins.set(0)])
+    return member.member_id

@@ -1,13 +1,14 @@
 """Tenant and API key tables.
 
 Access patterns:
-- tenants: GetItem by tenant_id (auth, webhooks, public scans resolve the tenant from the slug).
+- tenants: GetItem by tenant_id (auth, webhooks, public scans resolve the tenant from the slug);
+  its ``owner_count`` is updated in the members' transactions.
 - api_keys: GetItem (tenant_id, key_id) on every authenticated call (cached per container);
   Query tenant_id to list a tenant's keys.
 """
 from __future__ import annotations
 
-from pynamodb.attributes import BooleanAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 
 from chalicelib.db import BaseModel
 
@@ -22,6 +23,9 @@ class Tenant(BaseModel):
     webhook_url = UnicodeAttribute(null=True)
     webhook_secret = UnicodeAttribute(null=True)
     timezone = UnicodeAttribute(default="Asia/Shanghai")
+    # Active owner members: moved in the same transaction as the member it counts, with the
+    # condition that it stays >= 1 once there is an owner (a tenant always keeps one).
+    owner_count = NumberAttribute(null=True)
 
 
 class ApiKey(BaseModel):
@@ -34,3 +38,4 @@ class ApiKey(BaseModel):
     created_at = UTCDateTimeAttribute()
     label = UnicodeAttribute(null=True)
     revoked = BooleanAttribute(default=False)
+    role = UnicodeAttribute(null=True)  # owner | admin | operator | analyst; keys from before roles: admin

@@ -4,7 +4,7 @@ from __future__ import annotations
 from chalicelib import validate as v
 from chalicelib.auth import service
 from chalicelib.http import created, json_body, json_response, no_content
-from chalicelib.web import Routes, tenant_id
+from chalicelib.web import Routes, role, tenant_id
 
 routes = Routes(__name__)
 
@@ -12,18 +12,28 @@ routes = Routes(__name__)
 @routes.route("/admin/v1/tenants", methods=["POST"])
 def create_tenant():
     body = json_body(routes.current_request)
-    v.only_keys(body, {"name", "timezone"})
+    v.only_keys(body, {"name", "timezone", "owner_email"})
     name = v.text(body, "name", required=True, max_len=100)
-    return created(service.create_tenant(name, v.timezone_name(body, "timezone")))
+    owner_email = None
+    if body.get("owner_email") is not None:
+        from chalicelib.members.service import normalize_email
+
+        owner_email = normalize_email(body["owner_email"], "owner_email")
+    return created(service.create_tenant(name, v.timezone_name(body, "timezone"), owner_email))
 
 
 @routes.route("/v1/api-keys", methods=["POST"])
 def create_api_key():
     raw = routes.current_request.raw_body
     body = json_body(routes.current_request) if raw and raw.strip() else {}
-    v.only_keys(body, {"label"})
-    return created(service.create_api_key(tenant_id(routes.current_request),
-                                          label=v.text(body, "label", max_len=100)))
+    v.only_keys(body, {"label", "role"})
+    from chalicelib.members.policy import ROLES
+
+    request = routes.current_request
+    return created(service.create_api_key(
+        tenant_id(request), label=v.text(body, "label", max_len=100),
+        role=v.choice(body, "role", ROLES, default=service.DEFAULT_KEY_ROLE),
+        creator_role=role(request)))
 
 
 @routes.route("/v1/api-keys", methods=["GET"])

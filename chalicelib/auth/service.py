@@ -4,6 +4,7 @@ from __future__ import annotations
 import hmac
 import time
 from datetime import datetime, timezone
+from typing import NamedTuple
 
 from pynamodb.exceptions import DoesNotExist
 
@@ -13,7 +14,18 @@ from chalicelib.errors import Forbidden, NotFound, Unauthorized
 from chalicelib.ids import new_id, new_token
 from chalicelib.settings import get_settings
 
-_key_cache: dict[tuple[str, str], tuple[float, str | None]] = {}
+DEFAULT_KEY_ROLE = "admin"  # new keys, and keys stored before roles existed
+INITIAL_KEY_ROLE = "owner"  # the tenant's first key, handed out by the platform admin
+
+
+class KeyIdentity(NamedTuple):
+    tenant_id: str
+    key_id: str
+    role: str
+    label: str | None
+
+
+_key_cache: dict[tuple[str, str], tuple[float, tuple | None]] = {}
 _tenant_cache: dict[str, tuple[float, Tenant]] = {}
 MAX_KEYS_PER_TENANT = 20
 
@@ -30,19 +42,33 @@ def check_admin(presented: str) -> None:
         raise Unauthorized("a valid admin key is required", code="invalid-admin-key")
 
 
-def create_tenant(name: str, timezone_name: str | None = None) -> dict:
+def create_tenant(name: str, timezone_name: str | None = None, owner_email: str | None = None) -> dict:
+    """A tenant, its first API key (role owner) and, with ``owner_email``, an invited owner."""
     tenant = Tenant(tenant_id=new_id(keys.TENANT_ID_LEN), name=name, created_at=now(),
                     webhook_secret=new_token(24))
     if timezone_name:
         tenant.timezone = timezone_name
     tenant.save(condition=Tenant.tenant_id.does_not_exist())
-    key = create_api_key(tenant.tenant_id, label="initial")
-    return {"tenant_id": tenant.tenant_id, "name": name, "api_key": key["api_key"],
-            "api_key_id": key["id"]}
+    key = create_api_key(tenant.tenant_id, label="initial", role=INITIAL_KEY_ROLE)
+    answer = {"tenant_id": tenant.tenant_id, "name": name, "api_key": key["api_key"],
+              "api_key_id": key["id"], "api_key_role": key["role"]}
+    if owner_email:
+        from chalicelib.members import service as members
+
+        answer["owner"] = members.invite(tenant.tenant_id, {"email": owner_email, "role": "owner"},
+                                         inviter_role="owner", inviter_id="admin")
+    return answer
 
 
-def create_api_key(tenant_id: str, label: str | None = None, fixed_key: str | None = None) -> dict:
-    """A new key; its secret is returned once and only its hash is stored."""
+def create_api_key(tenant_id: str, label: str | None = None, fixed_key: str | None = None,
+                   role: str = DEFAULT_KEY_ROLE, creator_role: str | None = None) -> dict:
+    """A new key; its secret is returned once and only its hash is stored. A caller
+    (``creator_role``) never creates a key above its own role."""
+    from chalicelib.members import policy
+
+    if creator_role and not policy.at_most(role, creator_role):
+        raise Forbidden(f"a {creator_role} cannot create a key with the {role} role",
+                        code="forbidden-role", field="role")
     existing = [k for k in ApiKey.query(tenant_id) if not k.revoked]
     if len(existing) >= MAX_KEYS_PER_TENANT:
         raise Forbidden(f"a tenant may hold at most {MAX_KEYS_PER_TENANT} active keys",
@@ -55,17 +81,21 @@ def create_api_key(tenant_id: str, label: str | None = None, fixed_key: str | No
     else:
         key_id, full, secret_hash = keys.make_key(tenant_id)
     ApiKey(tenant_id=tenant_id, key_id=key_id, secret_hash=secret_hash, created_at=now(),
-           label=label).save()
+           label=label, role=role).save()
     _key_cache.pop((tenant_id, key_id), None)
-    return {"id": key_id, "api_key": full, "label": label, "created_at": now().isoformat()}
+    return {"id": key_id, "api_key": full, "label": label, "role": role,
+            "created_at": now().isoformat()}
 
 
 def list_api_keys(tenant_id: str) -> list[dict]:
-    return [{"id": k.key_id, "label": k.label, "created_at": k.created_at.isoformat()}
+    return [{"id": k.key_id, "label": k.label, "role": k.role or DEFAULT_KEY_ROLE,
+             "created_at": k.created_at.isoformat()}
             for k in ApiKey.query(tenant_id) if not k.revoked]
 
 
 def revoke_api_key(tenant_id: str, key_id: str) -> None:
+    """Admins and owners revoke any of the tenant's keys (rotation replaces the owner's first key
+    with a new one); the last active key stays."""
     try:
         item = ApiKey.get(tenant_id, key_id)
     except DoesNotExist:
@@ -82,6 +112,12 @@ def revoke_api_key(tenant_id: str, key_id: str) -> None:
 
 def authenticate(bearer: str) -> tuple[str, str]:
     """Returns (tenant_id, key_id) for a valid key or raises Unauthorized."""
+    identity = authenticate_key(bearer)
+    return identity.tenant_id, identity.key_id
+
+
+def authenticate_key(bearer: str) -> KeyIdentity:
+    """The key's tenant, id, role and label for a valid key, or Unauthorized."""
     parsed = keys.parse_key(bearer or "")
     if parsed is None:
         raise Unauthorized("missing or malformed API key (Authorization: Bearer yt_...)",
@@ -89,17 +125,18 @@ def authenticate(bearer: str) -> tuple[str, str]:
     cache_key = (parsed.tenant_id, parsed.key_id)
     hit = _key_cache.get(cache_key)
     if hit and hit[0] > time.monotonic():
-        stored_hash = hit[1]
+        stored = hit[1]
     else:
         try:
             item = ApiKey.get(parsed.tenant_id, parsed.key_id)
-            stored_hash = None if item.revoked else item.secret_hash
+            stored = None if item.revoked else (item.secret_hash, item.role or DEFAULT_KEY_ROLE,
+                                                item.label)
         except DoesNotExist:
-            stored_hash = None
-        _key_cache[cache_key] = (time.monotonic() + get_settings().api_key_cache_seconds, stored_hash)
-    if stored_hash is None or not keys.secret_matches(parsed.secret, stored_hash):
+            stored = None
+        _key_cache[cache_key] = (time.monotonic() + get_settings().api_key_cache_seconds, stored)
+    if stored is None or not keys.secret_matches(parsed.secret, stored[0]):
         raise Unauthorized("invalid API key", code="invalid-api-key")
-    return parsed.tenant_id, parsed.key_id
+    return KeyIdentity(parsed.tenant_id, parsed.key_id, stored[1], stored[2])
 
 
 def get_tenant(tenant_id: str, max_age: float = 30.0) -> Tenant:
@@ -140,3 +177,6 @@ def update_tenant(tenant_id: str, changes: dict) -> dict:
 def clear_caches() -> None:
     _key_cache.clear()
     _tenant_cache.clear()
+    from chalicelib.members import sessions  # light: no AWS client, no cryptography
+
+    sessions.clear_cache()

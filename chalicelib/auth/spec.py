@@ -5,13 +5,19 @@ TAG = "tenancy"
 SCHEMAS = {
     "NewTenant": {"type": "object", "required": ["name"], "additionalProperties": False,
                   "properties": {"name": {"type": "string", "maxLength": 100},
-                                 "timezone": {"type": "string", "example": "Asia/Shanghai"}}},
+                                 "timezone": {"type": "string", "example": "Asia/Shanghai"},
+                                 "owner_email": {"type": "string", "format": "email",
+                                                 "description": "invites this owner member"}}},
     "TenantCreated": {"type": "object", "properties": {
         "tenant_id": {"type": "string"}, "name": {"type": "string"},
         "api_key": {"type": "string", "description": "shown once; only its hash is stored"},
-        "api_key_id": {"type": "string"}}},
+        "api_key_id": {"type": "string"},
+        "api_key_role": {"enum": ["owner"], "description": "the first key is the tenant's owner"},
+        "owner": {"$ref": "#/components/schemas/Invite"}}},
     "ApiKey": {"type": "object", "properties": {
         "id": {"type": "string"}, "api_key": {"type": "string"}, "label": {"type": ["string", "null"]},
+        "role": {"enum": ["owner", "admin", "operator", "analyst"],
+                 "description": "keys from before roles act as admin"},
         "created_at": {"type": "string", "format": "date-time"}}},
     "Tenant": {"type": "object", "properties": {
         "tenant_id": {"type": "string"}, "name": {"type": "string"}, "timezone": {"type": "string"},
@@ -30,7 +36,10 @@ PATHS = {
                                      errors=(400, 403))},
     "/v1/api-keys": {
         "post": op("Create an API key", TAG, ok=201, response=ref("ApiKey"), errors=(400, 403),
-                   body={"type": "object", "properties": {"label": {"type": "string"}}}),
+                   body={"type": "object", "additionalProperties": False, "properties": {
+                       "label": {"type": "string"},
+                       "role": {"enum": ["owner", "admin", "operator", "analyst"], "default": "admin",
+                                "description": "never above the caller's own role"}}}),
         "get": op("List API keys", TAG, response=list_of(ref("ApiKey")), errors=()),
     },
     "/v1/api-keys/{key}": {"delete": op("Revoke an API key", TAG, ok=204, errors=(403, 404),

@@ -1,4 +1,6 @@
-"""Cold start: importing the app loads no image library, no image module and no boto3; creating a
+"""Cold start: importing the app loads no image library, no image module, no boto3 and no cryptography
+(session tokens and password hashes use the standard library) and no team-account service (bound
+lazily, like every domain's service); creating a
 url live code and scanning it load no image library either.
 
 The image modules import Pillow and qrcode inside their functions, and `import app` must not even
@@ -9,13 +11,15 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-HEAVY = ("PIL", "qrcode", "boto3")
+HEAVY = ("PIL", "qrcode", "boto3", "cryptography")
 IMAGE_MODULES = ("chalicelib.images", "chalicelib.livecodes.qr", "chalicelib.posters.render",
                  "chalicelib.posters.service")
+TEAM_MODULES = ("chalicelib.members.service", "chalicelib.members.sessions",
+                "chalicelib.members.audit", "chalicelib.members.passwords")
 
 SCRIPT = f"""
 import json, sys
-HEAVY, IMAGE_MODULES = {HEAVY!r}, {IMAGE_MODULES!r}
+HEAVY, IMAGE_MODULES = {HEAVY!r}, {IMAGE_MODULES!r} + {TEAM_MODULES!r}
 
 def loaded():
     tops = {{m.split(".")[0] for m in sys.modules}}

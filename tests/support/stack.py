@@ -13,6 +13,9 @@ BASE_ENV = {
     "YUTANG_PUBLIC_URL": "http://testserver", "YUTANG_ALLOW_PRIVATE_FETCH": "1",
     "YUTANG_API_KEY_CACHE_SECONDS": "60", "YUTANG_EVENT_RETRY_DELAY": "0",
     "YUTANG_RATE_IP_PER_MINUTE": "100000", "YUTANG_RATE_KEY_PER_SECOND": "100000",
+    "YUTANG_LOGIN_IP_PER_MINUTE": "100000",
+    # Cheaper password hashes in tests (the production cost is checked in test_passwords.py).
+    "YUTANG_SCRYPT": "1024,8,1",
 }
 
 

@@ -98,4 +98,3 @@ export async function getQr(id: string, style: QrStyle, signal?: AbortSignal): P
   if (!res.response.ok) throw toApiError(res.response.status, res.error)
   return res.data as Blob
 }
-

@@ -40,7 +40,10 @@ export const publicRoutes = all.filter((r) => r.meta?.public)
 
 export const navItems = screenRoutes
   .filter((r) => r.meta?.nav)
-  .map((r) => ({ path: r.path.startsWith('/') ? r.path : `/${r.path}`, ...(r.meta!.nav as NavMeta) }))
+  .map((r) => ({
+    path: r.path.startsWith('/') ? r.path : `/${r.path}`,
+    ...(r.meta!.nav as NavMeta),
+  }))
   .sort((a, b) => a.order - b.order)
 
 export const routes: RouteRecordRaw[] = [

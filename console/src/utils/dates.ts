@@ -64,7 +64,11 @@ export function rangeFromQuery(
 }
 
 /** Which preset a range equals (ending today), if any: the picker highlights it. */
-export function matchingPreset(r: DateRange, timeZone: string, now: Date = new Date()): Preset | null {
+export function matchingPreset(
+  r: DateRange,
+  timeZone: string,
+  now: Date = new Date(),
+): Preset | null {
   if (r.to !== today(timeZone, now)) return null
   const n = rangeDays(r)
   return (PRESETS as number[]).includes(n) ? (n as Preset) : null
@@ -90,7 +94,14 @@ function zoneOffset(timeZone: string, at: Date): number {
     second: '2-digit',
   }).formatToParts(at)
   const n = (t: string): number => Number(parts.find((p) => p.type === t)?.value)
-  const asUtc = Date.UTC(n('year'), n('month') - 1, n('day'), n('hour') % 24, n('minute'), n('second'))
+  const asUtc = Date.UTC(
+    n('year'),
+    n('month') - 1,
+    n('day'),
+    n('hour') % 24,
+    n('minute'),
+    n('second'),
+  )
   return asUtc - Math.floor(at.getTime() / 1000) * 1000
 }
 

@@ -49,7 +49,10 @@ export interface Countdown {
   soon: boolean
 }
 
-export function countdown(iso: string | null | undefined, now: number = Date.now()): Countdown | null {
+export function countdown(
+  iso: string | null | undefined,
+  now: number = Date.now(),
+): Countdown | null {
   if (!iso) return null
   const t = new Date(iso).getTime()
   if (Number.isNaN(t)) return null
@@ -66,7 +69,10 @@ export function countdown(iso: string | null | undefined, now: number = Date.now
 }
 
 /** Fill ratio of a target (assigned / capacity), clamped to 0..1; null when uncapped. */
-export function fillRatio(assigned: number | undefined, capacity: number | null | undefined): number | null {
+export function fillRatio(
+  assigned: number | undefined,
+  capacity: number | null | undefined,
+): number | null {
   if (!capacity || capacity <= 0) return null
   return Math.min(1, Math.max(0, (assigned ?? 0) / capacity))
 }

@@ -202,7 +202,8 @@ export function editSteps(before: CodeDraft, after: CodeDraft): Step[] {
 
 /** Moves an item; in edit mode saved targets keep their order (the API cannot reorder them). */
 export function canMove(targets: TargetDraft[], from: number, to: number): boolean {
-  if (from === to || to < 0 || to >= targets.length || from < 0 || from >= targets.length) return false
+  if (from === to || to < 0 || to >= targets.length || from < 0 || from >= targets.length)
+    return false
   const saved = targets.filter((t) => t.id).length
   return from >= saved && to >= saved
 }
@@ -214,20 +215,36 @@ export function move<T>(list: T[], from: number, to: number): T[] {
   return copy
 }
 
-const TARGET_FIELDS = new Set(['kind', 'name', 'image', 'image_url', 'url', 'capacity', 'expires_at', 'weight', 'enabled', 'assigned'])
+const TARGET_FIELDS = new Set([
+  'kind',
+  'name',
+  'image',
+  'image_url',
+  'url',
+  'capacity',
+  'expires_at',
+  'weight',
+  'enabled',
+  'assigned',
+])
 
 /**
  * Where an API field error belongs in the form: `name`, `targets.2.image`, `fallback.url`, or
  * `targets` (a target field the API names without saying which target).
  */
-export function errorPath(field: string, message: string, ctx: { targetIndex?: number; fallback?: boolean; targetCount: number }): string {
+export function errorPath(
+  field: string,
+  message: string,
+  ctx: { targetIndex?: number; fallback?: boolean; targetCount: number },
+): string {
   if (ctx.targetIndex !== undefined) return `targets.${ctx.targetIndex}.${field}`
   const m = /targets\[(\d+)\]/.exec(message) ?? /targets\[(\d+)\]/.exec(field)
   if (m) {
     const f = field.replace(/^targets\[\d+\]\.?/, '') || 'name'
     return `targets.${m[1]}.${f}`
   }
-  if (/^fallback/.test(field) || /^fallback/.test(message)) return `fallback.${field.replace(/^fallback\.?/, '') || 'name'}`
+  if (/^fallback/.test(field) || /^fallback/.test(message))
+    return `fallback.${field.replace(/^fallback\.?/, '') || 'name'}`
   if (TARGET_FIELDS.has(field) && field !== 'name' && field !== 'enabled') {
     if (ctx.fallback && ctx.targetCount === 0) return `fallback.${field}`
     if (ctx.targetCount === 1 && !ctx.fallback) return `targets.0.${field}`

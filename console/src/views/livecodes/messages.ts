@@ -169,7 +169,8 @@ export default {
       welcome: 'Welcome message',
       targets: 'Targets',
       targetsHint: 'Drag to reorder; “Fill in order” assigns the first targets first',
-      reorderLocked: 'Saved targets keep their order (the API has no reorder yet); new ones go last',
+      reorderLocked:
+        'Saved targets keep their order (the API has no reorder yet); new ones go last',
       addTarget: 'Add target',
       kind: 'Kind',
       targetName: 'Target name',

@@ -6,7 +6,10 @@ export default [
     path: 'livecodes',
     name: 'livecodes',
     component: () => import('./LiveCodeList.vue'),
-    meta: { title: 'livecodes.title', nav: { title: 'livecodes.nav', icon: Connection, order: 20 } },
+    meta: {
+      title: 'livecodes.title',
+      nav: { title: 'livecodes.nav', icon: Connection, order: 20 },
+    },
   },
   {
     path: 'livecodes/new',

@@ -1,4 +1,4 @@
-import { ElMessage, ElMessageBox } from 'element-plus'
+import { ElMessage, ElMessageBox } from '@/components/feedback'
 import { useI18n } from 'vue-i18n'
 import { deleteLiveCode } from '@/api/livecodes'
 import type { LiveCode } from '@/api/types'

@@ -6,6 +6,9 @@ export default [
     path: 'overview',
     name: 'overview',
     component: () => import('./OverviewView.vue'),
-    meta: { title: 'overview.title', nav: { title: 'overview.nav', icon: DataAnalysis, order: 10 } },
+    meta: {
+      title: 'overview.title',
+      nav: { title: 'overview.nav', icon: DataAnalysis, order: 10 },
+    },
   },
 ] satisfies RouteRecordRaw[]

@@ -1,0 +1,1 @@
+"""Team members, roles, login sessions and the audit log."""
