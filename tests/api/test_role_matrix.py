@@ -25,6 +25,7 @@ GET    /v1/livecodes/{code_id}/funnel                            analyst
 GET    /v1/api-keys                                              admin
 POST   /v1/api-keys                                              admin
 DELETE /v1/api-keys/{key}                                        admin
+GET    /v1/audience/preview                                      analyst
 GET    /v1/audience/settings                                     analyst
 PATCH  /v1/audience/settings                                     admin
 GET    /v1/audit-log                                             admin
