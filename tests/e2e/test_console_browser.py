@@ -241,14 +241,25 @@ def test_operator_flow_desktop(dev_stack, browser, tmp_path):
     assert page.input_value("[data-test=code-name]") == "地铁海报活码"
     shot(page, "livecode-edit-1440")
     check_axe(page, "livecode-edit-1440")
-    page.go_back()
+    # edit: rename the code, cap the second target lower, add a third one, save
+    page.fill("[data-test=code-name]", "地铁海报活码 2")
+    page.fill("#t1-capacity", "50")
+    page.click("[data-test=add-target]")
+    page.fill("[data-test=target-2] [data-test=target-name]", "福利群 C")
+    page.set_input_files("[data-test=target-2] [data-test=target-image]", str(image))
+    page.click("[data-test=save]")
     page.wait_for_url(re.compile(r"/console/livecodes/(?!new\b)[a-z0-9]+$"))
+    code = json.loads(dev_stack.request("GET", f"/v1/livecodes/{code_id}")[2])
+    assert code["name"] == "地铁海报活码 2"
+    assert [(t["name"], t["capacity"]) for t in code["targets"]] == [
+        ("福利群 B", 200), ("福利群 A", 50), ("福利群 C", 200)]
+    settle(page)
 
     # delete asks first, naming the code; cancelling keeps it
     page.click("[data-test=delete]")
     box = page.locator(".el-message-box")
     box.wait_for()
-    assert "地铁海报活码" in box.inner_text()
+    assert "地铁海报活码 2" in box.inner_text()
     check_axe(page, "livecode-delete-confirm-1440")
     box.get_by_role("button", name="取消").click()
     assert dev_stack.request("GET", f"/v1/livecodes/{code_id}")[0] == 200
