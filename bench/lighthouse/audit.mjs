@@ -48,7 +48,7 @@ try {
         cls: a['cumulative-layout-shift'].numericValue,
         benchmarkIndex: lhr.environment.benchmarkIndex,
         a11yFailing: failing.map((id) => ({
-          id, nodes: (a[id].details?.items || []).slice(0, 5).map((i) => i.node?.snippet || i.node?.selector),
+          id, nodes: (a[id].details?.items || []).slice(0, 5).map((i) => `${i.node?.selector} ${i.node?.snippet} ${(i.node?.explanation || '').slice(0, 160)}`),
         })),
         layoutShifts: (a['layout-shifts']?.details?.items || []).slice(0, 5)
           .map((i) => `${i.score?.toFixed?.(3)} ${i.node?.selector || ''}`),

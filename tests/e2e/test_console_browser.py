@@ -73,11 +73,16 @@ def owner_login(stack) -> tuple[str, str]:
     return match.group(1), match.group(2)
 
 
-def sign_in(page, base, email, password):
+def sign_in(page, base, email=None, password=None):
+    """Through the sign-in form: the member login, or (no email) the tab for the dev API key."""
     page.goto(base + "/console/")
     page.wait_for_url(re.compile(r"/console/login"))
-    page.fill("#login-email", email)
-    page.fill("#login-password", password)
+    if email is None:
+        page.get_by_role("tab", name="使用 API 密钥").click()
+        page.fill("#login-key", DEV_KEY)
+    else:
+        page.fill("#login-email", email)
+        page.fill("#login-password", password)
     page.click("[data-test=login-submit]")
     page.wait_for_url(re.compile(r"/console/overview"))
     page.wait_for_selector("[data-test=tenant] strong:has-text('Demo')")
@@ -103,6 +108,15 @@ def check_axe(page, name):
 
 def shot(page, name):
     OUT.mkdir(parents=True, exist_ok=True)
+    # charts are drawn when they come into view (EChart.vue): bring the whole page into view once
+    page.evaluate("""async () => {
+        const frame = () => new Promise((r) => requestAnimationFrame(() => r()));
+        for (let y = 0; y < document.documentElement.scrollHeight; y += innerHeight / 2) {
+            scrollTo(0, y); await frame(); await frame();
+        }
+        scrollTo(0, 0);
+    }""")
+    page.wait_for_load_state("networkidle")
     page.wait_for_timeout(400)  # charts finish their entry animation
     page.screenshot(path=str(OUT / f"{name}.png"), full_page=True)
 

@@ -8,6 +8,7 @@ const mountCard = (props: {
   value?: number
   previous?: number
   inverse?: boolean
+  loading?: boolean
 }) => mount(KpiCard, { props, global: { plugins: [testI18n()] } })
 
 describe('KpiCard', () => {
@@ -25,5 +26,12 @@ describe('KpiCard', () => {
     expect(
       mountCard({ title: 'x', value: 3, previous: 0 }).get('[data-test=kpi-delta]').text(),
     ).toBe('上一周期无数据')
+  })
+  it('keeps its place while loading, with no number (0 would be a lie)', () => {
+    const w = mountCard({ title: '扫码', loading: true })
+    expect(w.find('[data-test=kpi-value]').exists()).toBe(false)
+    expect(w.find('[data-test=kpi-delta]').exists()).toBe(false)
+    expect(w.find('.value .placeholder').exists()).toBe(true)
+    expect(w.text()).toContain('扫码')
   })
 })
