@@ -16,12 +16,14 @@ help:
 	@echo "make console build the operator console (console/dist, served by make dev at /console/)"
 
 $(STAMP): requirements.txt requirements-dev.txt
+	@echo "==> creating $(VENV) and installing the Python packages (first run: a minute or two)"
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -r requirements.txt -r requirements-dev.txt
+	@$(PYTHON) scripts/pip-install $(PY) --upgrade pip
+	@$(PYTHON) scripts/pip-install $(PY) -r requirements.txt -r requirements-dev.txt
 	touch $(STAMP)
 
 dev: $(STAMP) console
+	@echo "==> starting the local stack (python -m devstack.dev)"
 	$(PY) -m devstack.dev
 
 # The operator console (console/): npm ci when the lock file changes; API types regenerated from the

@@ -36,7 +36,7 @@ def public_handler(event, context):
 
 @app.schedule(Rate(1, unit=Rate.MINUTES))
 def tick(event):
-    return scheduler.run_tick()
+    return scheduler.run_tick(event.time)
 
 
 @app.on_sqs_message(queue=EVENTS_QUEUE, batch_size=10)

@@ -1,4 +1,9 @@
-"""Outbound HTTP with guard rails: no private addresses (unless allowed), size and time limits."""
+"""Outbound HTTP with guard rails: no private addresses (unless allowed), size and time limits.
+
+URLs a user can give (``image_url``, webhooks) must resolve to public addresses, unless the
+deployment opts in with ``YUTANG_ALLOW_PRIVATE_FETCH=1``. The WeChat and 企业微信 API bases are
+configuration, not user input: URLs on those origins are trusted as configured (the local stack
+points them at its fakes on loopback)."""
 from __future__ import annotations
 
 import ipaddress
@@ -19,7 +24,9 @@ def check_public(url: str) -> None:
     parsed = urlparse(url)
     if parsed.scheme not in {"http", "https"} or not parsed.hostname:
         raise FetchRefused("only absolute http(s) URLs can be fetched")
-    if get_settings().allow_private_fetch:
+    cfg = get_settings()
+    if cfg.allow_private_fetch or _origin(url) in {_origin(cfg.wechat_api_base),
+                                                   _origin(cfg.wecom_api_base)}:
         return
     try:
         infos = socket.getaddrinfo(parsed.hostname, parsed.port or 443, proto=socket.IPPROTO_TCP)
@@ -29,6 +36,12 @@ def check_public(url: str) -> None:
         addr = ipaddress.ip_address(info[4][0])
         if not addr.is_global:
             raise FetchRefused(f"refusing to contact a non-public address ({parsed.hostname})")
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parsed = urlparse(url)
+    default = {"http": 80, "https": 443}.get(parsed.scheme)
+    return parsed.scheme, (parsed.hostname or "").lower(), parsed.port or default
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):

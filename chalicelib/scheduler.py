@@ -1,7 +1,10 @@
 """The scheduler tick (every minute on AWS via EventBridge; the local stack's loop in `make dev`).
 
 Jobs are "module:function" names taking ``now`` and returning a count; each job runs even when an
-earlier one fails, and the failure is re-raised at the end so the invocation is marked failed."""
+earlier one fails, and the failure is re-raised at the end so the invocation is marked failed.
+
+``now`` is the time EventBridge scheduled the invocation for (the event's ``time``), so a tick
+acts on what was due at its own minute, on AWS and in the local stack alike."""
 from __future__ import annotations
 
 import importlib
@@ -16,7 +19,10 @@ JOBS: list[str] = [
 ]
 
 
-def run_tick(now: datetime | None = None) -> dict[str, int]:
+def run_tick(now: datetime | str | None = None) -> dict[str, int]:
+    """Run every job for ``now`` (a datetime, an EventBridge ``time`` string, or None: the clock)."""
+    if isinstance(now, str):
+        now = datetime.fromisoformat(now.replace("Z", "+00:00"))
     now = now or datetime.now(timezone.utc)
     results, errors = {}, []
     for name in JOBS:

@@ -43,6 +43,7 @@ class Settings(NamedTuple):  # immutable; a NamedTuple is cheaper to define than
     rate_key_per_second: int = 200
     sends_queue: str = "yutang-sends"  # campaign fan-out (the app's @app.on_sqs_message queue)
     send_lease_seconds: int = 120  # a claimed chunk older than this lost its sender
+    run_lease_seconds: int = 900  # a campaign run idle this long is re-driven by the tick
     webhook_retry_base_seconds: float = 0.5  # campaign webhook retries back off 0.5 s, 1 s
     access_token_seconds: int = 15 * 60  # a member's access token
     session_days: int = 30  # a login can be refreshed for this long
@@ -93,6 +94,7 @@ class Settings(NamedTuple):  # immutable; a NamedTuple is cheaper to define than
             rate_key_per_second=int(env.get("YUTANG_RATE_KEY_PER_SECOND", "200")),
             sends_queue=env.get("YUTANG_SENDS_QUEUE", "yutang-sends"),
             send_lease_seconds=int(env.get("YUTANG_SEND_LEASE_SECONDS", "120")),
+            run_lease_seconds=int(env.get("YUTANG_RUN_LEASE_SECONDS", "900")),
             webhook_retry_base_seconds=float(env.get("YUTANG_WEBHOOK_RETRY_BASE", "0.5")),
             access_token_seconds=int(env.get("YUTANG_ACCESS_TOKEN_SECONDS", "900")),
             session_days=int(env.get("YUTANG_SESSION_DAYS", "30")),

@@ -34,7 +34,6 @@ def configure_env(args: argparse.Namespace, endpoint: str) -> None:
     for key, value in (("AWS_ACCESS_KEY_ID", "local"), ("AWS_SECRET_ACCESS_KEY", "local"),
                        ("AWS_DEFAULT_REGION", "us-east-1"), ("YUTANG_STAGE", "local"),
                        ("YUTANG_PUBLIC_URL", f"http://{args.host}:{args.port}"),
-                       ("YUTANG_ALLOW_PRIVATE_FETCH", "1"),
                        ("YUTANG_METRICS", "0")):  # EMF lines are for CloudWatch, noise on a console
         os.environ.setdefault(key, value)
 
@@ -47,6 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     moto = None
     endpoint = os.environ.get("AWS_ENDPOINT_URL")
     if not endpoint:
+        step("starting the embedded AWS stand-in (moto: DynamoDB, S3, SQS)")
         from devstack.moto_server import MotoServer
 
         moto = MotoServer("127.0.0.1", int(os.environ.get("YUTANG_MOTO_PORT", "0")))
@@ -54,10 +54,13 @@ def main(argv: list[str] | None = None) -> int:
     configure_env(args, endpoint)
     os.environ.setdefault("YUTANG_SECRET", _dev_secret(Path(args.data_dir)))
     fake_wecom = None
+    data_dir = Path(args.data_dir)
+    persisting = moto is not None and not args.no_persist
     if not os.environ.get("YUTANG_WECOM_API_BASE"):  # no real 企业微信 locally: a fake on loopback
         from devstack.fake_wecom import FakeWecom
 
-        fake_wecom = FakeWecom()
+        fake_wecom = FakeWecom(port=int(os.environ.get("YUTANG_FAKE_WECOM_PORT", "0")),
+                               state_path=data_dir / "fake-wecom.json" if persisting else None)
         os.environ["YUTANG_WECOM_API_BASE"] = fake_wecom.start()
     from devstack.fake_wechat import start_for_dev
 
@@ -66,19 +69,24 @@ def main(argv: list[str] | None = None) -> int:
     from chalicelib.settings import get_settings
     from devstack import persist, seed, stack
 
-    data_dir = Path(args.data_dir)
     creds = seed.credentials(data_dir, os.environ.get("YUTANG_DEV_API_KEY"),
                              os.environ.get("YUTANG_ADMIN_KEY"),
                              os.environ.get("YUTANG_DEV_OWNER_PASSWORD"))
     os.environ["YUTANG_ADMIN_KEY"] = creds["admin_key"]
+    step("creating tables, bucket and queues")
     provisioned = stack.provision()
-    restored = persist.restore(data_dir) if moto is not None and not args.no_persist else None
+    if persisting:
+        step(f"restoring saved data from {data_dir}")
+    restored = persist.restore(data_dir) if persisting else None
+    step("seeding the demo tenant")
     seeded = seed.seed(creds)
 
     sys.path.insert(0, str(ROOT))
     from chalice.config import Config
-    from chalice.local import create_local_server
 
+    from devstack.server import create_server
+
+    step("loading the app")
     import app as app_module
     from devstack.drain import Background
 
@@ -90,18 +98,21 @@ def main(argv: list[str] | None = None) -> int:
     from devstack import console
 
     console.install(ROOT / "console" / "dist")  # the SPA at /console/, before Chalice's routing
-    server = create_local_server(app_module.app, config, args.host, args.port)
+    server = create_server(app_module.app, config, args.host, args.port)  # listening from here
     background = Background(app_module, args.tick_seconds)
     background.start()
     saver = _Saver(data_dir, enabled=moto is not None and not args.no_persist)
     saver.start()
     print(banner(args, endpoint, creds, seeded, provisioned, restored, moto is not None,
-                 get_settings().public_url), flush=True)
+                 get_settings().public_url, persisting=persisting,
+                 private_fetch=get_settings().allow_private_fetch), flush=True)
     print(f"  WeChat API   {get_settings().wechat_api_base}" + (
         " (fake: mini-program login codes are any name, e.g. alice:1)" if fake_wechat else ""),
         flush=True)
     print(f"  企业微信 API {get_settings().wecom_api_base}"
-          + (" (fake server: devstack/fake_wecom.py)" if fake_wecom else ""), flush=True)
+          + (f" (fake; drive it over HTTP: {get_settings().wecom_api_base}/fake/state, "
+             f"docs/local-stack.md{'; state restored' if fake_wecom.restored else ''})"
+             if fake_wecom else ""), flush=True)
 
     def shutdown(*_: object) -> None:
         threading.Thread(target=server.shutdown, daemon=True).start()
@@ -112,7 +123,8 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         pass
     finally:
-        print("\nstopping: draining background work and saving data...", flush=True)
+        print("\nstopping: draining background work"
+              + (" and saving data..." if persisting else " (nothing is saved)..."), flush=True)
         background.stop()
         saver.stop()
         if moto is not None:
@@ -165,7 +177,13 @@ class _Saver:
                   f"{self.data_dir}", flush=True)
 
 
-def banner(args, endpoint, creds, seeded, provisioned, restored, own_moto, public_url) -> str:
+def step(message: str) -> None:
+    """One line of start-up progress (make dev is otherwise silent until the banner)."""
+    print(f"  … {message}", flush=True)
+
+
+def banner(args, endpoint, creds, seeded, provisioned, restored, own_moto, public_url, *,
+           persisting: bool = True, private_fetch: bool = False) -> str:
     key, admin = creds["api_key"], creds["admin_key"]
     demo = seeded["demo_code"]
     api = f"http://{args.host}:{args.port}"
@@ -173,14 +191,26 @@ def banner(args, endpoint, creds, seeded, provisioned, restored, own_moto, publi
     console_note = "" if built else "  (not built: run make console)"
     login = json.dumps({"email": creds["owner_email"], "password": creds["owner_password"]})
     stack_line = (f"embedded moto on {endpoint}" if own_moto else f"existing endpoint {endpoint}")
-    restored_line = (f"restored {restored['items']} items, {restored['objects']} objects from "
-                     f"{args.data_dir}" if restored else "fresh data (nothing restored)")
+    if not persisting:
+        restored_line = ("not saved by make dev: AWS_ENDPOINT_URL is set, that stack keeps its "
+                         "own data" if not own_moto else "not saved (--no-persist)")
+    elif restored and (restored["items"] or restored["objects"]):
+        restored_line = (f"restored {restored['items']} items, {restored['objects']} objects; "
+                         f"saved to {args.data_dir}")
+    else:
+        restored_line = f"fresh data; saved to {args.data_dir}"
+    fetch_line = ("allowed (YUTANG_ALLOW_PRIVATE_FETCH=1)" if private_fetch else
+                  "refused (image_url, webhooks; YUTANG_ALLOW_PRIVATE_FETCH=1 allows)")
+    stop_line = (f"Ctrl-C stops (from a script: kill -TERM {os.getpid()}); "
+                 + (f"data is kept in {args.data_dir} (see docs/local-stack.md)." if persisting
+                    else "nothing is saved by make dev."))
     return f"""
 鱼塘 Yutang is running (local stack)
   API          {api}
   console      {api}/console/{console_note}
   AWS          {stack_line}; {len(provisioned['queues'])} queue(s), bucket {provisioned['bucket']}
   data         {restored_line}
+  private addresses  {fetch_line}
   background   scheduler tick every {args.tick_seconds:g}s, SQS drain for every queue
 
   demo tenant  {creds['tenant_id']}
@@ -199,7 +229,7 @@ Try:
   curl -s -X POST {api}/admin/v1/tenants -H 'Authorization: Bearer {admin}' -d '{{"name":"My brand"}}'
   open {demo['scan_url']} in a browser (phone size) to see the landing page
   API reference: {api}/openapi.json
-Ctrl-C stops (data is saved to {args.data_dir}).
+{stop_line}
 """
 
 

@@ -36,6 +36,10 @@ config_id), ``40003`` unknown userid (when ``users`` is set), ``40050`` unknown 
 used/expired welcome code. :meth:`FakeWecom.fail_next` makes the next call(s) to a path answer a
 given errcode (e.g. ``45009``, ``-1``). The helpers at the bottom build signed and encrypted
 callbacks exactly as 企业微信 sends them.
+
+A tester drives it over HTTP under ``/fake/...`` (groups, customers adding staff through a contact
+way, joining and leaving groups, welcome codes) and, with ``state_path``, its state survives a
+restart: see :mod:`devstack.fake_wecom_driver`.
 """
 from __future__ import annotations
 
@@ -46,6 +50,7 @@ import time
 import uuid
 from collections.abc import Iterable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
@@ -54,7 +59,8 @@ WELCOME_CODE_SECONDS = 20
 
 class FakeWecom:
     def __init__(self, host: str = "127.0.0.1", port: int = 0, *, expires_in: int = 7200,
-                 token_lifetime: float = 7200.0, corps: dict[str, str] | None = None) -> None:
+                 token_lifetime: float = 7200.0, corps: dict[str, str] | None = None,
+                 state_path: Path | None = None) -> None:
         self.host, self.port = host, port
         self.expires_in, self.token_lifetime = expires_in, token_lifetime
         self.corps = corps
@@ -69,9 +75,16 @@ class FakeWecom:
         self.customers: dict[str, dict] = {}
         self.welcomes: list[dict] = []
         self.templates: list[dict] = []
+        self.callback: dict | None = None  # {url, token, encoding_aes_key, corp_id}: POST /fake/callback
         self._failures: dict[str, list[tuple[int, str]]] = {}
         self._lock = threading.RLock()
         self._server: ThreadingHTTPServer | None = None
+        self.state_path = state_path
+        self.restored = False
+        if state_path is not None:
+            from devstack import fake_wecom_driver
+
+            self.restored = fake_wecom_driver.load(self, state_path)
 
     # ---- life cycle ------------------------------------------------------------------------------
 
@@ -183,11 +196,22 @@ class FakeWecom:
             body = json.loads(raw) if raw else {}
         except ValueError:
             body = None
-        with self._lock:
-            self.calls.append({"method": method, "path": parsed.path, "query": query, "body": body})
-            answer = self._answer(method, parsed.path, query, body)
+        status = 200
+        if parsed.path.startswith("/fake/"):  # the tester's controls (they take the lock briefly)
+            from devstack import fake_wecom_driver
+
+            status, answer = fake_wecom_driver.handle(self, method, parsed.path, body)
+        else:
+            with self._lock:
+                self.calls.append({"method": method, "path": parsed.path, "query": query,
+                                   "body": body})
+                answer = self._answer(method, parsed.path, query, body)
+                if method == "POST" and self.state_path is not None and answer.get("errcode") == 0:
+                    from devstack import fake_wecom_driver
+
+                    fake_wecom_driver.save(self, self.state_path)
         data = json.dumps(answer, ensure_ascii=False).encode()
-        req.send_response(200)
+        req.send_response(status)
         req.send_header("Content-Type", "application/json; charset=utf-8")
         req.send_header("Content-Length", str(len(data)))
         req.end_headers()
@@ -506,7 +530,11 @@ def signed_callback(token: str, encoding_aes_key: str, corp_id: str, fields: dic
 
 
 def main() -> None:  # python -m devstack.fake_wecom: run it alone
-    fake = FakeWecom(port=int(__import__("os").environ.get("YUTANG_FAKE_WECOM_PORT", "8010")))
+    import os
+
+    state = os.environ.get("YUTANG_FAKE_WECOM_STATE")  # a JSON file that keeps its state
+    fake = FakeWecom(port=int(os.environ.get("YUTANG_FAKE_WECOM_PORT", "8010")),
+                     state_path=Path(state) if state else None)
     print(f"fake 企业微信 on {fake.start()} (Ctrl-C stops)", flush=True)
     try:
         threading.Event().wait()

@@ -5,8 +5,9 @@
   stores their ids in a page item (a replay re-uses them: the same batches, the same ids) together
   with the run's counters in one transaction, and queues the recipient batches plus the next page
   (a continuation) in SendMessageBatch calls — no invocation loops over a whole audience.
-- :func:`run_due` (tick job) handles due items: scheduled fires, ``after_event`` sends, and
-  dispatches/batches that waited for quiet hours to end.
+- :func:`run_due` (tick job) handles due items: scheduled fires, ``after_event`` sends,
+  dispatches/batches that waited for quiet hours to end, and run leases (a run idle for
+  ``run_lease_seconds`` is re-driven: :mod:`chalicelib.campaigns.redrive`).
 - :func:`on_user_events` (``user_event`` handler) turns a matching event into a due item per
   (campaign, user): once per user per ``after_event`` campaign.
 - :func:`handle_messages` is the ``yutang-sends`` consumer; like events.dispatch it deletes the
@@ -21,7 +22,7 @@ from datetime import datetime, timedelta
 from itertools import islice
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError
+from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib import aws
@@ -74,15 +75,21 @@ def _content(tenant_id: str, content_id: str) -> dict | None:
 
 
 def start_run(c: Campaign, trigger: str, run_id: str) -> str:
-    """Record the run (idempotent by run id) and queue its first dispatch page."""
+    """Record the run (idempotent by run id) with its lease check, and queue its first dispatch
+    page. The run and its lease due item are written together, so no run exists unwatched."""
+    from chalicelib.campaigns import redrive
+
     now = clock.now()
+    lease_until = redrive.lease_end(now)
     run = Campaign(tenant_id=c.tenant_id, sk=Campaign.run_key(c.campaign_id, run_id),
                    campaign_id=c.campaign_id, run_id=run_id, trigger=trigger,
-                   snapshot=snapshot(c), created_at=now, audience_size=0, queued=0, pages=0,
-                   dispatched=False)
+                   snapshot=snapshot(c), created_at=now, updated_at=now, audience_size=0,
+                   queued=0, pages=0, dispatched=False, lease_until=lease_until, redrives=0)
     try:
-        run.save(condition=Campaign.sk.does_not_exist())
-    except PutError as exc:
+        with TransactWrite(connection=Campaign._get_connection().connection) as tx:
+            tx.save(run, condition=Campaign.sk.does_not_exist())
+            tx.save(redrive.watch(c.tenant_id, c.campaign_id, run_id, lease_until))
+    except TransactWriteError as exc:
         if not condition_failed(exc):
             raise
     Campaign(tenant_id=c.tenant_id, sk=c.sk).update(actions=[Campaign.last_run_id.set(run_id)])
@@ -124,7 +131,7 @@ def dispatch_page(msg: dict) -> None:
             tx.save(page, condition=CampaignBatch.sk.does_not_exist())
             tx.update(run, actions=[Campaign.audience_size.add(len(ids)), Campaign.queued.add(len(ids)),
                                     Campaign.pages.add(1), Campaign.dispatched.set(not more),
-                                    Campaign.deferred_until.remove()])
+                                    Campaign.deferred_until.remove(), Campaign.updated_at.set(now)])
     except TransactWriteError as exc:
         if not condition_failed(exc):
             raise
@@ -216,6 +223,10 @@ def run_due(now: datetime) -> int:
             events.setdefault((item.tenant_id, item.campaign_id), []).append(item)
         elif item.kind == "fire":
             _guard(lambda item=item: _fire(item, now), [item], handled, errors)
+        elif item.kind == "lease":
+            from chalicelib.campaigns import redrive
+
+            _guard(lambda item=item: redrive.check(item, now), [item], handled, errors)
     for (tenant_id, campaign_id), group in events.items():
         _guard(lambda t=tenant_id, c=campaign_id, g=group: _fire_events(
             t, c, [i.user_id for i in g], now), group, handled, errors)

@@ -4,7 +4,8 @@
 - ``C#<campaign>``            the campaign (audience, message, channel, schedule, caps, quiet hours,
                               and ``due_key`` of its pending schedule item)
 - ``R#<campaign>#<run>``      a run: trigger, the message snapshot senders use, audience size,
-                              recipients queued, dispatch progress
+                              recipients queued, dispatch progress, ``updated_at`` (last dispatch
+                              step) and ``lease_until`` (when the tick next checks it for stalls)
 - ``E#<event type>#<campaign>`` trigger index of an active ``after_event`` campaign
 - ``CFG``                     the tenant's messaging defaults (caps, quiet hours)
 - ``X#<bucket>``              unsubscribed user ids (64 string-set buckets; atomic ADD/DELETE)
@@ -18,6 +19,7 @@
                               (status, reason, time, click) — the delivery records; ``rev`` guards
                               every write (optimistic concurrency, inside transactions)
 - ``S#<run>#<shard>``         stats counters (8 shards per run, written in the same transactions)
+                              and ``last_at``, the epoch second of the shard's latest delivery write
   Access: GetItem; Query ``begins_with(B#…)`` (deliveries), ``begins_with(S#…)`` (stats).
 
 ``campaign_contacts`` (hash ``pk`` = ``<tenant>#<user>``) — one item per user: frequency counters
@@ -27,7 +29,9 @@
 
 ``campaign_due`` (hash ``shard`` "0".."3", range ``key`` = ``<epoch 10 digits>#<tenant>#…``) —
   everything that must happen at a time: scheduled fires, ``after_event`` sends, dispatches and
-  batches deferred by quiet hours. The minute tick Queries ``key <= now`` per shard (no Scan).
+  batches deferred by quiet hours, and each run's lease check (``kind`` ``lease``: re-drive the run
+  if it stalled, see :mod:`chalicelib.campaigns.redrive`). The minute tick Queries ``key <= now``
+  per shard (no Scan).
 
 ``outbox`` (hash ``tenant_id``, range ``sk`` = ``<campaign>#<run>#<user>``) — messages delivered by
   the outbox channel (fission reward notices too: ``<task>#<participant>#<user>``, source
@@ -85,6 +89,8 @@ class Campaign(BaseModel):
     pages = NumberAttribute(null=True)
     dispatched = BooleanAttribute(null=True)
     deferred_until = UTCDateTimeAttribute(null=True)
+    lease_until = UTCDateTimeAttribute(null=True)
+    redrives = NumberAttribute(null=True)
     # trigger index
     event_type = UnicodeAttribute(null=True)
     delay_minutes = NumberAttribute(null=True)
@@ -122,6 +128,7 @@ class CampaignBatch(BaseModel):
     clicked = NumberAttribute(null=True)
     clicks = NumberAttribute(null=True)
     deferred = NumberAttribute(null=True)
+    last_at = NumberAttribute(null=True)  # stats shards: epoch second of the latest delivery write
     skip_capped_day = NumberAttribute(null=True)  # one counter per rules.SKIP_REASONS
     skip_capped_week = NumberAttribute(null=True)
     skip_unsubscribed = NumberAttribute(null=True)
@@ -167,7 +174,7 @@ class DueItem(BaseModel):
     key = UnicodeAttribute(range_key=True)
     tenant_id = UnicodeAttribute()
     campaign_id = UnicodeAttribute()
-    kind = UnicodeAttribute()  # fire | event | dispatch | batch
+    kind = UnicodeAttribute()  # fire | event | dispatch | batch | lease
     user_id = UnicodeAttribute(null=True)
     body = JSONAttribute(null=True)
 

@@ -95,16 +95,23 @@ class State:
         self.rev = (self.rev or 0) + 1
 
 
-def stat_update(pk: str, run_id: str, batch: str, counts: dict[str, int]) -> dict | None:
+def stat_update(pk: str, run_id: str, batch: str, counts: dict[str, int],
+                at: datetime | None = None) -> dict | None:
+    """The stats shard increments; with ``at``, also the shard's ``last_at`` (the run's activity,
+    which the lease check reads: see :mod:`chalicelib.campaigns.redrive`)."""
     counts = {k: n for k, n in counts.items() if n}
     if not counts:
         return None
     shard = zlib.crc32(batch.encode()) % STAT_SHARDS
     names = {f"#c{i}": name for i, name in enumerate(counts)}
     values = {f":c{i}": {"N": str(n)} for i, n in enumerate(counts.values())}
+    expression = "ADD " + ", ".join(f"#c{i} :c{i}" for i in range(len(counts)))
+    if at is not None:
+        names["#at"], values[":at"] = "last_at", {"N": str(int(at.timestamp()))}
+        expression += " SET #at = :at"
     return {"Update": {"TableName": table(CampaignBatch),
                        "Key": {"pk": {"S": pk}, "sk": {"S": CampaignBatch.stat_key(run_id, shard)}},
-                       "UpdateExpression": "ADD " + ", ".join(f"#c{i} :c{i}" for i in range(len(counts))),
+                       "UpdateExpression": expression,
                        "ExpressionAttributeNames": names, "ExpressionAttributeValues": values}}
 
 
@@ -152,7 +159,7 @@ def commit(d: channels.Delivery, state: State, rows: dict[str, dict]) -> None:
     if not rows:
         return
     items = [state.put(rows)]
-    stats = stat_update(state.pk, d.run_id, d.batch, counts_of(rows, state.rows))
+    stats = stat_update(state.pk, d.run_id, d.batch, counts_of(rows, state.rows), clock.now())
     if stats:
         items.append(stats)
     if not transact(items):
@@ -190,6 +197,8 @@ def recipient(d: channels.Delivery, user: str, profiles: dict | None) -> channel
 # ---- the batch ----------------------------------------------------------------------------------
 
 def process(msg: dict, receive_count: int = 1) -> None:
+    if msg.get("lt"):  # the tick's last re-drive of a stalled run: whatever fails now is final
+        receive_count = max(receive_count, MAX_RECEIVES)
     for _ in range(5):
         try:
             return _process(msg, receive_count)

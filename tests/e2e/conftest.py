@@ -24,7 +24,8 @@ def free_port() -> int:
 
 
 class DevStack:
-    def __init__(self, tmp: Path, inherit_endpoint: bool = False) -> None:
+    def __init__(self, tmp: Path, inherit_endpoint: bool = False,
+                 extra_env: dict[str, str] | None = None) -> None:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.log_path = tmp / "dev.log"
@@ -33,6 +34,7 @@ class DevStack:
             env["AWS_ENDPOINT_URL"] = os.environ["AWS_ENDPOINT_URL"]
         env.update({"YUTANG_DEV_API_KEY": DEV_KEY, "YUTANG_ADMIN_KEY": ADMIN_KEY,
                     "YUTANG_TICK_SECONDS": "2", "PYTHONUNBUFFERED": "1"})
+        env.update(extra_env or {})
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "devstack.dev", "--port", str(self.port),
              "--data-dir", str(tmp / "data")], cwd=ROOT, env=env,

@@ -79,6 +79,7 @@ def test_uses_a_preset_endpoint_instead_of_its_own(tmp_path, monkeypatch):
         stack = DevStack(tmp_path, inherit_endpoint=True)
         try:
             assert f"existing endpoint {url}" in stack.log
+            assert "nothing is saved by make dev" in stack.log  # the banner tells the truth
             status, _, _ = stack.request("GET", "/v1/livecodes")
             assert status == 200
         finally:
