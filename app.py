@@ -2,6 +2,7 @@
 from chalice import Chalice, Rate
 
 from chalicelib import cors, events, httpapi, scheduler, web
+from chalicelib.analytics.routes import routes as analytics_routes
 from chalicelib.audience.routes import routes as audience_routes
 from chalicelib.auth.routes import routes as auth_routes
 from chalicelib.campaigns.routes import routes as campaign_routes
@@ -24,7 +25,7 @@ for middleware in (web.observe_middleware, web.guard_middleware, web.auth_middle
     app.register_middleware(middleware, "http")  # outermost first: log, rate-limit, auth, audit
 for blueprint in (meta_routes, auth_routes, livecode_routes, media_routes, wecom_routes,
                   content_routes, audience_routes, mp_routes, poster_routes, fission_routes,
-                  campaign_routes, member_routes):
+                  campaign_routes, member_routes, analytics_routes):
     app.register_blueprint(blueprint)
 cors.add_preflight_routes(app)  # OPTIONS for every path; allowed origins come from settings
 

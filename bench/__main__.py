@@ -10,7 +10,8 @@ import json
 import sys
 from pathlib import Path
 
-MODULES = ["bench.livecodes", "bench.posters", "bench.content", "bench.campaigns", "bench.team"]
+MODULES = ["bench.livecodes", "bench.posters", "bench.content", "bench.campaigns", "bench.team",
+           "bench.insight", "bench.console"]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -17,21 +17,60 @@ from chalicelib.settings import get_settings
 
 log = logging.getLogger("yutang.events")
 
+AGGREGATE = "chalicelib.analytics.aggregate:consume"
 HANDLERS: dict[str, list[str]] = {
-    "scan": ["chalicelib.analytics.service:record_scans",
+    "scan": [AGGREGATE,
              "chalicelib.livecodes.warnings:check_after_scans",
              "chalicelib.audience.handlers:tag_scanners",
              "chalicelib.fission.invites:record_scans"],
-    "user_event": ["chalicelib.campaigns.dispatch:on_user_events"],
+    "user_event": [AGGREGATE, "chalicelib.campaigns.dispatch:on_user_events"],
     "wecom_callback": ["chalicelib.wecom.callbacks:handle_callbacks"],
     "wecom_cleanup": ["chalicelib.wecom.ways:handle_cleanup"],
+    # domain events (docs/events.md); the audience-backed ones also drive after_event campaigns
+    "staff_added": [AGGREGATE, "chalicelib.campaigns.dispatch:on_user_events"],
+    "customer_lost": [AGGREGATE, "chalicelib.campaigns.dispatch:on_user_events"],
+    "group_joined": [AGGREGATE, "chalicelib.campaigns.dispatch:on_user_events"],
+    "group_left": [AGGREGATE],
+    "invite_counted": [AGGREGATE],
+    "reward_granted": [AGGREGATE],
+    "message_sent": [AGGREGATE],
+    "message_skipped": [AGGREGATE],
+    "message_failed": [AGGREGATE],
+    "message_clicked": [AGGREGATE, "chalicelib.campaigns.dispatch:on_user_events"],
+    "order_paid": [AGGREGATE, "chalicelib.campaigns.dispatch:on_user_events"],
+    "agg_retry": [AGGREGATE],
 }
+# Handlers called once per SQS batch with every payload that lists them (not once per payload).
+BATCH_HANDLERS = frozenset({AGGREGATE, "chalicelib.fission.invites:record_scans"})
+# The queue type of an audience event (audience.record_event publishes under this type).
+AUDIENCE_TYPES = {"joined_staff": "staff_added", "left_staff": "customer_lost",
+                  "joined_group": "group_joined", "order_paid": "order_paid",
+                  "campaign_clicked": "message_clicked"}
 
 
 def publish(event_type: str, payload: dict) -> None:
     body = json.dumps({"type": event_type, **payload}, ensure_ascii=False, default=str)
     aws.client("sqs").send_message(QueueUrl=aws.queue_url(get_settings().events_queue),
                                    MessageBody=body)
+
+
+def publish_many(event_type: str, payloads: list[dict]) -> None:
+    """Several events of one type in SendMessageBatch calls of ten."""
+    publish_typed([{"type": event_type, **p} for p in payloads])
+
+
+def publish_typed(messages: list[dict]) -> None:
+    """Events that carry their own ``type``, in SendMessageBatch calls of ten."""
+    if not messages:
+        return
+    url = aws.queue_url(get_settings().events_queue)
+    sqs = aws.client("sqs")
+    for i in range(0, len(messages), 10):
+        entries = [{"Id": str(n), "MessageBody": json.dumps(m, ensure_ascii=False, default=str)}
+                   for n, m in enumerate(messages[i:i + 10])]
+        failed = sqs.send_message_batch(QueueUrl=url, Entries=entries).get("Failed") or []
+        if failed:
+            raise RuntimeError(f"{len(failed)} events could not be published: {failed[0]}")
 
 
 def _resolve(name: str) -> Callable[[list[dict]], Any]:
@@ -53,34 +92,59 @@ def dispatch(records: Iterable[Any]) -> None:
     batch raises, so SQS's whole-batch retry (Chalice has no partial batch response) re-delivers
     only the failed ones, and its redrive policy dead-letters them in the end."""
     done, failed = [], []
+    batched: dict[str, list[tuple[dict, int]]] = {}
     for record in records:
         try:
             payload = json.loads(record.body)
             if not isinstance(payload, dict):
                 raise ValueError("an event must be a JSON object")
-            _run_handlers(payload)
+            _run_handlers(payload, batched)
             done.append(record)
         except Exception:  # noqa: BLE001 - logged, retried by SQS, then dead-lettered
             log.exception("event handling failed for message %s", getattr(record, "message_id", "?"))
             failed.append(record)
+    try:
+        _run_batched(batched)
+    except Exception:  # noqa: BLE001 - the whole batch returns to the queue
+        log.exception("re-queueing a failed batch handler's events failed")
+        raise
     if failed:
         _delete(done)
         raise RuntimeError(f"{len(failed)} of {len(done) + len(failed)} events failed; retrying")
 
 
-def _run_handlers(payload: dict) -> None:
+def _run_batched(batched: dict[str, list[tuple[dict, int]]]) -> None:
+    """Batch handlers: one call with every payload; if it fails, each payload is retried alone."""
+    for name, items in batched.items():
+        try:
+            _resolve(name)([payload for payload, _ in items])
+        except Exception as exc:  # noqa: BLE001 - retried per payload below
+            log.exception("batch event handler %s failed for %d events", name, len(items))
+            for payload, attempt in items:
+                _retry(payload, attempt, [name], [f"{name}: {type(exc).__name__}: {exc}"[:500]])
+
+
+def _run_handlers(payload: dict, batched: dict[str, list[tuple[dict, int]]] | None = None) -> None:
     names = payload.pop("_only", None) or HANDLERS.get(payload.get("type"), [])
     attempt = int(payload.pop("_attempt", 1))
-    broken, errors = [], []
+    broken, errors, later = [], [], []
     for name in names:
+        if batched is not None and name in BATCH_HANDLERS:
+            later.append(name)
+            continue
         try:
             _resolve(name)([payload])
         except Exception as exc:  # noqa: BLE001 - the other handlers still run; retried below
             log.exception("event handler %s failed (attempt %d)", name, attempt)
             broken.append(name)
             errors.append(f"{name}: {type(exc).__name__}: {exc}"[:500])
-    if not broken:
-        return
+    if broken:
+        _retry(payload, attempt, broken, errors)
+    for name in later:  # only once the message is sure to be deleted (no whole-message redelivery)
+        batched.setdefault(name, []).append((payload, attempt))
+
+
+def _retry(payload: dict, attempt: int, broken: list[str], errors: list[str]) -> None:
     from chalicelib import observability
 
     observability.metric("event_handler_failures", len(broken), event=str(payload.get("type")))

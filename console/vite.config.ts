@@ -26,6 +26,7 @@ export default defineConfig({
   build: {
     target: 'es2022',
     reportCompressedSize: true,
+    manifest: true, // dist/.vite/manifest.json: bench/console.py sums each screen's JS from it
     chunkSizeWarningLimit: 700,
   },
   test: {

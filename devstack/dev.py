@@ -221,7 +221,7 @@ def banner(args, endpoint, creds, seeded, provisioned, restored, own_moto, publi
 
 Try:
   curl -s {api}/v1/livecodes -H 'Authorization: Bearer {key}'
-  curl -s -H 'Accept: application/json' {demo['scan_url']}
+  curl -s -A 'Mozilla/5.0 (iPhone) MicroMessenger/8.0' -H 'Accept: application/json' {demo['scan_url']}
   curl -s -o demo-qr.png '{api}/v1/livecodes/{demo['id']}/qr?size=512' \\
        -H 'Authorization: Bearer {key}' -H 'Accept: image/png'
   curl -s {api}/v1/livecodes/{demo['id']}/stats -H 'Authorization: Bearer {key}'

@@ -1,38 +1,15 @@
-"""Count scan events into daily items and answer live code stats."""
+"""Answer live code stats from the daily items the aggregator (analytics.aggregate) keeps."""
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
-
-from pynamodb.expressions.operand import Path
 
 from chalicelib.analytics.models import DailyStats
 from chalicelib.errors import ValidationFailed
 
 MAX_RANGE_DAYS = 366
 _FIXED = ("scans", "unique_visitors", "new_visitors", "wechat_scans", "assigned", "ref_scans",
-          "unavailable")
-
-
-def _n(value: int) -> dict:
-    return {"N": str(value)}
-
-
-def record_scans(events: Iterable[dict]) -> None:
-    conn = DailyStats._get_connection()
-    for e in events:
-        counters = {"scans": 1, "unique_visitors": int(bool(e.get("first_today"))),
-                    "new_visitors": int(bool(e.get("new_visitor"))),
-                    "wechat_scans": int(bool(e.get("wechat"))), "assigned": int(bool(e.get("assigned"))),
-                    "ref_scans": int(bool(e.get("ref"))), "unavailable": int(e.get("target_id") is None)}
-        tid = e.get("target_id")
-        if tid:
-            counters[f"ts_{tid}"] = 1
-            counters[f"ta_{tid}"] = int(bool(e.get("assigned")))
-        actions = [Path([name]).add(_n(value)) for name, value in counters.items()]
-        conn.update_item(e["tenant_id"], DailyStats.code_day_key(e["code_id"], e["day"]),
-                         actions=actions)
+          "unavailable", "bot_scans")
 
 
 def parse_day(value: str | None, field: str, tz: ZoneInfo) -> date | None:
@@ -76,6 +53,7 @@ def livecode_stats(tenant_id: str, code_id: str, timezone_name: str, target_ids:
             "daily_unique_visitors": totals["unique_visitors"],
             "wechat_scans": totals["wechat_scans"], "assigned": totals["assigned"],
             "ref_scans": totals["ref_scans"], "unavailable": totals["unavailable"],
+            "bot_scans": totals["bot_scans"],
             "targets": list(per_target.values()), "days": days}
 
 

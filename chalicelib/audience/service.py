@@ -411,11 +411,18 @@ def _write_user(user: Item, actions: list, puts: list[Item]) -> None:
         raise
 
 
+_FLAT_FIELDS = ("staff", "channel", "code_id", "target_id", "state", "removed_by", "chat_id",
+                "campaign_id", "run_id", "external_userid")
+
+
 def record_event(tenant_id: str, user_id: str, event_type: str, at: datetime | None = None,
                  properties: dict | None = None, *, interests: dict[str, int] | None = None,
-                 channel_tags: list[str] | None = None) -> None:
+                 channel_tags: list[str] | None = None, publish_extra: dict | None = None) -> None:
     """Record an event: one TransactWriteItems (user activity, interest weights and channel tags,
-    day buckets, tag postings, the event log item), then one SQS publish of ``user_event``.
+    day buckets, tag postings, the event log item), then one SQS publish of ``user_event`` — or,
+    for the audience events that are domain events (``events.AUDIENCE_TYPES``: ``joined_staff`` →
+    ``staff_added``, …, docs/events.md), of that type with the well-known properties repeated flat
+    and ``publish_extra`` (fields only the queue needs, e.g. the code's day) added.
 
     ``interests`` maps tags to weights to add (content behaviour); ``channel_tags`` are added with
     source ``channel``. An event older than a few minutes moves the user's last activity only
@@ -436,9 +443,12 @@ def record_event(tenant_id: str, user_id: str, event_type: str, at: datetime | N
             if not condition_failed(exc):
                 raise
             user_id = load(tenant_id, user_id).user_id  # merged meanwhile (or gone: NotFound)
-    events.publish("user_event", {"tenant_id": tenant_id, "user_id": user_id,
-                                  "event_type": event_type, "at": at.isoformat(),
-                                  "properties": properties or {}})
+    props = properties or {}
+    queue_type = events.AUDIENCE_TYPES.get(event_type, "user_event")
+    flat = {k: props[k] for k in _FLAT_FIELDS if k in props} if queue_type != "user_event" else {}
+    events.publish(queue_type, {**flat, **(publish_extra or {}), "tenant_id": tenant_id,
+                                "user_id": user_id, "event_type": event_type, "at": at.isoformat(),
+                                "properties": props})
 
 
 def _record(tenant_id: str, user_id: str, event_type: str, at: datetime, now: datetime,

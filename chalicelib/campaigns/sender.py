@@ -164,7 +164,39 @@ def commit(d: channels.Delivery, state: State, rows: dict[str, dict]) -> None:
         items.append(stats)
     if not transact(items):
         raise StateChanged()
+    _publish_outcomes(d, rows, state.rows)
     state.applied(rows)
+
+
+_OUTCOME_EVENTS = {"s": "message_sent", "k": "message_skipped", "f": "message_failed"}
+
+
+def _publish_outcomes(d: channels.Delivery, rows: dict[str, dict], previous: dict[str, dict]) -> None:
+    """One event per outcome per commit, listing the recipients that reached it (docs/events.md);
+    one SendMessageBatch. Published after the rows are written: a crash in between loses the
+    event (the rows are final, so a retry does not publish again) — counts may lag, never double."""
+    from chalicelib import events
+
+    grouped: dict[str, dict[str, str | None]] = {}
+    for user, r in rows.items():
+        kind = _OUTCOME_EVENTS.get(r["s"])
+        if kind and r["s"] != previous.get(user, {}).get("s"):
+            grouped.setdefault(kind, {})[user] = r.get("r")
+    if not grouped:
+        return
+    base = {"tenant_id": d.tenant_id, "at": clock.now().isoformat(), "campaign_id": d.campaign_id,
+            "run_id": d.run_id, "batch": d.batch, "channel": d.snapshot.get("channel"),
+            "campaign_name": d.snapshot.get("name")}
+    messages = []
+    for kind, users in grouped.items():
+        payload = {**base, "type": kind, "user_ids": sorted(users), "count": len(users)}
+        if kind != "message_sent":
+            payload["reasons"] = {u: r for u, r in users.items() if r}
+        messages.append(payload)
+    try:
+        events.publish_typed(messages)
+    except Exception:  # noqa: BLE001 - the delivery rows are final; the counts are best effort
+        log.exception("publishing %d message outcome events failed", len(messages))
 
 
 # ---- rendering ----------------------------------------------------------------------------------

@@ -40,12 +40,37 @@ CODES_EXHAUSTED = "codes-exhausted"
 
 
 def record_scans(events: Iterable[dict]) -> None:
+    """A batch handler (chalicelib.events.BATCH_HANDLERS): every scan of the SQS batch, then the
+    ``invite_counted`` events of the batch in one SendMessageBatch. Counting is idempotent (the
+    Invite item is written once per visitor), so a retried batch counts nothing twice."""
+    from chalicelib import events as queue
+
+    counted: list[dict] = []
+    error: Exception | None = None
     for event in events:
-        record_scan(event)
+        try:
+            if record_scan(event).startswith("counted"):
+                counted.append(invite_event(event))
+        except Exception as exc:  # noqa: BLE001 - the others still count; raised below
+            log.exception("counting a fission scan failed")
+            error = exc
+    queue.publish_many("invite_counted", counted)
+    if error is not None:
+        raise error
+
+
+def invite_event(event: dict) -> dict:
+    """The ``invite_counted`` payload of a counted scan (docs/events.md)."""
+    ref = refs.parse_ref(event.get("ref"))
+    return {"tenant_id": event["tenant_id"], "at": event.get("at"), "task_id": ref.task_id,
+            "participant_id": ref.participant_id, "visitor_id": event.get("visitor_id"),
+            "code_id": event.get("code_id"), "user_id": event.get("user_id")}
 
 
 def record_scan(event: dict) -> str:
     """Count one scan event; returns what happened (for tests and logs)."""
+    if event.get("bot"):
+        return "bot"  # crawlers and link previews neither invite nor count in the funnel
     ref = refs.parse_ref(event.get("ref"))
     if ref is None or ref.tenant_id != event.get("tenant_id") or not event.get("code_id"):
         return "no-ref"
@@ -141,10 +166,20 @@ def check_reward(tenant_id: str, task_id: str, participant_id: str) -> bool:
                 raise
             time.sleep(random.uniform(0.002, 0.02) * min(attempt + 1, 5))
         else:
+            _published_grant(task, p)
             notices.deliver(task, p)
             return True
         task, p = store.task_and_participant(tenant_id, task_id, participant_id)
     raise RuntimeError(f"could not grant the reward of participant {participant_id}; retrying")
+
+
+def _published_grant(task: FissionTask, p: Participant) -> None:
+    from chalicelib import events
+
+    events.publish("reward_granted", {
+        "tenant_id": task.tenant_id, "at": p.rewarded_at.isoformat() if p.rewarded_at else None,
+        "task_id": task.task_id, "participant_id": p.participant_id,
+        "user_id": getattr(p, "user_id", None), "reward_code": p.reward_code})
 
 
 def _grant(task: FissionTask, p: Participant, now: datetime) -> None:

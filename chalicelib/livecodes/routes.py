@@ -107,7 +107,7 @@ def scan_livecode(slug):
 
 
 def _scan_response(result: service.ScanResult, wants_json: bool) -> Response:
-    cookie = {"Set-Cookie": result.set_cookie}
+    cookie = {"Set-Cookie": result.set_cookie} if result.set_cookie else {}  # bots get none
     target = result.target
     if wants_json:
         body = {"target": None, "reason": result.reason}

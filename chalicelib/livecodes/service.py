@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from pynamodb.exceptions import DoesNotExist, UpdateError
 
 from chalicelib import events, media, observability, pagination
+from chalicelib.analytics import bots
 from chalicelib.db import condition_failed
 from chalicelib.errors import Conflict, NotFound, ValidationFailed
 from chalicelib.ids import is_id, new_id
@@ -346,7 +347,7 @@ def _refresh_due(code: LiveCode, now: datetime) -> None:
 
 class Visitor(NamedTuple):
     cookie_header: str = ""
-    user_agent: str = ""
+    user_agent: str | None = None  # None: not known (internal callers); "" from HTTP: a bot
     ref: str | None = None
     user_id: str | None = None  # a mini-program user (from their mp token), for attribution
 
@@ -367,6 +368,9 @@ def scan(slug: str, visitor: Visitor, now: datetime | None = None,
     cfg = get_settings()
     tenant_id, code_id = parse_slug(slug)
     code = load(tenant_id, code_id)
+    bot = bots.classify(visitor.user_agent) if visitor.user_agent is not None else None
+    if bot is not None:
+        return _bot_scan(code, visitor, bot, now, rng)
     visit = cookies.read(visitor.cookie_header, code_id, cfg.secret)
     today = now.astimezone(ZoneInfo(code.timezone)).date().isoformat()
     target, reason, assigned = None, "disabled", False
@@ -384,12 +388,34 @@ def scan(slug: str, visitor: Visitor, now: datetime | None = None,
         "target_id": target.id if target else None, "assigned": assigned, "reason": reason,
         "ref": visitor.ref, "visitor_id": visitor_id, "new_visitor": visit is None,
         "first_today": visit is None or visit.day != today, "day": today,
-        "wechat": "micromessenger" in visitor.user_agent.lower(), "at": now.isoformat(),
-        "user_id": visitor.user_id, "tags": list(code.tags or [])})  # auto-tags: no read later
+        "wechat": "micromessenger" in (visitor.user_agent or "").lower(), "at": now.isoformat(),
+        "user_id": visitor.user_id, "tags": list(code.tags or []),  # auto-tags: no read later
+        "bot": False, "code_tz": code.timezone})
     observability.metric("scans", 1, result=_scan_result(reason, target is not None))
     new_visit = cookies.Visit(visitor_id, target.id if target else "-", today)
     cookie = cookies.write(code_id, new_visit, cfg.secret, "/", cfg.secure_cookies)
     return ScanResult(code, target, reason, cookie, returning=visit is not None, assigned=assigned)
+
+
+def _bot_scan(code: LiveCode, visitor: Visitor, bot: str, now: datetime,
+              rng: random.Random | None) -> ScanResult:
+    """A crawler, link preview or health check: answered with the target the routing would choose
+    (so a preview shows the right page) but nothing is claimed, no cookie is set, and the event is
+    marked ``bot`` so the numbers leave it out. 2 AWS calls (read, publish)."""
+    target, reason = None, "disabled"
+    if code.enabled:
+        decision = routing.choose(to_rules(code), now, rng)
+        reason = decision.reason if decision.fallback or decision.target is None else "assigned"
+        target = _target_by_id(code, decision.target.id) if decision.target else None
+    today = now.astimezone(ZoneInfo(code.timezone)).date().isoformat()
+    events.publish("scan", {
+        "tenant_id": code.tenant_id, "code_id": code.code_id, "channel": code.channel,
+        "target_id": target.id if target else None, "assigned": False, "reason": reason,
+        "ref": visitor.ref, "visitor_id": None, "new_visitor": False, "first_today": False,
+        "day": today, "wechat": False, "at": now.isoformat(), "user_id": None, "tags": [],
+        "bot": True, "bot_name": bot, "code_tz": code.timezone})
+    observability.metric("scans", 1, result="bot")
+    return ScanResult(code, target, reason, "", returning=False, assigned=False)
 
 
 def _scan_result(reason: str, answered: bool) -> str:

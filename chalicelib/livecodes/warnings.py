@@ -24,6 +24,8 @@ log = logging.getLogger("yutang.warnings")
 
 def check_after_scans(events: Iterable[dict]) -> None:
     for e in events:
+        if e.get("bot"):
+            continue  # a bot claims nothing: capacity did not move
         if e.get("assigned") or e.get("target_id") is None:
             _check_capacity(e["tenant_id"], e["code_id"])
 

@@ -73,7 +73,7 @@ def _upsert(tenant_id: str, external_userid: str, user_id: str, *, channel: str 
 
 def contact_added(tenant_id: str, external_userid: str, staff_userid: str, *, channel: str | None,
                   code_id: str | None, target_id: str | None, tags: list[str], at: datetime,
-                  state: str | None) -> str:
+                  state: str | None, extra: dict | None = None) -> str:
     """Create or find (and merge) the customer's audience user, record the attribution, tag them
     and record ``joined_staff``. Returns the user id."""
     user_id = _user_id(tenant_id, external_userid, lookup=True)
@@ -82,7 +82,8 @@ def contact_added(tenant_id: str, external_userid: str, staff_userid: str, *, ch
             extra=[WecomContact.status.set("active"), WecomContact.staff.add({staff_userid})])
     audience.record_event(tenant_id, user_id, "joined_staff", at,
                           {"staff": staff_userid, "channel": channel, "code_id": code_id,
-                           "target_id": target_id, "state": state}, channel_tags=tags)
+                           "target_id": target_id, "state": state}, channel_tags=tags,
+                          publish_extra={"external_userid": external_userid, **(extra or {})})
     return user_id
 
 
@@ -101,7 +102,10 @@ def contact_removed(tenant_id: str, external_userid: str, staff_userid: str, cha
         try:
             audience.record_event(tenant_id, user_id, "left_staff", at,
                                   {"staff": staff_userid, "removed_by": removed_by,
-                                   "code_id": item.code_id if item else None})
+                                   "code_id": item.code_id if item else None,
+                                   "target_id": item.target_id if item else None,
+                                   "channel": item.channel if item else None},
+                                  publish_extra={"external_userid": external_userid})
         except NotFound:
             pass  # the user was deleted since
     if item is None:
@@ -117,7 +121,7 @@ def contact_removed(tenant_id: str, external_userid: str, staff_userid: str, cha
 
 def joined_group(tenant_id: str, external_userid: str, chat_id: str, *, channel: str | None,
                  code_id: str | None, target_id: str | None, tags: list[str], at: datetime,
-                 unionid: str | None = None) -> None:
+                 unionid: str | None = None, extra: dict | None = None) -> None:
     """A customer joined a group through one of our join ways (``state`` on the member; the
     member list of ``groupchat/get`` carries ``unionid`` where 企业微信 knows it)."""
     user_id = _user_id(tenant_id, external_userid, unionid)
@@ -125,7 +129,8 @@ def joined_group(tenant_id: str, external_userid: str, chat_id: str, *, channel:
             target_id=target_id, at=at, extra=[])
     audience.record_event(tenant_id, user_id, "joined_group", at,
                           {"chat_id": chat_id, "channel": channel, "code_id": code_id,
-                           "target_id": target_id}, channel_tags=tags)
+                           "target_id": target_id}, channel_tags=tags,
+                          publish_extra={"external_userid": external_userid, **(extra or {})})
 
 
 def get_contact(tenant_id: str, external_userid: str, events_limit: int = 50) -> dict:

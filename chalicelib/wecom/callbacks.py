@@ -111,6 +111,9 @@ def receive(tenant_id: str, params: dict, body: bytes) -> str:
         crypto.verify_signature(config.token, timestamp, nonce, encrypted, signature)
         message = crypto.parse_xml(crypto.decrypt(config.encoding_aes_key, config.corp_id, encrypted))
     except crypto.CryptoError as exc:
+        from chalicelib.analytics import problems
+
+        problems.record(tenant_id, "callback", f"a callback was refused: {exc}")
         raise _crypto_error(exc) from None
     eid = event_id(message)
     events.publish("wecom_callback", {"tenant_id": tenant_id, "event_id": eid, "message": message,
@@ -141,8 +144,11 @@ def handle(tenant_id: str, eid: str, message: dict) -> bool:
         return False
     try:
         handler(tenant_id, message)
-    except BaseException:
+    except BaseException as exc:
         WecomEvent(tenant_id=tenant_id, event_id=eid).delete()  # let the retry do it all again
+        from chalicelib.analytics import problems
+
+        problems.record(tenant_id, "callback", f"handling {kind} failed: {exc}")
         raise
     return True
 
@@ -199,9 +205,7 @@ def on_contact_added(tenant_id: str, message: dict) -> None:
     attribution.contact_added(tenant_id, external, staff, channel=code.channel if code else None,
                               code_id=code.code_id if code else None,
                               target_id=issued[1] if code else None, tags=_tags(code), at=at,
-                              state=state)
-    if code is not None:
-        count(tenant_id, code, at, {"wecom_adds": 1, f"tw_{issued[1]}": 1})
+                              state=state, extra=_code_day(code, at))
 
 
 def _content(tenant_id: str, content_id: str | None) -> Any:
@@ -240,12 +244,8 @@ def on_contact_removed(tenant_id: str, message: dict) -> None:
     if not external:
         return
     at = _when(message)
-    known = attribution.contact_removed(tenant_id, external, staff, str(message.get("ChangeType")),
-                                        at)
-    if known and known.get("code_id"):
-        code = _load_code(tenant_id, known["code_id"])
-        if code is not None:
-            count(tenant_id, code, at, {"wecom_dels": 1})
+    attribution.contact_removed(tenant_id, external, staff, str(message.get("ChangeType")), at)
+    # counted by the insight aggregator from the customer_lost event (docs/events.md)
 
 
 def on_chat_changed(tenant_id: str, message: dict) -> None:
@@ -265,6 +265,26 @@ def on_chat_changed(tenant_id: str, message: dict) -> None:
         ways.set_chat_members(tenant_id, link.code_id, link.target_id, chat_id, len(members))
     if message.get("UpdateDetail") == "add_member":
         _attribute_joiners(tenant_id, chat_id, members, message)
+    elif message.get("UpdateDetail") == "del_member":
+        _publish_leavers(tenant_id, chat_id, links, message)
+
+
+def _publish_leavers(tenant_id: str, chat_id: str, links: list, message: dict) -> None:
+    """``group_left`` (docs/events.md): one event per linked target listing who left."""
+    from chalicelib import events
+
+    changed = message.get("MemChangeList") or []
+    changed = [changed] if isinstance(changed, str) else list(changed)
+    if not changed:
+        return
+    at = _when(message)
+    for link in links:
+        code = _load_code(tenant_id, link.code_id)
+        events.publish("group_left", {
+            "tenant_id": tenant_id, "at": at.isoformat(), "chat_id": chat_id,
+            "code_id": link.code_id, "target_id": link.target_id,
+            "channel": code.channel if code else None, "external_userids": changed,
+            "count": len(changed), **_code_day(code, at)})
 
 
 def _attribute_joiners(tenant_id: str, chat_id: str, members: list[dict], message: dict) -> None:
@@ -279,23 +299,19 @@ def _attribute_joiners(tenant_id: str, chat_id: str, members: list[dict], messag
         attribution.joined_group(tenant_id, member["userid"], chat_id, unionid=member.get("unionid"),
                                  channel=code.channel if code else None,
                                  code_id=issued[0] if code else None,
-                                 target_id=issued[1] if code else None, tags=_tags(code), at=at)
-        if code is not None:
-            count(tenant_id, code, at, {"wecom_group_joins": 1, f"tg_{issued[1]}": 1})
+                                 target_id=issued[1] if code else None, tags=_tags(code), at=at,
+                                 extra=_code_day(code, at))
 
 
-def count(tenant_id: str, code: Any, at: datetime, counters: dict[str, int]) -> None:
-    """ADD counters to the code's daily stats item (the day in the code's timezone)."""
+def _code_day(code: Any, at: datetime) -> dict:
+    """The event's day in the code's timezone, for the code's daily counters (the aggregator
+    cannot read the code per event)."""
+    if code is None:
+        return {}
     from zoneinfo import ZoneInfo
 
-    from pynamodb.expressions.operand import Path
-
-    from chalicelib.analytics.models import DailyStats
-
-    day = at.astimezone(ZoneInfo(code.timezone)).date().isoformat()
-    DailyStats._get_connection().update_item(
-        tenant_id, DailyStats.code_day_key(code.code_id, day),
-        actions=[Path([name]).add({"N": str(value)}) for name, value in counters.items()])
+    return {"code_day": at.astimezone(ZoneInfo(code.timezone)).date().isoformat(),
+            "code_tz": code.timezone}
 
 
 HANDLERS = {

@@ -145,7 +145,11 @@ def access_token(tenant_id: str) -> str:
     except DoesNotExist:
         pass
     with _lock:  # one gettoken per container at a time; 企业微信 returns the same token meanwhile
-        token, expires_in = _fetch_token(config.corp_id, config.secret)
+        try:
+            token, expires_in = _fetch_token(config.corp_id, config.secret)
+        except WecomRejected as exc:
+            _problem(tenant_id, "token", exc)
+            raise
         expires_at = now + max(60, expires_in - TOKEN_MARGIN_SECONDS)
         WecomToken(tenant_id=tenant_id, fingerprint=config.fingerprint, expires_at=int(expires_at),
                    token_sealed=vault.seal(tenant_id, "wecom.access_token", token)).save()
@@ -172,6 +176,13 @@ def invalidate_token(tenant_id: str, token: str) -> None:
             raise
 
 
+def _problem(tenant_id: str, kind: str, exc: Exception) -> None:
+    """Kept for the console's alerts (GET /v1/alerts); never raises."""
+    from chalicelib.analytics import problems
+
+    problems.record(tenant_id, kind, getattr(exc, "message", None) or str(exc))
+
+
 def forget_tokens(tenant_id: str | None = None) -> None:
     if tenant_id is None:
         _tokens.clear()
@@ -196,6 +207,7 @@ def call(tenant_id: str, method: str, path: str, json_body: dict | None = None,
             invalidate_token(tenant_id, token)
             continue
         log.warning("企业微信 %s failed for tenant %s: errcode %s", path, tenant_id, error.errcode)
+        _problem(tenant_id, "token" if error.errcode in TOKEN_ERRCODES else "api", error)
         raise error
     raise AssertionError("unreachable")
 

@@ -16,6 +16,12 @@ from tests.support.api import body
 from tests.support.team import bearer, member_session
 
 ROLE_TABLE = """
+GET    /v1/alerts                                                analyst
+GET    /v1/analytics/channels                                    analyst
+GET    /v1/analytics/heatmap                                     analyst
+GET    /v1/analytics/overview                                    analyst
+GET    /v1/contents/{content_id}/stats                           analyst
+GET    /v1/livecodes/{code_id}/funnel                            analyst
 GET    /v1/api-keys                                              admin
 POST   /v1/api-keys                                              admin
 DELETE /v1/api-keys/{key}                                        admin

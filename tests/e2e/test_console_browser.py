@@ -12,13 +12,14 @@ import os
 import re
 import shutil
 import time
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 
 from tests.e2e.conftest import DEV_KEY
 from tests.support.console import ensure_built
-from tests.support.images import png_bytes
+from tests.support.images import png_b64, png_bytes
 
 pytestmark = pytest.mark.e2e
 OUT = Path(__file__).parent / "out" / "console"
@@ -61,11 +62,22 @@ def new_page(browser, viewport, errors):
     return page
 
 
-def sign_in(page, base):
+LOGIN_LINE = re.compile(r"owner login\s+(\S+@\S+) / (\S+)")
+ANALYST_PASSWORD = "analyst-password-1"
+
+
+def owner_login(stack) -> tuple[str, str]:
+    """The demo owner's login exactly as `make dev` printed it."""
+    match = LOGIN_LINE.search(stack.log)
+    assert match, "the banner has no owner login line"
+    return match.group(1), match.group(2)
+
+
+def sign_in(page, base, email, password):
     page.goto(base + "/console/")
     page.wait_for_url(re.compile(r"/console/login"))
-    page.get_by_role("tab", name="使用 API 密钥").click()
-    page.fill("#login-key", DEV_KEY)
+    page.fill("#login-email", email)
+    page.fill("#login-password", password)
     page.click("[data-test=login-submit]")
     page.wait_for_url(re.compile(r"/console/overview"))
     page.wait_for_selector("[data-test=tenant] strong:has-text('Demo')")
@@ -101,11 +113,23 @@ def settle(page):
 
 
 def test_operator_flow_desktop(dev_stack, browser, tmp_path):
+    # a group QR image that expires tonight: the overview's alerts say so and link to its code
+    soon = (datetime.now(timezone.utc) + timedelta(hours=20)).isoformat()
+    status, _, raw = dev_stack.request("POST", "/v1/livecodes", {
+        "name": "今晚过期的群", "channel": "alerts", "targets": [
+            {"kind": "group", "name": "快过期群", "image": png_b64(), "expires_at": soon}]})
+    assert status == 201, raw
+    expiring = json.loads(raw)
     errors: list[str] = []
     page = new_page(browser, DESKTOP, errors)
-    sign_in(page, dev_stack.base)
+    sign_in(page, dev_stack.base, *owner_login(dev_stack))
     settle(page)
     assert "Asia/Shanghai" in page.inner_text("[data-test=tenant]")
+    assert page.inner_text("[data-test=role]").strip() == "所有者"
+    assert page.locator("[data-test=kpis] [data-test=kpi-value]").count() == 8
+    alert = page.locator("[data-test=alerts] li", has_text="快过期群")
+    assert alert.count() == 1
+    assert alert.get_by_role("link").get_attribute("href") == f"/console/livecodes/{expiring['id']}"
     shot(page, "overview-1440")
     check_axe(page, "overview-1440")
 
@@ -183,6 +207,14 @@ def test_operator_flow_desktop(dev_stack, browser, tmp_path):
     assert fills.get_attribute("aria-valuenow") == "1"
     shot(page, "livecode-detail-1440")
     check_axe(page, "livecode-detail-1440")
+    detail_url = page.url
+    page.goto(dev_stack.base + "/console/overview")
+    settle(page)
+    scans_card = page.locator("[data-test=kpis] .kpi", has_text="今日 · 扫码")
+    assert int(scans_card.locator("[data-test=kpi-value]").inner_text().replace(",", "")) >= 1
+    shot(page, "overview-after-scan-1440")
+    page.goto(detail_url)
+    settle(page)
 
     # QR dialog: the preview follows the style
     page.click("[data-test=open-qr]")
@@ -209,14 +241,25 @@ def test_operator_flow_desktop(dev_stack, browser, tmp_path):
     assert page.input_value("[data-test=code-name]") == "地铁海报活码"
     shot(page, "livecode-edit-1440")
     check_axe(page, "livecode-edit-1440")
-    page.go_back()
+    # edit: rename the code, cap the second target lower, add a third one, save
+    page.fill("[data-test=code-name]", "地铁海报活码 2")
+    page.fill("#t1-capacity", "50")
+    page.click("[data-test=add-target]")
+    page.fill("[data-test=target-2] [data-test=target-name]", "福利群 C")
+    page.set_input_files("[data-test=target-2] [data-test=target-image]", str(image))
+    page.click("[data-test=save]")
     page.wait_for_url(re.compile(r"/console/livecodes/(?!new\b)[a-z0-9]+$"))
+    code = json.loads(dev_stack.request("GET", f"/v1/livecodes/{code_id}")[2])
+    assert code["name"] == "地铁海报活码 2"
+    assert [(t["name"], t["capacity"]) for t in code["targets"]] == [
+        ("福利群 B", 200), ("福利群 A", 50), ("福利群 C", 200)]
+    settle(page)
 
     # delete asks first, naming the code; cancelling keeps it
     page.click("[data-test=delete]")
     box = page.locator(".el-message-box")
     box.wait_for()
-    assert "地铁海报活码" in box.inner_text()
+    assert "地铁海报活码 2" in box.inner_text()
     check_axe(page, "livecode-delete-confirm-1440")
     box.get_by_role("button", name="取消").click()
     assert dev_stack.request("GET", f"/v1/livecodes/{code_id}")[0] == 200
@@ -233,7 +276,7 @@ def test_operator_flow_desktop(dev_stack, browser, tmp_path):
 def test_phone_layout(dev_stack, browser):
     errors: list[str] = []
     page = new_page(browser, PHONE, errors)
-    sign_in(page, dev_stack.base)
+    sign_in(page, dev_stack.base, *owner_login(dev_stack))
     settle(page)
     assert page.locator(".sidebar").count() == 0, "no fixed sidebar at phone width"
     width = page.evaluate("document.documentElement.scrollWidth")
@@ -283,5 +326,49 @@ def test_login_page_and_deep_link_redirect(dev_stack, browser):
     page.wait_for_url(re.compile(r"/console/login"))
     page.goto(dev_stack.base + "/console/overview")
     page.wait_for_url(re.compile(r"/console/login"))
+    page.close()
+    assert not errors, errors
+
+
+def test_analyst_cannot_press_what_changes_data(dev_stack, browser):
+    # the owner invites an analyst over the API; the analyst sets a password through the invite
+    email, password = owner_login(dev_stack)
+    status, _, raw = dev_stack.request("POST", "/v1/sessions",
+                                       {"email": email, "password": password}, key=None)
+    owner = json.loads(raw)["token"]
+    status, _, raw = dev_stack.request("POST", "/v1/members", {
+        "email": "analyst@demo.yutang.dev", "role": "analyst"}, key=owner)
+    assert status == 201, raw
+    token = json.loads(raw)["invite_token"]
+    status, _, raw = dev_stack.request("POST", f"/v1/invites/{token}/accept",
+                                       {"password": ANALYST_PASSWORD}, key=None)
+    assert status == 201, raw
+
+    errors: list[str] = []
+    page = new_page(browser, DESKTOP, errors)
+    sign_in(page, dev_stack.base, "analyst@demo.yutang.dev", ANALYST_PASSWORD)
+    assert page.inner_text("[data-test=role]").strip() == "分析"
+    page.goto(dev_stack.base + "/console/livecodes")
+    settle(page)
+    assert page.locator("[data-test=create]").is_disabled()
+    assert page.locator("[data-test=codes] [data-test=delete]").first.is_disabled()
+    page.locator("[data-test=codes] .code-name").first.click()
+    page.wait_for_url(re.compile(r"/console/livecodes/(?!new\b)[a-z0-9]+$"))
+    settle(page)
+    assert page.locator("[data-test=edit]").is_disabled()
+    assert page.locator("[data-test=delete]").is_disabled()
+    check_axe(page, "livecode-detail-analyst-1440")
+    # the form itself is read-only, and the API refuses the analyst's write anyway
+    page.goto(dev_stack.base + "/console/livecodes/new")
+    settle(page)
+    assert page.locator("[data-test=save]").is_disabled()
+    refused = page.evaluate("""async () => {
+        const s = JSON.parse(localStorage.getItem('yutang.session'));
+        const r = await fetch('/v1/livecodes', {method: 'POST', headers: {
+            'Authorization': 'Bearer ' + s.token, 'Content-Type': 'application/json'},
+            body: JSON.stringify({name: 'x', channel: 'y'})});
+        return [r.status, (await r.json()).error.code];
+    }""")
+    assert refused == [403, "forbidden-role"]
     page.close()
     assert not errors, errors

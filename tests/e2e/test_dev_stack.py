@@ -20,8 +20,8 @@ def test_banner_tells_what_to_try(dev_stack):
 def test_demo_code_scans_and_stats_arrive_through_the_drain(dev_stack):
     status, _, raw = dev_stack.request("GET", "/v1/livecodes")
     demo = next(c for c in json.loads(raw)["items"] if c["channel"] == "demo")
-    status, _, raw = dev_stack.request("GET", f"/s/{demo['slug']}", headers={"Accept": "application/json"},
-                                       key=None)
+    status, _, raw = dev_stack.request("GET", f"/s/{demo['slug']}", key=None, headers={
+        "Accept": "application/json", "User-Agent": "Mozilla/5.0 (iPhone) MicroMessenger/8.0"})
     assert status == 200 and json.loads(raw)["target"]["kind"] == "group"
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:

@@ -34,9 +34,13 @@ def new_code(tenant_id, **overrides):
     return service.create(tenant_id, payload)
 
 
+BROWSER = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 "
+           "(KHTML, like Gecko) Mobile/15E148 MicroMessenger/8.0.47")
+
+
 def visitor(result=None):
     cookie = result.set_cookie.split(";", 1)[0] if result else ""
-    return service.Visitor(cookie_header=cookie, user_agent="test")
+    return service.Visitor(cookie_header=cookie, user_agent=BROWSER)
 
 
 def test_scan_call_budget(tenant):
@@ -57,7 +61,7 @@ def test_scan_events_carry_the_codes_tags_at_no_extra_cost(tenant):
     code = new_code(tenant["tenant_id"], tags=["VIP", "双11"])
     user = audience.create_user(tenant["tenant_id"], {"openid": "oSCAN1"})
     with counting() as calls:
-        service.scan(code["slug"], service.Visitor(user_agent="test", user_id=user["id"]))
+        service.scan(code["slug"], service.Visitor(user_agent=BROWSER, user_id=user["id"]))
     assert calls.calls == {"GetItem": 1, "UpdateItem": 1, "SendMessage": 1}
     sqs = aws.client("sqs")
     got = sqs.receive_message(QueueUrl=aws.queue_url(get_settings().events_queue),

@@ -3,13 +3,22 @@ export class ApiError extends Error {
   readonly status: number
   readonly code: string
   readonly field?: string
+  /** the whole `error` object (extra members such as `tenants` of 409 tenant-required) */
+  readonly details: Record<string, unknown>
 
-  constructor(status: number, code: string, message: string, field?: string) {
+  constructor(
+    status: number,
+    code: string,
+    message: string,
+    field?: string,
+    details: Record<string, unknown> = {},
+  ) {
     super(message)
     this.name = 'ApiError'
     this.status = status
     this.code = code
     this.field = field
+    this.details = details
   }
 
   /** A route this deployment does not have yet (the console shows an empty/unavailable state). */
@@ -29,7 +38,7 @@ export function toApiError(status: number, body: unknown): ApiError {
     const code = typeof err.code === 'string' ? err.code : `http-${status}`
     const message = typeof err.message === 'string' ? err.message : `HTTP ${status}`
     const field = typeof err.field === 'string' ? err.field : undefined
-    return new ApiError(status, code, message, field)
+    return new ApiError(status, code, message, field, err as Record<string, unknown>)
   }
   const message =
     typeof (body as { message?: unknown } | null)?.message === 'string'

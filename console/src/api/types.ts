@@ -1,6 +1,7 @@
 /**
- * Shapes of routes being built on other branches (team accounts, insight analytics). When they
- * land in the OpenAPI document, prefer `components['schemas'][...]` from ./schema.
+ * Shapes the console uses. Where the OpenAPI document has the schema, the type is an alias of
+ * `components['schemas'][...]` (a contract change breaks the type check); the session shapes are
+ * written out (the console relies on fields the document marks optional).
  */
 import type { components } from './schema'
 
@@ -60,45 +61,8 @@ export const METRICS = [
   'orders_paid',
   'content_views',
   'content_clicks',
-] as const
+] as const satisfies ReadonlyArray<keyof Schemas['InsightMetrics']>
 export type Metric = (typeof METRICS)[number]
-export type Totals = Partial<Record<Metric, number>>
-
-export interface Overview {
-  from: string
-  to: string
-  timezone: string
-  totals: Totals
-  previous: { from: string; to: string; totals: Totals }
-  days: Array<{ date: string } & Totals>
-}
-
-export interface Funnel {
-  steps: Array<{ key: 'scan' | 'shown' | 'added' | 'converted'; count: number }>
-  targets: Array<{
-    id: string
-    name: string
-    kind: string
-    scan: number
-    shown: number
-    added: number
-    converted: number
-  }>
-}
-
-export interface Heatmap {
-  timezone: string
-  matrix: number[][]
-  max: number
-}
-
-export interface Alert {
-  kind: string
-  severity: 'info' | 'warning' | 'critical' | string
-  message: string
-  object: { type: string; id: string; name?: string | null }
-  at: string
-}
 
 export interface Page<T> {
   items: T[]

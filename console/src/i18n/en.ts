@@ -54,5 +54,7 @@ export default {
     keyHint: 'A key starting with yt_; kept only in this browser session',
     failed: 'Sign-in failed',
     expired: 'Your session has expired, please sign in again',
+    tenant: 'Brand (tenant)',
+    tenantHint: 'This email belongs to several brands: choose one',
   },
 }

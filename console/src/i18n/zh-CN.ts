@@ -54,5 +54,7 @@ export default {
     keyHint: '以 yt_ 开头的密钥；只保存在本浏览器的会话中',
     failed: '登录失败',
     expired: '登录已过期，请重新登录',
+    tenant: '品牌（租户）',
+    tenantHint: '此邮箱属于多个品牌，请选择要进入的一个',
   },
 }

@@ -66,6 +66,17 @@ export const useAuthStore = defineStore('auth', () => {
   async function doRefresh(): Promise<boolean> {
     const rt = stored.value?.refresh_token
     if (kind.value !== 'session' || !rt) return false
+    // Refresh tokens are single use (reusing one revokes the session): when another tab has
+    // refreshed already, take its tokens instead of refreshing again.
+    const other = load()
+    if (
+      other?.kind === 'session' &&
+      other.stored.refresh_token &&
+      other.stored.refresh_token !== rt
+    ) {
+      stored.value = other.stored
+      return true
+    }
     try {
       const s = await raw<Session>('POST', '/v1/sessions/refresh', {
         body: { refresh_token: rt },
@@ -84,6 +95,19 @@ export const useAuthStore = defineStore('auth', () => {
       refreshing = null
     })
     return refreshing
+  }
+
+  if (typeof window !== 'undefined') {
+    window.addEventListener('storage', (e) => {
+      if (e.key !== SESSION_KEY) return
+      const next = load()
+      if (next?.kind === 'session') stored.value = next.stored
+      else if (kind.value === 'session') {
+        stored.value = null
+        me.value = null
+        kind.value = null
+      }
+    })
   }
 
   setCredentials({
@@ -117,9 +141,13 @@ export const useAuthStore = defineStore('auth', () => {
     return me.value
   }
 
-  async function signInWithPassword(email: string, password: string): Promise<void> {
+  async function signInWithPassword(
+    email: string,
+    password: string,
+    tenantId?: string,
+  ): Promise<void> {
     const s = await raw<Session>('POST', '/v1/sessions', {
-      body: { email, password },
+      body: tenantId ? { email, password, tenant_id: tenantId } : { email, password },
       auth: false,
     })
     kind.value = 'session'
