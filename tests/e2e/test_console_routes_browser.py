@@ -123,7 +123,7 @@ def slug(path: str) -> str:
 
 @pytest.mark.e2e
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["1440", "390"])
-def test_every_route_at_both_sizes(dev_stack, browser, viewport):  # noqa: F811
+def test_every_route_at_both_sizes(dev_stack, browser, viewport):
     ids = objects(dev_stack)
     size = str(viewport["width"])
     errors: list[str] = []
