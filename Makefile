@@ -68,7 +68,7 @@ test: $(STAMP) browser console-test
 test-fast: $(STAMP)
 	$(PY) -m pytest -q -n 2 -m "not e2e" tests/unit tests/integration tests/api
 
-bench: $(STAMP) console lighthouse
+bench: $(STAMP) console lighthouse browser
 	$(PY) -m bench --size $(BENCH_SIZE)
 
 lint: $(STAMP)
