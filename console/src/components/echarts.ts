@@ -1,7 +1,6 @@
 /**
- * The ECharts modules the console uses (tree-shaken `echarts/core`), registered once. Imported
- * dynamically by EChart.vue when a chart first comes into view, so the chart library is neither in
- * the first download of a screen nor parsed before its first paint.
+ * ECharts with only what the console draws (tree-shaken `echarts/core`). Loaded on demand by
+ * EChart.vue when a chart scrolls into view, so a screen's first paint never waits for it.
  */
 import { use, init } from 'echarts/core'
 import { BarChart, FunnelChart, HeatmapChart, LineChart } from 'echarts/charts'
