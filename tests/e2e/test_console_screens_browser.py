@@ -14,19 +14,11 @@ import time
 
 import pytest
 
-from tests.e2e.test_console_browser import (  # noqa: F401  (browser is a fixture)
-    DESKTOP,
-    PHONE,
-    browser,
-    check_axe,
-    new_page,
-    settle,
-    shot,
-    sign_in,
-)
-from tests.support.images import png_bytes
+from tests.e2e import test_console_browser as harness
+from tests.e2e.test_console_browser import DESKTOP, PHONE, check_axe, new_page, settle, shot, sign_in
 
 pytestmark = pytest.mark.e2e
+browser = harness.browser  # the console harness's module-scoped Chromium fixture
 
 
 def api(stack, method, path, body=None, key=...):
@@ -99,7 +91,7 @@ def test_poster_template_drag_and_rendered_poster(dev_stack, browser, tmp_path):
     page.wait_for_function("(v) => document.querySelector('[data-test=poster-preview]')"
                            ".dataset.version !== v", arg=first_version)
     assert preview.get_attribute("src") != first_src
-    after = wait_until(lambda: (lambda l: l if l["qr"] != before["qr"] else None)(
+    after = wait_until(lambda: (lambda lay: lay if lay["qr"] != before["qr"] else None)(
         api(dev_stack, "GET", f"/v1/poster-templates/{template_id}")[1]["layout"]))
     assert after, "the dragged layout was not saved"
     assert abs((before["qr"]["x"] - after["qr"]["x"]) - 120 / scale) <= 2 / scale + 1
@@ -118,7 +110,8 @@ def test_poster_template_drag_and_rendered_poster(dev_stack, browser, tmp_path):
     page.keyboard.press("ArrowRight")
     page.wait_for_function("(v) => document.querySelector('[data-test=poster-preview]')"
                            ".dataset.version !== v", arg=version, timeout=20_000)
-    moved = wait_until(lambda: (lambda l: l if l["avatar"]["x"] == before["avatar"]["x"] + 20 else None)(
+    moved = wait_until(lambda: (lambda lay: lay if lay["avatar"]["x"] == before["avatar"]["x"] + 20
+                                else None)(
         api(dev_stack, "GET", f"/v1/poster-templates/{template_id}")[1]["layout"]))
     assert moved, "arrow keys did not move the avatar by 2 × 10 px"
     shot(page, "poster-editor-1440")
