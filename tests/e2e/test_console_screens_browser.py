@@ -15,7 +15,16 @@ import time
 import pytest
 
 from tests.e2e import test_console_browser as harness
-from tests.e2e.test_console_browser import DESKTOP, PHONE, check_axe, new_page, settle, shot, sign_in
+from tests.e2e.test_console_browser import (
+    DESKTOP,
+    PHONE,
+    check_axe,
+    new_page,
+    owner_login,
+    settle,
+    shot,
+    sign_in,
+)
 
 pytestmark = pytest.mark.e2e
 browser = harness.browser  # the console harness's module-scoped Chromium fixture
@@ -65,7 +74,7 @@ def drag(page, selector, dx, dy):
 def test_poster_template_drag_and_rendered_poster(dev_stack, browser, tmp_path):
     errors: list[str] = []
     page = new_page(browser, DESKTOP, errors)
-    sign_in(page, dev_stack.base)
+    sign_in(page, dev_stack.base, *owner_login(dev_stack))
     page.goto(dev_stack.base + "/console/fission/templates/new")
     settle(page)
     page.fill("[data-test=pe-name]", "双十二海报")
@@ -128,7 +137,7 @@ def test_campaign_create_run_and_deliveries(dev_stack, browser):
     api(dev_stack, "POST", "/v1/users", {"identities": {"brand_user_id": "e2e-other"}, "tags": ["x"]})
     errors: list[str] = []
     page = new_page(browser, DESKTOP, errors)
-    sign_in(page, dev_stack.base)
+    sign_in(page, dev_stack.base, *owner_login(dev_stack))
     page.goto(dev_stack.base + "/console/campaigns")
     settle(page)
     page.click("[data-test=new-campaign]")
@@ -299,7 +308,7 @@ def test_every_screen_at_both_sizes(dev_stack, browser, viewport):
                ("content-edit", f"/content/{content['id']}", "[data-test=ce-title]")]
     errors: list[str] = []
     page = new_page(browser, viewport, errors)
-    sign_in(page, dev_stack.base)
+    sign_in(page, dev_stack.base, *owner_login(dev_stack))
     size = str(viewport["width"])
     for name, path, ready in screens:
         page.goto(dev_stack.base + "/console" + path)
