@@ -63,6 +63,7 @@ DELETE /v1/integrations/wecom                                    admin
 GET    /v1/integrations/wecom                                    analyst
 PUT    /v1/integrations/wecom                                    admin
 GET    /v1/integrations/wecom/contacts/{external_userid}         analyst
+GET    /v1/integrations/wecom/health                             analyst
 GET    /v1/integrations/wecom/livecodes/{code_id}/stats          analyst
 POST   /v1/invites/{token}/accept                                public
 GET    /v1/livecodes                                             analyst

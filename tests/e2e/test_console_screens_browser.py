@@ -14,18 +14,20 @@ import time
 
 import pytest
 
-from tests.e2e.test_console_browser import (  # noqa: F401  (browser is a fixture)
+from tests.e2e import test_console_browser as harness
+from tests.e2e.test_console_browser import (
     DESKTOP,
     PHONE,
-    browser,
     check_axe,
     new_page,
+    owner_login,
     settle,
     shot,
     sign_in,
 )
 
 pytestmark = pytest.mark.e2e
+browser = harness.browser  # the console harness's module-scoped Chromium fixture
 
 
 def api(stack, method, path, body=None, key=...):
@@ -72,7 +74,7 @@ def drag(page, selector, dx, dy):
 def test_poster_template_drag_and_rendered_poster(dev_stack, browser, tmp_path):
     errors: list[str] = []
     page = new_page(browser, DESKTOP, errors)
-    sign_in(page, dev_stack.base)
+    sign_in(page, dev_stack.base, *owner_login(dev_stack))
     page.goto(dev_stack.base + "/console/fission/templates/new")
     settle(page)
     page.fill("[data-test=pe-name]", "双十二海报")
@@ -117,7 +119,8 @@ def test_poster_template_drag_and_rendered_poster(dev_stack, browser, tmp_path):
     page.keyboard.press("ArrowRight")
     page.wait_for_function("(v) => document.querySelector('[data-test=poster-preview]')"
                            ".dataset.version !== v", arg=version, timeout=20_000)
-    moved = wait_until(lambda: (lambda lay: lay if lay["avatar"]["x"] == before["avatar"]["x"] + 20 else None)(
+    moved = wait_until(lambda: (lambda lay: lay if lay["avatar"]["x"] == before["avatar"]["x"] + 20
+                                else None)(
         api(dev_stack, "GET", f"/v1/poster-templates/{template_id}")[1]["layout"]))
     assert moved, "arrow keys did not move the avatar by 2 × 10 px"
     shot(page, "poster-editor-1440")
@@ -134,7 +137,7 @@ def test_campaign_create_run_and_deliveries(dev_stack, browser):
     api(dev_stack, "POST", "/v1/users", {"identities": {"brand_user_id": "e2e-other"}, "tags": ["x"]})
     errors: list[str] = []
     page = new_page(browser, DESKTOP, errors)
-    sign_in(page, dev_stack.base)
+    sign_in(page, dev_stack.base, *owner_login(dev_stack))
     page.goto(dev_stack.base + "/console/campaigns")
     settle(page)
     page.click("[data-test=new-campaign]")
@@ -305,7 +308,7 @@ def test_every_screen_at_both_sizes(dev_stack, browser, viewport):
                ("content-edit", f"/content/{content['id']}", "[data-test=ce-title]")]
     errors: list[str] = []
     page = new_page(browser, viewport, errors)
-    sign_in(page, dev_stack.base)
+    sign_in(page, dev_stack.base, *owner_login(dev_stack))
     size = str(viewport["width"])
     for name, path, ready in screens:
         page.goto(dev_stack.base + "/console" + path)
