@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 BENCH_SIZE ?= full
 
-.PHONY: dev test test-fast bench lint browser clean-data help synth
+.PHONY: dev test test-fast bench lint browser clean-data help synth console console-test lighthouse
 
 help:
 	@echo "make dev     run the API on http://127.0.0.1:8000 with the embedded local stack"
@@ -13,6 +13,7 @@ help:
 	@echo "make bench   run the benchmarks (BENCH_SIZE=small for CI)"
 	@echo "make synth   the AWS CloudFormation templates into infra/cdk.out (offline), cfn-lint, checks"
 	@echo "make lint    ruff"
+	@echo "make console build the operator console (console/dist, served by make dev at /console/)"
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@echo "==> creating $(VENV) and installing the Python packages (first run: a minute or two)"
@@ -21,21 +22,53 @@ $(STAMP): requirements.txt requirements-dev.txt
 	@$(PYTHON) scripts/pip-install $(PY) -r requirements.txt -r requirements-dev.txt
 	touch $(STAMP)
 
-dev: $(STAMP)
+dev: $(STAMP) console
 	@echo "==> starting the local stack (python -m devstack.dev)"
 	$(PY) -m devstack.dev
+
+# The operator console (console/): npm ci when the lock file changes; API types regenerated from the
+# Python OpenAPI document, type check and vite build when a source or the contract changes.
+CONSOLE_DEPS := console/node_modules/.installed
+CONSOLE_SRC := $(shell find console/src console/scripts -type f -not -name '*.d.ts' 2>/dev/null) \
+	console/index.html console/vite.config.ts console/tsconfig.app.json \
+	chalicelib/openapi.py $(wildcard chalicelib/*/spec.py)
+
+$(CONSOLE_DEPS): console/package.json console/package-lock.json
+	@echo "console: installing npm dependencies (npm ci)..."
+	cd console && npm ci --no-audit --no-fund --loglevel=error
+	@touch $(CONSOLE_DEPS)
+
+console/dist/index.html: $(STAMP) $(CONSOLE_DEPS) $(CONSOLE_SRC)
+	@echo "console: generating API types, building and type-checking..."
+	cd console && PYTHON=$(CURDIR)/$(PY) npm run --silent build
+	@touch console/dist/index.html
+	@echo "console: built console/dist (served at /console/ by make dev)"
+
+console: console/dist/index.html
+
+# Lighthouse for make bench (bench/lighthouse/: lighthouse + puppeteer-core, no browser download;
+# it drives Debian's Chromium).
+LIGHTHOUSE_DEPS := bench/lighthouse/node_modules/.installed
+$(LIGHTHOUSE_DEPS): bench/lighthouse/package.json bench/lighthouse/package-lock.json
+	cd bench/lighthouse && PUPPETEER_SKIP_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error
+	@touch $(LIGHTHOUSE_DEPS)
+
+lighthouse: $(LIGHTHOUSE_DEPS)
+
+console-test: $(CONSOLE_DEPS) console
+	cd console && npm run --silent lint && npm test --silent
 
 browser:
 	@bash scripts/ensure-chromium
 
-test: $(STAMP) browser
+test: $(STAMP) browser console-test
 	$(PY) -m ruff check .
 	$(PY) -m pytest -q -n 2 -p no:cacheprovider
 
 test-fast: $(STAMP)
 	$(PY) -m pytest -q -n 2 -m "not e2e" tests/unit tests/integration tests/api
 
-bench: $(STAMP)
+bench: $(STAMP) console lighthouse browser
 	$(PY) -m bench --size $(BENCH_SIZE)
 
 lint: $(STAMP)
@@ -59,7 +92,7 @@ $(CDK): infra/package.json infra/package-lock.json
 	cd infra && npm ci --no-audit --no-fund --loglevel=error
 	touch $(CDK)
 
-synth: $(INFRA_STAMP) $(CDK)
+synth: $(INFRA_STAMP) $(CDK) console  # the stack deploys console/dist
 	rm -rf infra/cdk.out infra/chalice.out
 	cd infra && $(SYNTH_ENV) ./node_modules/.bin/cdk synth --quiet --no-notices --no-version-reporting $(CDK_ARGS)
 	$(VENV)/bin/cfn-lint --non-zero-exit-code error infra/cdk.out/*.template.json

@@ -102,6 +102,9 @@ def main(argv: list[str] | None = None) -> int:
     from devstack import gateway
 
     gateway.install()  # API Gateway's own errors in the contract's shape, as infra/ configures them
+    from devstack import console
+
+    console.install(ROOT / "console" / "dist")  # the SPA at /console/, before Chalice's routing
     server = create_server(app_module.app, config, args.host, args.port)  # listening from here
     background = Background(app_module, args.tick_seconds)
     background.start()
@@ -207,6 +210,8 @@ def banner(args, endpoint, creds, seeded, provisioned, restored, own_moto, publi
     key, admin = creds["api_key"], creds["admin_key"]
     demo = seeded["demo_code"]
     api = f"http://{args.host}:{args.port}"
+    built = (ROOT / "console" / "dist" / "index.html").is_file()
+    console_note = "" if built else "  (not built: run make console)"
     login = json.dumps({"email": creds["owner_email"], "password": creds["owner_password"]})
     stack_line = (f"embedded moto on {endpoint}" if own_moto else f"existing endpoint {endpoint}")
     if not persisting:
@@ -228,13 +233,13 @@ def banner(args, endpoint, creds, seeded, provisioned, restored, own_moto, publi
     return f"""
 鱼塘 Yutang is running (local stack)
   API          {api}
+  console      {api}/console/{console_note}
   AWS          {stack_line}; {len(provisioned['queues'])} queue(s), bucket {provisioned['bucket']}
   data         {restored_line}
   private addresses  {fetch_line}
   background   scheduler tick every {args.tick_seconds:g}s, SQS drain for every queue
 
   demo tenant  {creds['tenant_id']}
-  console      {api}/console/
   owner login  {creds['owner_email']} / {creds['owner_password']}
   API key      {key}
   admin key    {admin}

@@ -16,7 +16,14 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from yutang_infra import derive  # noqa: E402
-from yutang_infra.stack import ERROR_RESPONSES, Options, cfn_name  # noqa: E402
+from yutang_infra.stack import (  # noqa: E402
+    ASSET_CACHE_CONTROL,
+    CONSOLE_PATTERN,
+    ERROR_RESPONSES,
+    INDEX_CACHE_CONTROL,
+    Options,
+    cfn_name,
+)
 
 BINARY_TYPES = {"image/png", "image/jpeg"}
 ELF_MACHINES = {"aarch64": 183, "x86_64": 62}
@@ -32,6 +39,7 @@ def main(out: Path = HERE / "cdk.out") -> int:
         checks = [*check_tables(template, stage), *check_queues(template, stage),
                   *check_functions(template, stage, context), *check_api(template),
                   *check_public_api(template), *check_secrets(template),
+                  *check_console(template, out),
                   *check_bundle(template, out, context)]
         failures += [f"{path.name}: {c}" for c in checks]
         count = {t: sum(r["Type"] == t for r in template["Resources"].values())
@@ -191,6 +199,92 @@ def check_public_api(template: dict) -> list[str]:
         failures.append("no payload-2.0 integration with the public handler")
     if not resources(template, "AWS::Lambda::Permission"):
         failures.append("API Gateway may not invoke the public handler")
+    return failures
+
+
+# CloudFront's managed policies (ids are fixed by AWS)
+CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
+ALL_VIEWER_EXCEPT_HOST = "b689b0a8-53d0-40ab-baf2-68738e2966ac"
+WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def check_console(template: dict, out: Path) -> list[str]:
+    """The console's distribution: /console/* from a private bucket through origin access control
+    with the deep-link function; each top-level path of the app routed to the API that serves it
+    (public prefixes to the HTTP API, the rest to the REST API's stage), uncached, all viewer
+    headers/cookies/query strings; no wildcard CORS anywhere; dist deployed with long-cached
+    assets and a no-cache index.html that is the only file of its asset."""
+    failures = []
+    if '"Access-Control-Allow-Origin": "*"' in json.dumps(template) or any(
+            r["Properties"].get("ResponseHeadersPolicyConfig", {}).get("CorsConfig")
+            for r in resources(template, "AWS::CloudFront::ResponseHeadersPolicy")):
+        failures.append("wildcard or CloudFront CORS configured (the console is same-origin)")
+    distributions = resources(template, "AWS::CloudFront::Distribution")
+    if len(distributions) != 1:
+        return failures + [f"expected one CloudFront distribution, found {len(distributions)}"]
+    config = distributions[0]["Properties"]["DistributionConfig"]
+    origins = {o["Id"]: o for o in config["Origins"]}
+    behaviors = {b["PathPattern"]: b for b in config.get("CacheBehaviors", [])}
+
+    def origin_kind(behavior: dict) -> str:
+        origin = origins.get(behavior["TargetOriginId"], {})
+        domain = json.dumps(origin.get("DomainName"))
+        if "${RestAPI}" in domain and origin.get("OriginPath") == "/api":
+            return "rest"
+        if "${PublicHttpApi}" in domain and not origin.get("OriginPath"):
+            return "public"
+        if "S3OriginConfig" in origin and origin.get("OriginAccessControlId"):
+            return "s3-oac"
+        return f"unknown origin {domain}"
+
+    from yutang_infra import derive as _derive
+
+    for pattern, target in _derive.api_behaviors():
+        behavior = behaviors.get(pattern)
+        if behavior is None:
+            failures.append(f"no CloudFront behaviour for {pattern}")
+            continue
+        kind = origin_kind(behavior)
+        if kind != target:
+            failures.append(f"{pattern} goes to {kind}, expected the {target} API")
+        if behavior.get("CachePolicyId") != CACHING_DISABLED:
+            failures.append(f"{pattern}: API answers must not be cached (CachingDisabled)")
+        if behavior.get("OriginRequestPolicyId") != ALL_VIEWER_EXCEPT_HOST:
+            failures.append(f"{pattern}: must forward all viewer headers, cookies and query strings")
+        if not WRITE_METHODS <= set(behavior.get("AllowedMethods", [])):
+            failures.append(f"{pattern}: must allow every method")
+    console = behaviors.get(CONSOLE_PATTERN)
+    if console is None:
+        return failures + [f"no CloudFront behaviour for {CONSOLE_PATTERN}"]
+    if origin_kind(console) != "s3-oac":
+        failures.append(f"{CONSOLE_PATTERN} is not served from S3 through origin access control")
+    functions = {k: r for k, r in template["Resources"].items()
+                 if r["Type"] == "AWS::CloudFront::Function"}
+    attached = [f["FunctionARN"] for f in console.get("FunctionAssociations", [])
+                if f["EventType"] == "viewer-request"]
+    if not any("/console/index.html" in functions.get(a.get("Fn::GetAtt", [""])[0], {}).get(
+            "Properties", {}).get("FunctionCode", "") for a in attached):
+        failures.append(f"{CONSOLE_PATTERN}: no viewer-request function answering deep links "
+                        "with /console/index.html")
+    if config.get("DefaultCacheBehavior", {}).get("CachePolicyId") != CACHING_DISABLED:
+        failures.append("the default behaviour (API fallback) must not cache")
+    for bucket in resources(template, "AWS::S3::Bucket"):
+        block = bucket["Properties"].get("PublicAccessBlockConfiguration", {})
+        if not all(block.get(k) for k in ("BlockPublicAcls", "BlockPublicPolicy",
+                                          "IgnorePublicAcls", "RestrictPublicBuckets")):
+            failures.append("a bucket is not private (public access block)")
+    deployments = resources(template, "Custom::CDKBucketDeployment")
+    controls = {json.dumps(d["Properties"].get("SystemMetadata", {})): d for d in deployments}
+    long_cached = [d for k, d in controls.items() if ASSET_CACHE_CONTROL in k]
+    no_cache = [d for k, d in controls.items() if f'"{INDEX_CACHE_CONTROL}"' in k]
+    if not long_cached or not no_cache:
+        failures.append("console dist not deployed as long-cached assets + a no-cache index.html")
+    for d in no_cache:
+        for key in d["Properties"].get("SourceObjectKeys", []):
+            asset = out / f"asset.{str(key).split('.')[0]}"
+            names = sorted(p.name for p in asset.rglob("*") if p.is_file()) if asset.is_dir() else []
+            if names != ["index.html"]:
+                failures.append(f"the no-cache deployment carries {names[:5]}, not only index.html")
     return failures
 
 

@@ -48,6 +48,35 @@ def list_users(tenant_id: str, params: dict) -> dict:
             "next_cursor": cursors.encode(secret, tenant_id, scope, {"after": last}) if last else None}
 
 
+PREVIEW_MAX = 10_000
+PREVIEW_SAMPLE = 5
+
+
+AUDIENCE_KEYS = ("tags_all", "tags_any", "tags_none", "stages")
+
+
+def preview(tenant_id: str, params: dict) -> dict:
+    """Query ``tags_all``, ``tags_any``, ``tags_none``, ``stages`` (comma-separated; a campaign's
+    audience, validated the same way) → ``{count, exact, audience, sample}``: the matching users
+    counted from the index up to ``PREVIEW_MAX`` (``exact`` false past it) and the first
+    ``PREVIEW_SAMPLE`` of them."""
+    from chalicelib.campaigns.rules import parse_audience
+
+    v.only_keys(params, set(AUDIENCE_KEYS), "query")
+    audience = parse_audience({k: [s for s in params[k].split(",") if s.strip()]
+                               for k in AUDIENCE_KEYS if k in params})
+    count, sample_ids = 0, []
+    for user_id in service.iter_audience(tenant_id, audience["tags_all"], audience["tags_any"],
+                                         audience["tags_none"], audience["stages"],
+                                         limit=PREVIEW_MAX + 1):
+        if count < PREVIEW_SAMPLE:
+            sample_ids.append(user_id)
+        count += 1
+    found = service.get_users(tenant_id, sample_ids) if sample_ids else {}
+    return {"count": min(count, PREVIEW_MAX), "exact": count <= PREVIEW_MAX,
+            "audience": audience, "sample": [found[u] for u in sample_ids if u in found]}
+
+
 def record_event(tenant_id: str, body: dict) -> dict:
     v.only_keys(body, {"user_id", "identity", "type", "at", "properties"})
     event_type = service.check_event_type(body.get("type"))

@@ -60,6 +60,13 @@ def record_event():
     return json_response(inputs.record_event(tenant_id(request), json_body(request)), status=202)
 
 
+@routes.route("/v1/audience/preview", methods=["GET"])
+def preview_audience():
+    """Read-only: how many users an audience (as a campaign takes it) holds, and a few of them."""
+    request = routes.current_request
+    return json_response(inputs.preview(tenant_id(request), query(request)))
+
+
 @routes.route("/v1/audience/settings", methods=["GET"])
 def get_audience_settings():
     thresholds = service.get_thresholds(tenant_id(routes.current_request), max_age=0)

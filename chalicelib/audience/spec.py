@@ -34,6 +34,11 @@ SCHEMAS = {
                        "properties": {"type": "object", "description": "≤ 4 KB of JSON"}}},
     "UserEvent": {"type": "object", "properties": {
         "type": {"type": "string"}, "at": _TIME, "properties": {"type": "object"}}},
+    "AudiencePreview": {"type": "object", "properties": {
+        "count": {"type": "integer", "description": "matching users, at most 10,000"},
+        "exact": {"type": "boolean", "description": "false when more than 10,000 match"},
+        "audience": ref("Audience"),
+        "sample": {"type": "array", "items": ref("User"), "description": "the first 5, id order"}}},
     "AudienceSettings": {"type": "object", "properties": {"stage_thresholds": _THRESHOLDS}},
 }
 _UID = path_param("user_id", "user id")
@@ -65,6 +70,12 @@ PATHS = {
     "/v1/events": {"post": op("Record a server-side event", TAG, body=ref("EventInput"), ok=202,
                               response={"type": "object", "properties": {
                                   "accepted": {"type": "boolean"}, "user_id": {"type": "string"}}})},
+    "/v1/audience/preview": {"get": op(
+        "Preview an audience's size", TAG, response=ref("AudiencePreview"), errors=(400,),
+        params=[query_param(k, description="comma-separated") for k in (
+            "tags_all", "tags_any", "tags_none", "stages")],
+        description="The audience as a campaign takes it (tags all/any/none, stages; none given: "
+                    "every user), counted from the index up to 10,000, with the first 5 users.")},
     "/v1/audience/settings": {
         "get": op("Get audience settings", TAG, response=ref("AudienceSettings"), errors=()),
         "patch": op("Update audience settings", TAG, response=ref("AudienceSettings"),

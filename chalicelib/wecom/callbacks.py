@@ -134,6 +134,9 @@ def _kind(message: dict) -> str:
 
 def handle(tenant_id: str, eid: str, message: dict) -> bool:
     """Handle one decrypted event once. Returns False for duplicates and events we ignore."""
+    from chalicelib.wecom import integration
+
+    integration.touch_callback(tenant_id)
     kind = _kind(message)
     handler = HANDLERS.get(kind)
     if handler is None:

@@ -7,6 +7,7 @@ cached per container for a short time (:func:`forget` drops the cache after a ch
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 import time
 from dataclasses import dataclass
@@ -20,6 +21,8 @@ from chalicelib.errors import Conflict, ValidationFailed
 from chalicelib.settings import get_settings
 from chalicelib.wecom.crypto import AES_KEY_RE, CryptoError, aes_key
 from chalicelib.wecom.models import WecomIntegration, WecomToken
+
+log = logging.getLogger("yutang.wecom")
 
 FIELDS = {"corp_id", "secret", "agent_id", "token", "encoding_aes_key", "verify"}
 CORP_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -158,3 +161,47 @@ def forget(tenant_id: str | None = None) -> None:
     else:
         _cache.pop(tenant_id, None)
     client.forget_tokens(tenant_id)
+
+
+# ---- health -------------------------------------------------------------------------------------
+
+CALLBACK_TOUCH_SECONDS = 60.0
+_touched: dict[str, float] = {}
+
+
+def touch_callback(tenant_id: str, now: datetime | None = None) -> None:
+    """Note that a verified callback arrived (for the health view). At most one UpdateItem a minute
+    per tenant and container; never raises (the callback itself matters more)."""
+    mono = time.monotonic()
+    if mono - _touched.get(tenant_id, -CALLBACK_TOUCH_SECONDS) < CALLBACK_TOUCH_SECONDS:
+        return
+    _touched[tenant_id] = mono
+    try:
+        WecomIntegration(tenant_id=tenant_id).update(
+            actions=[WecomIntegration.last_callback_at.set(now or datetime.now(timezone.utc))],
+            condition=WecomIntegration.tenant_id.exists())
+    except Exception:  # noqa: BLE001 - a missing item (settings removed) or a throttle: skip
+        log.info("could not note the last 企业微信 callback for tenant %s", tenant_id)
+
+
+def health(tenant_id: str, now: datetime | None = None) -> dict:
+    """What the console shows next to the settings: whether the cached access token is usable (it
+    is fetched on first use and refreshed before it expires) and when a callback last came in.
+    Two GetItems; no call to 企业微信."""
+    now = now or datetime.now(timezone.utc)
+    try:
+        item = WecomIntegration.get(tenant_id, consistent_read=True)
+    except DoesNotExist:
+        return {"configured": False, "token": {"status": "none", "expires_at": None},
+                "last_callback_at": None}
+    try:
+        stored = WecomToken.get(tenant_id)
+    except DoesNotExist:
+        stored = None
+    if stored is None or stored.fingerprint != item.fingerprint:
+        token = {"status": "none", "expires_at": None}
+    else:
+        expires = datetime.fromtimestamp(int(stored.expires_at), timezone.utc)
+        token = {"status": "valid" if expires > now else "expired", "expires_at": expires.isoformat()}
+    return {"configured": True, "token": token,
+            "last_callback_at": item.last_callback_at.isoformat() if item.last_callback_at else None}

@@ -41,6 +41,8 @@ class WecomIntegration(BaseModel):
     fingerprint = UnicodeAttribute()  # changes with corp id or secret: invalidates cached tokens
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
+    # when a verified callback was last handled (at most one write a minute per container)
+    last_callback_at = UTCDateTimeAttribute(null=True)
 
 
 class WecomToken(BaseModel):

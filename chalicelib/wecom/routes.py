@@ -34,6 +34,13 @@ def get_wecom_settings():
     return json_response(integration.get(request_tenant(routes.current_request)))
 
 
+@routes.route("/v1/integrations/wecom/health", methods=["GET"])
+def get_wecom_health():
+    from chalicelib.wecom import integration
+
+    return json_response(integration.health(request_tenant(routes.current_request)))
+
+
 @routes.route("/v1/integrations/wecom", methods=["DELETE"])
 def delete_wecom_settings():
     from chalicelib.wecom import integration

@@ -56,6 +56,15 @@ SCHEMAS = {
         "token_set": {"type": "boolean"}, "encoding_aes_key_set": {"type": "boolean"},
         "callback_url": {"type": "string", "description": "paste into 接收事件服务器 → URL"},
         "created_at": _TIME, "updated_at": _TIME}},
+    "WecomHealth": {"type": "object", "required": ["configured", "token", "last_callback_at"],
+                    "properties": {
+        "configured": {"type": "boolean"},
+        "token": {"type": "object", "properties": {
+            "status": {"enum": ["valid", "expired", "none"], "description":
+                       "none: not fetched yet (it is on first use) or fetched for other credentials"},
+            "expires_at": {"type": ["string", "null"], "format": "date-time"}}},
+        "last_callback_at": {"type": ["string", "null"], "format": "date-time",
+                             "description": "a verified callback last handled (to the minute)"}}},
     "WecomContact": {"type": "object", "description": _CONTACT, "properties": {
         "external_userid": {"type": "string"},
         "user_id": {"type": ["string", "null"], "description": "the audience user (GET /v1/users/{id})"},
@@ -85,6 +94,10 @@ PATHS = {
         "get": op("Get the 企业微信 settings", TAG, response=ref("WecomSettings"), errors=()),
         "delete": op("Remove the 企业微信 settings", TAG, ok=204, errors=(404,)),
     },
+    "/v1/integrations/wecom/health": {"get": op(
+        "Get the 企业微信 integration's health", TAG, response=ref("WecomHealth"), errors=(),
+        description="The cached access token's state and the last callback; no call to 企业微信. "
+                    "Problems (refused tokens, failed callbacks) are in GET /v1/alerts.")},
     "/v1/integrations/wecom/contacts/{external_userid}": {"get": op(
         "Get a 企业微信 contact's attribution", TAG, params=[path_param("external_userid")],
         response=ref("WecomContact"))},

@@ -177,6 +177,21 @@ def functions() -> list[str]:
 PUBLIC_PREFIXES = ("/s/", "/m/", "/c/", "/p/")
 
 
+def api_behaviors() -> list[tuple[str, str]]:
+    """(CloudFront path pattern, "public" | "rest") for every top-level path of the app: the
+    public prefixes go to the HTTP API, everything else to the REST API. ``/x/{...}`` routes give
+    ``/x/*``, a single-segment route (``/openapi.json``) gives itself."""
+    _on_path()
+    import app as app_module
+
+    out: dict[str, str] = {}
+    for path in app_module.app.routes:
+        first = path.split("/")[1]
+        pattern = f"/{first}/*" if path.count("/") > 1 else path
+        out[pattern] = "public" if f"/{first}/" in PUBLIC_PREFIXES else "rest"
+    return sorted(out.items())
+
+
 def public_routes() -> list[tuple[str, str]]:
     """(method, path) of the public, high-volume routes served through the HTTP API (with their
     CORS preflight)."""

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import aws_cdk as cdk
 from aws_cdk import aws_apigatewayv2 as apigwv2
+from aws_cdk import aws_cloudfront as cloudfront
+from aws_cdk import aws_cloudfront_origins as origins
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_dynamodb as dynamodb
@@ -21,6 +23,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_route53 as route53
 from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_s3_deployment as s3deploy
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
@@ -59,6 +62,24 @@ ERROR_RESPONSES = {  # API Gateway's own answers (no route, throttled...) in the
     "DEFAULT_5XX": (None, "unavailable", '"The service is unavailable; try again."'),
 }
 
+CONSOLE_PATTERN = "/console/*"
+ASSET_CACHE_CONTROL = "public, max-age=31536000, immutable"
+INDEX_CACHE_CONTROL = "no-cache"
+# CloudFront Function (viewer request): a path under /console/ whose last segment has no dot is a
+# screen of the single-page app (history mode), answered with its index.html; files are files.
+CONSOLE_ROUTING_JS = """function handler(event) {
+  var request = event.request;
+  var uri = request.uri;
+  if (uri === '/' || uri === '/console') {
+    return {statusCode: 301, statusDescription: 'Moved Permanently',
+            headers: {location: {value: '/console/'}, 'cache-control': {value: 'no-cache'}}};
+  }
+  if (uri.indexOf('/console/') === 0 && uri.slice(uri.lastIndexOf('/') + 1).indexOf('.') === -1) {
+    request.uri = '/console/index.html';
+  }
+  return request;
+}"""
+
 
 @dataclass(frozen=True)
 class Options:
@@ -77,6 +98,8 @@ class Options:
     certificate_arn: str | None = None
     hosted_zone_id: str | None = None
     public_domain_name: str | None = None  # scans and media (HTTP API); same certificate/zone options
+    console_domain_name: str | None = None  # the console + API on one CloudFront domain
+    console_certificate_arn: str | None = None  # for console_domain_name: an ACM certificate in us-east-1
 
     @classmethod
     def from_context(cls, node) -> Options:
@@ -113,6 +136,7 @@ class YutangStack(cdk.Stack):
         self.public_api = self._public_http_api()
         self._bind_queues()
         self._log_groups()
+        self.console = self._console()
         self._outputs()
 
     # -- storage ---------------------------------------------------------------------------------
@@ -347,6 +371,82 @@ class YutangStack(cdk.Stack):
             self.api.get_resource(cfn_name(function)).add_property_override(
                 "LoggingConfig", {"LogGroup": group.ref})
 
+    # -- the console: S3 behind CloudFront, the API on the same domain ----------------------------
+    def _console(self) -> cloudfront.Distribution:
+        """The operator console (console/dist) from a private bucket (origin access control) and the
+        API on the same CloudFront domain, so the console calls it same-origin (no CORS at all):
+        /console/* from S3 (deep links answered with /console/index.html by a viewer-request
+        function), the public prefixes (scans, media, clicks, participant pages) to the HTTP API,
+        every other API prefix to the REST API — uncached, with every viewer header (Authorization
+        included, which CloudFront forwards when caching is disabled), cookie and query string."""
+        bucket = s3.Bucket(
+            self, "ConsoleBucket",
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            encryption=s3.BucketEncryption.S3_MANAGED, enforce_ssl=True,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            removal_policy=cdk.RemovalPolicy.RETAIN)
+        spa = cloudfront.Function(
+            self, "ConsoleRouting", runtime=cloudfront.FunctionRuntime.JS_2_0,
+            comment="Console deep links -> /console/index.html; / and /console -> /console/",
+            code=cloudfront.FunctionCode.from_inline(CONSOLE_ROUTING_JS))
+        routing = [cloudfront.FunctionAssociation(
+            function=spa, event_type=cloudfront.FunctionEventType.VIEWER_REQUEST)]
+        static = cloudfront.BehaviorOptions(
+            origin=origins.S3BucketOrigin.with_origin_access_control(bucket),
+            viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
+            allowed_methods=cloudfront.AllowedMethods.ALLOW_GET_HEAD,
+            cache_policy=cloudfront.CachePolicy.CACHING_OPTIMIZED,
+            response_headers_policy=cloudfront.ResponseHeadersPolicy.SECURITY_HEADERS,
+            compress=True, function_associations=routing)
+
+        def api(origin: cloudfront.IOrigin, functions=None) -> cloudfront.BehaviorOptions:
+            return cloudfront.BehaviorOptions(
+                origin=origin,
+                viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
+                allowed_methods=cloudfront.AllowedMethods.ALLOW_ALL,
+                cache_policy=cloudfront.CachePolicy.CACHING_DISABLED,
+                origin_request_policy=cloudfront.OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER,
+                compress=True, function_associations=functions)
+
+        suffix = "execute-api.${AWS::Region}.${AWS::URLSuffix}"
+        rest = origins.HttpOrigin(cdk.Fn.sub("${RestAPI}." + suffix), origin_path="/api",
+                                  protocol_policy=cloudfront.OriginProtocolPolicy.HTTPS_ONLY)
+        public = origins.HttpOrigin(cdk.Fn.sub("${PublicHttpApi}." + suffix),
+                                    protocol_policy=cloudfront.OriginProtocolPolicy.HTTPS_ONLY)
+        behaviors = {CONSOLE_PATTERN: static}
+        for pattern, target in derive.api_behaviors():
+            behaviors[pattern] = api(public if target == "public" else rest)
+        domain = self.options.console_domain_name
+        certificate = None
+        if domain and self.options.console_certificate_arn:
+            from aws_cdk import aws_certificatemanager as acm
+
+            certificate = acm.Certificate.from_certificate_arn(
+                self, "ConsoleCertificate", self.options.console_certificate_arn)
+        distribution = cloudfront.Distribution(
+            self, "Console", comment=f"Yutang {self.options.stage}: console and API",
+            default_behavior=api(rest, routing),  # / and /console redirect; the rest is the API's 404
+            additional_behaviors=behaviors,
+            domain_names=[domain] if certificate else None, certificate=certificate,
+            minimum_protocol_version=(cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021
+                                      if certificate else None),  # the default domain: TLSv1
+            http_version=cloudfront.HttpVersion.HTTP2_AND_3,
+            price_class=cloudfront.PriceClass.PRICE_CLASS_ALL)
+        dist = str(derive.ROOT / "console" / "dist")
+        # Hashed files first, cached for a year; index.html last, never cached without revalidation.
+        assets = s3deploy.BucketDeployment(
+            self, "ConsoleAssets", destination_bucket=bucket, destination_key_prefix="console/",
+            sources=[s3deploy.Source.asset(dist, exclude=["index.html", ".vite", ".vite/*"])],
+            exclude=["index.html"], prune=False,
+            cache_control=[s3deploy.CacheControl.from_string(ASSET_CACHE_CONTROL)])
+        index = s3deploy.BucketDeployment(
+            self, "ConsoleIndex", destination_bucket=bucket, destination_key_prefix="console/",
+            sources=[s3deploy.Source.asset(dist, exclude=["*", "!index.html"])], prune=False,
+            cache_control=[s3deploy.CacheControl.from_string(INDEX_CACHE_CONTROL)],
+            distribution=distribution, distribution_paths=["/console/index.html", "/console/"])
+        index.node.add_dependency(assets)
+        return distribution
+
     def _outputs(self) -> None:
         cdk.CfnOutput(self, "ApiUrl", value=cdk.Fn.sub(
             "https://${RestAPI}.execute-api.${AWS::Region}.${AWS::URLSuffix}/api/"))
@@ -356,6 +456,8 @@ class YutangStack(cdk.Stack):
         cdk.CfnOutput(self, "BucketName", value=self.bucket.bucket_name)
         cdk.CfnOutput(self, "TablePrefix", value=self.table_prefix)
         cdk.CfnOutput(self, "AlarmTopicArn", value=self.alarms.topic_arn)
+        cdk.CfnOutput(self, "ConsoleUrl", value=f"https://{self.console.domain_name}/console/",
+                      description="The operator console; the API is on the same domain")
         cdk.CfnOutput(self, "AdminKeySecret", value=f"yutang/{self.options.stage}/admin-key")
 
 

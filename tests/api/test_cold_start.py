@@ -55,3 +55,25 @@ def test_import_and_scan_load_no_image_library_nor_boto3():
     assert result["import"] == []
     assert result["scan"] == []
     assert result["statuses"] == [302, 200]  # the scans really ran: redirect, JSON answer
+
+
+CONSOLE_SCRIPT = """
+import json, sys
+import app
+print(json.dumps({"routes": sorted(app.app.routes),
+                  "modules": sorted(m for m in sys.modules
+                                    if "console" in m.lower() or m.split(".")[0] == "devstack")}))
+"""
+
+
+def test_console_adds_no_route_and_nothing_to_import_app():
+    """The console is static files (make dev serves them from devstack/console.py, CloudFront from
+    S3): no /console route in the app, so nothing on the scan path, and `import app` loads no
+    console or local-stack module."""
+    out = subprocess.run([sys.executable, "-c", CONSOLE_SCRIPT], cwd=ROOT, capture_output=True,
+                         text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    assert len(result["routes"]) > 20  # the app's routes really were read
+    assert [r for r in result["routes"] if r.split("/")[1].lower().startswith("console")] == []
+    assert result["modules"] == []

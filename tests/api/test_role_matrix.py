@@ -33,9 +33,12 @@ GET    /v1/alerts                                                analyst
 GET    /v1/analytics/channels                                    analyst
 GET    /v1/analytics/heatmap                                     analyst
 GET    /v1/analytics/overview                                    analyst
+GET    /v1/contents/{content_id}/stats                           analyst
+GET    /v1/livecodes/{code_id}/funnel                            analyst
 GET    /v1/api-keys                                              admin
 POST   /v1/api-keys                                              admin
 DELETE /v1/api-keys/{key}                                        admin
+GET    /v1/audience/preview                                      analyst
 GET    /v1/audience/settings                                     analyst
 PATCH  /v1/audience/settings                                     admin
 GET    /v1/audit-log                                             admin
@@ -74,6 +77,7 @@ DELETE /v1/integrations/wecom                                    admin
 GET    /v1/integrations/wecom                                    analyst
 PUT    /v1/integrations/wecom                                    admin
 GET    /v1/integrations/wecom/contacts/{external_userid}         analyst
+GET    /v1/integrations/wecom/health                             analyst
 GET    /v1/integrations/wecom/livecodes/{code_id}/stats          analyst
 POST   /v1/invites/{token}/accept                                public
 GET    /v1/livecodes                                             analyst

@@ -123,3 +123,45 @@ def test_tenant_isolation(app_client, tenant, other_tenant):
     assert body(app_client.http.get("/v1/users?identity=openid:shared", headers=theirs))["items"] == []
     created = post(app_client, other_tenant, "/v1/users", {"identities": {"openid": "shared"}})
     assert created.status_code == 201 and body(created)["id"] != uid
+
+
+def preview(client, tenant, audience):
+    from urllib.parse import urlencode
+
+    qs = urlencode({k: ",".join(v) for k, v in audience.items()})
+    return client.http.get("/v1/audience/preview" + (f"?{qs}" if qs else ""), headers=auth_headers(tenant))
+
+
+def test_audience_preview_counts_and_samples(app_client, tenant):
+    vip = [body(post(app_client, tenant, "/v1/users", {"tags": ["vip"]}))["id"] for _ in range(7)]
+    body(post(app_client, tenant, f"/v1/users/{vip[0]}/tags", {"tags": ["blocked"]}))
+    post(app_client, tenant, "/v1/users", {"tags": ["other"]})
+    resp = preview(app_client, tenant, {"tags_all": ["VIP"]})
+    assert resp.status_code == 200
+    got = body(resp)
+    assert (got["count"], got["exact"]) == (7, True)
+    assert [u["id"] for u in got["sample"]] == sorted(vip)[:5]
+    assert got["audience"]["tags_all"] == ["vip"]
+    got = body(preview(app_client, tenant,
+                       {"tags_any": ["vip", "other"], "tags_none": ["blocked"]}))
+    assert got["count"] == 7 and vip[0] not in [u["id"] for u in got["sample"]]
+    assert body(preview(app_client, tenant, {}))["count"] == 8
+    assert body(preview(app_client, tenant, {"stages": ["paying"]}))["count"] == 0
+    resp = preview(app_client, tenant, {"tags_all": ["a"], "tags_none": ["a"]})
+    assert_error(resp, 400, "invalid-audience")
+    assert body(resp)["error"]["field"] == "audience.tags_none"
+    resp = preview(app_client, tenant, {"stages": ["gold"]})
+    assert_error(resp, 400)
+    assert body(resp)["error"]["field"] == "audience.stages"
+    assert_error(app_client.http.get("/v1/audience/preview?tags=a", headers=auth_headers(tenant)), 400)
+
+
+def test_audience_preview_is_tenant_scoped_and_capped(app_client, tenant, other_tenant, monkeypatch):
+    from chalicelib.audience import inputs
+
+    for _ in range(4):
+        post(app_client, tenant, "/v1/users", {"tags": ["t"]})
+    assert body(preview(app_client, other_tenant, {"tags_all": ["t"]}))["count"] == 0
+    monkeypatch.setattr(inputs, "PREVIEW_MAX", 3)
+    got = body(preview(app_client, tenant, {"tags_all": ["t"]}))
+    assert (got["count"], got["exact"]) == (3, False)

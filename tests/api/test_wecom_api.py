@@ -236,3 +236,39 @@ def test_failing_callbacks_are_throttled_per_tenant_and_ip(app_client, configure
     assert_error(resp, 429, "rate-limited")
     assert int(resp.headers["Retry-After"]) >= 1
     web.reset_guard()
+
+
+def test_health_token_and_last_callback(app_client, tenant, fake_wecom, monkeypatch):  # noqa: F811
+    from chalicelib.wecom import client, integration
+
+    h = auth_headers(tenant)
+    got = body(app_client.http.get("/v1/integrations/wecom/health", headers=h))
+    assert got == {"configured": False, "token": {"status": "none", "expires_at": None},
+                   "last_callback_at": None}
+    assert app_client.http.put("/v1/integrations/wecom", headers=h,
+                               body=json.dumps(settings_body(verify=False))).status_code == 200
+    got = body(app_client.http.get("/v1/integrations/wecom/health", headers=h))
+    assert got["configured"] and got["token"]["status"] == "none" and got["last_callback_at"] is None
+
+    client.access_token(tenant["tenant_id"])  # fetched on first use, as a contact-way call does
+    got = body(app_client.http.get("/v1/integrations/wecom/health", headers=h))
+    assert got["token"]["status"] == "valid" and got["token"]["expires_at"]
+
+    integration._touched.clear()
+    signed = callback(contact_added(CORP_ID, "zhangsan", "wmHealth1", state=None))
+    assert _post(app_client, tenant["tenant_id"], signed).status_code == 200
+    drain()
+    first = body(app_client.http.get("/v1/integrations/wecom/health", headers=h))["last_callback_at"]
+    assert first
+    # a second callback within the minute writes nothing more (one UpdateItem a minute)
+    writes = []
+    monkeypatch.setattr(integration.WecomIntegration, "update",
+                        lambda self, **kw: writes.append(kw))
+    integration.touch_callback(tenant["tenant_id"])
+    assert writes == []
+    # new credentials make the cached token unusable for them
+    monkeypatch.undo()
+    assert app_client.http.put("/v1/integrations/wecom", headers=h, body=json.dumps(
+        settings_body(secret="another-secret", verify=False))).status_code == 200
+    assert body(app_client.http.get("/v1/integrations/wecom/health",
+                                    headers=h))["token"]["status"] == "none"

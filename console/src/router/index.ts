@@ -1,0 +1,82 @@
+/**
+ * One route per screen, collected from `views/<screen>/routes.ts` (each exports its routes), so a
+ * new screen is a new folder and touches no shared file. Screens with `meta.nav` appear in the
+ * sidebar (ordered by `meta.nav.order`). Routes are children of the shell unless `meta.public`.
+ */
+import type { Component } from 'vue'
+import {
+  createRouter,
+  createWebHistory,
+  type RouteLocationNormalized,
+  type RouteRecordRaw,
+} from 'vue-router'
+import AppShell from '@/components/AppShell.vue'
+import { useAuthStore } from '@/stores/auth'
+
+export interface NavMeta {
+  /** i18n key of the sidebar label */
+  title: string
+  /** an @element-plus/icons-vue component */
+  icon: Component
+  order: number
+}
+
+declare module 'vue-router' {
+  interface RouteMeta {
+    /** reachable signed out (the sign-in page) */
+    public?: boolean
+    /** i18n key of the page title */
+    title?: string
+    nav?: NavMeta
+  }
+}
+
+type ScreenRoutes = { default: RouteRecordRaw[] }
+const modules = import.meta.glob<ScreenRoutes>('../views/*/routes.ts', { eager: true })
+const all = Object.values(modules).flatMap((m) => m.default)
+
+export const screenRoutes = all.filter((r) => !r.meta?.public)
+export const publicRoutes = all.filter((r) => r.meta?.public)
+
+export const navItems = screenRoutes
+  .filter((r) => r.meta?.nav)
+  .map((r) => ({
+    path: r.path.startsWith('/') ? r.path : `/${r.path}`,
+    ...(r.meta!.nav as NavMeta),
+  }))
+  .sort((a, b) => a.order - b.order)
+
+export const routes: RouteRecordRaw[] = [
+  ...publicRoutes,
+  {
+    path: '/',
+    component: AppShell,
+    children: [{ path: '', redirect: '/overview' }, ...screenRoutes],
+  },
+  { path: '/:pathMatch(.*)*', redirect: '/overview' },
+]
+
+export async function guard(to: RouteLocationNormalized): Promise<true | string | object> {
+  if (to.meta.public) return true
+  const auth = useAuthStore()
+  if (!auth.signedIn) return { path: '/login', query: { redirect: to.fullPath } }
+  if (!auth.me) {
+    try {
+      await auth.loadMe()
+    } catch {
+      if (!auth.signedIn) return { path: '/login', query: { redirect: to.fullPath } }
+      /* a transient failure: the shell shows what it can */
+    }
+  }
+  return true
+}
+
+export function makeRouter(base = import.meta.env.BASE_URL) {
+  const router = createRouter({
+    history: createWebHistory(base),
+    routes,
+    scrollBehavior: () => ({ top: 0 }),
+  })
+  router.beforeEach(guard)
+  return router
+}

@@ -1,0 +1,78 @@
+/** Formatting helpers: numbers with thousands separators, times in the tenant's timezone. */
+
+export function formatNumber(n: number | null | undefined, locale = 'zh-CN'): string {
+  if (n === null || n === undefined || Number.isNaN(n)) return '–'
+  return new Intl.NumberFormat(locale, { maximumFractionDigits: 1 }).format(n)
+}
+
+/** "2026-12-02 14:05 (Asia/Shanghai)" style: the zone is always visible. */
+export function formatTime(
+  iso: string | null | undefined,
+  timeZone: string,
+  locale = 'zh-CN',
+  withZone = true,
+): string {
+  if (!iso) return '–'
+  const d = new Date(iso)
+  if (Number.isNaN(d.getTime())) return iso
+  const parts = new Intl.DateTimeFormat('en-CA', {
+    timeZone,
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    hourCycle: 'h23',
+  }).formatToParts(d)
+  const get = (t: string): string => parts.find((p) => p.type === t)?.value ?? ''
+  const text = `${get('year')}-${get('month')}-${get('day')} ${get('hour')}:${get('minute')}`
+  void locale
+  return withZone ? `${text} (${timeZone})` : text
+}
+
+/** Percentage change from previous to current; null when there is no base to compare with. */
+export function delta(current: number | undefined, previous: number | undefined): number | null {
+  const c = current ?? 0
+  const p = previous ?? 0
+  if (p === 0) return c === 0 ? 0 : null
+  return ((c - p) / Math.abs(p)) * 100
+}
+
+export interface Countdown {
+  expired: boolean
+  /** total milliseconds left (negative once expired) */
+  ms: number
+  days: number
+  hours: number
+  minutes: number
+  /** less than 48 hours left: the console shows it as a warning */
+  soon: boolean
+}
+
+export function countdown(
+  iso: string | null | undefined,
+  now: number = Date.now(),
+): Countdown | null {
+  if (!iso) return null
+  const t = new Date(iso).getTime()
+  if (Number.isNaN(t)) return null
+  const ms = t - now
+  const abs = Math.max(0, ms)
+  return {
+    expired: ms <= 0,
+    ms,
+    days: Math.floor(abs / 86_400_000),
+    hours: Math.floor((abs % 86_400_000) / 3_600_000),
+    minutes: Math.floor((abs % 3_600_000) / 60_000),
+    soon: ms > 0 && ms < 48 * 3_600_000,
+  }
+}
+
+/** Fill ratio of a target (assigned / capacity), clamped to 0..1; null when uncapped. */
+export function fillRatio(
+  assigned: number | undefined,
+  capacity: number | null | undefined,
+): number | null {
+  if (!capacity || capacity <= 0) return null
+  return Math.min(1, Math.max(0, (assigned ?? 0) / capacity))
+}
