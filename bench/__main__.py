@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 MODULES = ["bench.livecodes", "bench.posters", "bench.content", "bench.campaigns", "bench.team",
-           "bench.insight", "bench.console"]
+           "bench.insight", "bench.console", "bench.devstack"]
 
 
 def main(argv: list[str] | None = None) -> int:
