@@ -8,7 +8,9 @@ under /console/assets/ are cached for a year; index.html is revalidated every ti
 """
 from __future__ import annotations
 
+import gzip
 import mimetypes
+import threading
 from email.utils import formatdate
 from pathlib import Path
 
@@ -22,6 +24,9 @@ TYPES = {".js": "text/javascript; charset=utf-8", ".mjs": "text/javascript; char
          ".ico": "image/x-icon", ".woff2": "font/woff2", ".woff": "font/woff",
          ".ttf": "font/ttf", ".map": "application/json", ".txt": "text/plain; charset=utf-8",
          ".webp": "image/webp", ".jpg": "image/jpeg"}
+COMPRESSIBLE = {".js", ".mjs", ".css", ".html", ".json", ".svg", ".map", ".txt"}
+_GZIP_CACHE: dict[tuple[str, int], bytes] = {}  # (path, mtime_ns) -> gzip bytes, as a CDN keeps them
+_GZIP_LOCK = threading.Lock()
 NOT_BUILT = (b"<!doctype html><meta charset=utf-8><title>console not built</title>"
              b"<p>The console has not been built: run <code>make console</code> "
              b"(or <code>make dev</code>, which builds it).</p>")
@@ -52,6 +57,26 @@ def resolve(dist: Path, url_path: str) -> tuple[int, Path | None, dict[str, str]
     if rel.startswith("assets/") or "." in last:  # a missing file, not a screen: no HTML for it
         return 404, None, {}
     return 200, index.resolve(), {"Cache-Control": "no-cache"}
+
+
+def gzipped(path: Path, mtime_ns: int) -> bytes:
+    """The file gzip-compressed once (as CloudFront compresses it in front of S3)."""
+    key = (str(path), mtime_ns)
+    with _GZIP_LOCK:
+        hit = _GZIP_CACHE.get(key)
+    if hit is None:
+        hit = gzip.compress(path.read_bytes(), 6, mtime=0)
+        with _GZIP_LOCK:
+            _GZIP_CACHE[key] = hit
+    return hit
+
+
+def accepts_gzip(accept_encoding: str | None) -> bool:
+    for part in (accept_encoding or "").split(","):
+        name, _, params = part.strip().partition(";")
+        if name.strip().lower() in ("gzip", "*"):
+            return params.replace(" ", "") not in ("q=0", "q=0.0")
+    return False
 
 
 def install(dist: Path) -> None:
@@ -86,8 +111,14 @@ def serve(request, dist: Path) -> None:  # type: ignore[no-untyped-def]
         etag = f'"{stat.st_mtime_ns:x}-{stat.st_size:x}"'
         headers.update({"Content-Type": content_type(file), "ETag": etag,
                         "Last-Modified": formatdate(stat.st_mtime, usegmt=True)})
+        if file.suffix.lower() in COMPRESSIBLE:
+            headers["Vary"] = "Accept-Encoding"
         if request.headers.get("If-None-Match") == etag:
             status = 304
+        elif file.suffix.lower() in COMPRESSIBLE and accepts_gzip(
+                request.headers.get("Accept-Encoding")):
+            body = gzipped(file, stat.st_mtime_ns)
+            headers["Content-Encoding"] = "gzip"
         else:
             body = file.read_bytes()
     elif status == 503:

@@ -38,6 +38,14 @@ def test_console_index_deep_link_and_assets(dev_stack):
                                          headers={"If-None-Match": etag})
     assert (status, again) == (304, b"")
 
+    # compressed for a browser that accepts gzip, the same bytes once unpacked
+    import gzip
+
+    status, headers, packed = dev_stack.request("GET", scripts[0].decode(), key=None,
+                                                headers={"Accept-Encoding": "gzip, br"})
+    assert (status, headers.get("Content-Encoding")) == (200, "gzip")
+    assert gzip.decompress(packed) == js and len(packed) < len(js) / 2
+
     status, _, _ = dev_stack.request("GET", "/console/assets/missing-0000.js", key=None)
     assert status == 404
 

@@ -69,3 +69,15 @@ def test_the_chalice_app_has_no_console_route():
     paths = list(app.app.routes)
     assert paths, "the app has routes"
     assert not [p for p in paths if p == "/console" or p.startswith("/console/")]
+
+
+def test_gzip_when_accepted(dist):
+    import gzip
+
+    assert console.accepts_gzip("gzip, deflate, br")
+    assert console.accepts_gzip("br;q=1.0, gzip;q=0.8")
+    assert not console.accepts_gzip("gzip;q=0")
+    assert not console.accepts_gzip(None)
+    f = dist / "assets" / "index-abc123.js"
+    packed = console.gzipped(f, f.stat().st_mtime_ns)
+    assert gzip.decompress(packed) == f.read_bytes()
