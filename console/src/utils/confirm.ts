@@ -2,7 +2,12 @@
 import { ElMessageBox } from 'element-plus'
 import 'element-plus/es/components/message-box/style/css'
 
-export async function confirmNamed(title: string, message: string, confirmText: string, cancelText: string): Promise<boolean> {
+export async function confirmNamed(
+  title: string,
+  message: string,
+  confirmText: string,
+  cancelText: string,
+): Promise<boolean> {
   try {
     await ElMessageBox.confirm(message, title, {
       confirmButtonText: confirmText,

@@ -8,7 +8,11 @@ describe('audience search → API', () => {
   it('segment filters become the list query and the same audience for the size preview', () => {
     const q = { tags: ['a', 'b'], match: 'any' as const, not: ['x'], stages: ['new', 'paying'] }
     expect(userQuery(q)).toEqual({ tags: 'a,b', match: 'any', not: 'x', stage: 'new,paying' })
-    expect(segmentOf(q)).toEqual({ tags_any: ['a', 'b'], tags_none: ['x'], stages: ['new', 'paying'] })
+    expect(segmentOf(q)).toEqual({
+      tags_any: ['a', 'b'],
+      tags_none: ['x'],
+      stages: ['new', 'paying'],
+    })
     expect(segmentOf({ tags: ['a'], match: 'all' })).toEqual({ tags_all: ['a'] })
     expect(segmentOf({})).toEqual({})
   })

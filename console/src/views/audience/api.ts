@@ -28,7 +28,12 @@ export function userQuery(q: UserQuery): Record<string, string | undefined> {
 }
 
 /** The same filters as an audience (POST /v1/audience/preview, a campaign's audience). */
-export function segmentOf(q: UserQuery): { tags_all?: string[]; tags_any?: string[]; tags_none?: string[]; stages?: string[] } {
+export function segmentOf(q: UserQuery): {
+  tags_all?: string[]
+  tags_any?: string[]
+  tags_none?: string[]
+  stages?: string[]
+} {
   const out: ReturnType<typeof segmentOf> = {}
   if (q.tags?.length) out[q.match === 'any' ? 'tags_any' : 'tags_all'] = q.tags
   if (q.not?.length) out.tags_none = q.not
@@ -37,11 +42,19 @@ export function segmentOf(q: UserQuery): { tags_all?: string[]; tags_any?: strin
 }
 
 export const usersApi = {
-  list: (q: UserQuery, cursor: string | null) => raw<CursorPage<User>>('GET', '/v1/users', { query: { ...userQuery(q), cursor, limit: 25 } }),
+  list: (q: UserQuery, cursor: string | null) =>
+    raw<CursorPage<User>>('GET', '/v1/users', { query: { ...userQuery(q), cursor, limit: 25 } }),
   get: (id: string) => raw<User>('GET', `/v1/users/${encodeURIComponent(id)}`),
-  tag: (id: string, tags: string[]) => raw<User>('POST', `/v1/users/${encodeURIComponent(id)}/tags`, { body: { tags } }),
-  untag: (id: string, tag: string) => raw<User>('DELETE', `/v1/users/${encodeURIComponent(id)}/tags/${encodeURIComponent(tag)}`),
-  events: (id: string) => raw<CursorPage<UserEvent>>('GET', `/v1/users/${encodeURIComponent(id)}/events`, { query: { limit: 200 } }),
+  tag: (id: string, tags: string[]) =>
+    raw<User>('POST', `/v1/users/${encodeURIComponent(id)}/tags`, { body: { tags } }),
+  untag: (id: string, tag: string) =>
+    raw<User>('DELETE', `/v1/users/${encodeURIComponent(id)}/tags/${encodeURIComponent(tag)}`),
+  events: (id: string) =>
+    raw<CursorPage<UserEvent>>('GET', `/v1/users/${encodeURIComponent(id)}/events`, {
+      query: { limit: 200 },
+    }),
   preview: (audience: ReturnType<typeof segmentOf>) =>
-    raw<Schemas['AudiencePreview']>('GET', '/v1/audience/preview', { query: previewQuery(audience as AudienceBody) }),
+    raw<Schemas['AudiencePreview']>('GET', '/v1/audience/preview', {
+      query: previewQuery(audience as AudienceBody),
+    }),
 }

@@ -8,5 +8,11 @@ export default [
     component: () => import('./AudienceList.vue'),
     meta: { title: 'audience.title', nav: { title: 'audience.nav', icon: User, order: 45 } },
   },
-  { path: 'audience/:id', name: 'audience-user', component: () => import('./UserProfile.vue'), props: true, meta: { title: 'audience.profile' } },
+  {
+    path: 'audience/:id',
+    name: 'audience-user',
+    component: () => import('./UserProfile.vue'),
+    props: true,
+    meta: { title: 'audience.profile' },
+  },
 ] satisfies RouteRecordRaw[]

@@ -16,16 +16,25 @@ export const campaignsApi = {
     raw<CursorPage<Campaign>>('GET', '/v1/campaigns', { query: q }),
   get: (id: string) => raw<Campaign>('GET', `/v1/campaigns/${encodeURIComponent(id)}`),
   create: (body: unknown) => raw<Campaign>('POST', '/v1/campaigns', { body }),
-  update: (id: string, body: unknown) => raw<Campaign>('PATCH', `/v1/campaigns/${encodeURIComponent(id)}`, { body }),
+  update: (id: string, body: unknown) =>
+    raw<Campaign>('PATCH', `/v1/campaigns/${encodeURIComponent(id)}`, { body }),
   remove: (id: string) => raw<null>('DELETE', `/v1/campaigns/${encodeURIComponent(id)}`),
-  run: (id: string) => raw<{ run_id: string }>('POST', `/v1/campaigns/${encodeURIComponent(id)}/run`),
+  run: (id: string) =>
+    raw<{ run_id: string }>('POST', `/v1/campaigns/${encodeURIComponent(id)}/run`),
   pause: (id: string) => raw<Campaign>('POST', `/v1/campaigns/${encodeURIComponent(id)}/pause`),
   resume: (id: string) => raw<Campaign>('POST', `/v1/campaigns/${encodeURIComponent(id)}/resume`),
   runs: (id: string) => raw<CursorPage<Run>>('GET', `/v1/campaigns/${encodeURIComponent(id)}/runs`),
   stats: (id: string, runId?: string) =>
-    raw<CampaignStats>('GET', `/v1/campaigns/${encodeURIComponent(id)}/stats`, { query: { run_id: runId } }),
-  deliveries: (id: string, q: { status?: string; run_id?: string; cursor?: string | null; limit?: number }) =>
-    raw<CursorPage<Delivery>>('GET', `/v1/campaigns/${encodeURIComponent(id)}/deliveries`, { query: q }),
+    raw<CampaignStats>('GET', `/v1/campaigns/${encodeURIComponent(id)}/stats`, {
+      query: { run_id: runId },
+    }),
+  deliveries: (
+    id: string,
+    q: { status?: string; run_id?: string; cursor?: string | null; limit?: number },
+  ) =>
+    raw<CursorPage<Delivery>>('GET', `/v1/campaigns/${encodeURIComponent(id)}/deliveries`, {
+      query: q,
+    }),
   preview: (audience: AudienceBody, signal?: AbortSignal) =>
     raw<AudiencePreview>('GET', '/v1/audience/preview', { query: previewQuery(audience), signal }),
   contents: (q: { type?: string; tags?: string; limit?: number }) =>

@@ -147,10 +147,14 @@ export function scheduleBody(f: ScheduleForm, timeZone: string): ScheduleBody {
 }
 
 /** The API's schedule → the form (a plain daily/weekly cron opens in its simple form). */
-export function scheduleForm(s: ScheduleBody | Record<string, unknown> | undefined, timeZone: string): ScheduleForm {
+export function scheduleForm(
+  s: ScheduleBody | Record<string, unknown> | undefined,
+  timeZone: string,
+): ScheduleForm {
   const f = emptySchedule()
   if (!s || typeof s !== 'object') return f
-  if ('at' in s && typeof s.at === 'string') return { ...f, kind: 'at', at: isoToLocalInput(s.at, timeZone) }
+  if ('at' in s && typeof s.at === 'string')
+    return { ...f, kind: 'at', at: isoToLocalInput(s.at, timeZone) }
   if ('after_event' in s && s.after_event && typeof s.after_event === 'object') {
     const ev = s.after_event as { type?: string; delay_minutes?: number }
     return { ...f, kind: 'after_event', event: ev.type ?? '', delay_minutes: ev.delay_minutes ?? 0 }
@@ -179,9 +183,17 @@ export interface LimitsForm {
   quiet_end: string
 }
 
-export function limitsBody(f: LimitsForm): { caps?: { per_day: number | null; per_week: number | null } | null; quiet_hours: { start: string; end: string } | false | null } {
+export function limitsBody(f: LimitsForm): {
+  caps?: { per_day: number | null; per_week: number | null } | null
+  quiet_hours: { start: string; end: string } | false | null
+} {
   const out: ReturnType<typeof limitsBody> = {
-    quiet_hours: f.quiet === 'inherit' ? null : f.quiet === 'none' ? false : { start: f.quiet_start, end: f.quiet_end },
+    quiet_hours:
+      f.quiet === 'inherit'
+        ? null
+        : f.quiet === 'none'
+          ? false
+          : { start: f.quiet_start, end: f.quiet_end },
   }
   out.caps = f.inheritCaps ? null : { per_day: f.per_day || null, per_week: f.per_week || null }
   return out
@@ -270,7 +282,14 @@ export function monthCalendar(
   const perDay = opts.perCampaignDay ?? 6
   const from = opts.from?.getTime() ?? -Infinity
   const start = zonedToInstant(year, month, 1, 0, 0, viewZone).getTime()
-  const end = zonedToInstant(month === 12 ? year + 1 : year, month === 12 ? 1 : month + 1, 1, 0, 0, viewZone).getTime()
+  const end = zonedToInstant(
+    month === 12 ? year + 1 : year,
+    month === 12 ? 1 : month + 1,
+    1,
+    0,
+    0,
+    viewZone,
+  ).getTime()
   const out = new Map<string, DueRun[]>()
   const add = (c: CalendarCampaign, t: number, counter: Map<string, number>): void => {
     if (t < start || t >= end || t < from) return

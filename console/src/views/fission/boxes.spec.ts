@@ -1,5 +1,16 @@
 import { describe, expect, it } from 'vitest'
-import { defaultLayout, dragBox, layoutBody, lineHeight, nudge, placeBox, qrConflicts, rectOf, toCanvas, type Layout } from './boxes'
+import {
+  defaultLayout,
+  dragBox,
+  layoutBody,
+  lineHeight,
+  nudge,
+  placeBox,
+  qrConflicts,
+  rectOf,
+  toCanvas,
+  type Layout,
+} from './boxes'
 
 const L: Layout = {
   qr: { x: 700, y: 1500, size: 300 },
@@ -36,7 +47,11 @@ describe('poster box geometry', () => {
     expect(nudge('Enter', false)).toBeNull()
   })
   it('a default layout fits the canvas without covering the QR', () => {
-    for (const [w, h] of [[1080, 1920], [750, 1334], [240, 240]] as const) {
+    for (const [w, h] of [
+      [1080, 1920],
+      [750, 1334],
+      [240, 240],
+    ] as const) {
       const d = defaultLayout(w, h)
       for (const k of ['qr', 'avatar', 'nickname'] as const) {
         const r = rectOf(d, k)!
@@ -45,6 +60,8 @@ describe('poster box geometry', () => {
       if (w > 240) expect(qrConflicts(d)).toEqual([])
       expect(d.qr.size).toBeGreaterThanOrEqual(160)
     }
-    expect(layoutBody({ qr: { x: 1.4, y: 2.6, size: 200 }, avatar: null })).toEqual({ qr: { x: 1, y: 3, size: 200 } })
+    expect(layoutBody({ qr: { x: 1.4, y: 2.6, size: 200 }, avatar: null })).toEqual({
+      qr: { x: 1, y: 3, size: 200 },
+    })
   })
 })

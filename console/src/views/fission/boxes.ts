@@ -66,7 +66,8 @@ export function qrConflicts(layout: Layout): BoxKind[] {
   })
 }
 
-const clamp = (v: number, lo: number, hi: number): number => Math.min(Math.max(v, lo), Math.max(lo, hi))
+const clamp = (v: number, lo: number, hi: number): number =>
+  Math.min(Math.max(v, lo), Math.max(lo, hi))
 
 /** Screen pixels to canvas pixels at a display scale (display width / canvas width). */
 export function toCanvas(screenDelta: number, scale: number): number {
@@ -74,7 +75,14 @@ export function toCanvas(screenDelta: number, scale: number): number {
 }
 
 /** The layout with one box placed at (x, y) canvas pixels, kept whole inside the canvas. */
-export function placeBox(layout: Layout, kind: BoxKind, x: number, y: number, width: number, height: number): Layout {
+export function placeBox(
+  layout: Layout,
+  kind: BoxKind,
+  x: number,
+  y: number,
+  width: number,
+  height: number,
+): Layout {
   const r = rectOf(layout, kind)
   if (!r) return layout
   const nx = clamp(Math.round(x), 0, width - r.w)
@@ -94,7 +102,14 @@ export function dragBox(
   width: number,
   height: number,
 ): Layout {
-  return placeBox(layout, kind, start.x + toCanvas(screenDx, scale), start.y + toCanvas(screenDy, scale), width, height)
+  return placeBox(
+    layout,
+    kind,
+    start.x + toCanvas(screenDx, scale),
+    start.y + toCanvas(screenDy, scale),
+    width,
+    height,
+  )
 }
 
 /** Arrow keys move a box 10 canvas px (Shift: 50); other keys do nothing (null). */
@@ -136,7 +151,9 @@ export function defaultLayout(width: number, height: number): Layout {
 
 /** The layout as the API takes it (no null boxes, integers). */
 export function layoutBody(l: Layout): Layout {
-  const out: Layout = { qr: { x: Math.round(l.qr.x), y: Math.round(l.qr.y), size: Math.round(l.qr.size) } }
+  const out: Layout = {
+    qr: { x: Math.round(l.qr.x), y: Math.round(l.qr.y), size: Math.round(l.qr.size) },
+  }
   if (l.avatar) out.avatar = { ...l.avatar }
   if (l.nickname) out.nickname = { ...l.nickname }
   if (l.texts?.length) out.texts = l.texts.map((t) => ({ ...t }))

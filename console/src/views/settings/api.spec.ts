@@ -8,9 +8,15 @@ describe('settings helpers', () => {
     expect(grantableRoles(null)).toEqual([])
   })
   it('job progress by bytes, then rows; done is 100; running never shows 100', () => {
-    expect(jobProgress({ id: 'a', kind: 'users', status: 'running', bytes_total: 200, bytes_done: 50 })).toBe(25)
-    expect(jobProgress({ id: 'a', kind: 'users', status: 'running', bytes_total: 10, bytes_done: 10 })).toBe(99)
-    expect(jobProgress({ id: 'a', kind: 'users', status: 'running', rows_total: 4, rows_done: 1 })).toBe(25)
+    expect(
+      jobProgress({ id: 'a', kind: 'users', status: 'running', bytes_total: 200, bytes_done: 50 }),
+    ).toBe(25)
+    expect(
+      jobProgress({ id: 'a', kind: 'users', status: 'running', bytes_total: 10, bytes_done: 10 }),
+    ).toBe(99)
+    expect(
+      jobProgress({ id: 'a', kind: 'users', status: 'running', rows_total: 4, rows_done: 1 }),
+    ).toBe(25)
     expect(jobProgress({ id: 'a', kind: 'users', status: 'done' })).toBe(100)
     expect(jobProgress({ id: 'a', kind: 'users', status: 'queued' })).toBeNull()
     expect(isRunning({ id: 'a', kind: 'users', status: 'queued' })).toBe(true)

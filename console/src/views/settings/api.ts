@@ -76,33 +76,55 @@ export interface WebhookDelivery {
   created_at?: string
 }
 
-const q = (cursor: string | null, extra: Record<string, string | undefined> = {}) => ({ query: { cursor, limit: 50, ...extra } })
+const q = (cursor: string | null, extra: Record<string, string | undefined> = {}) => ({
+  query: { cursor, limit: 50, ...extra },
+})
 
 export const settingsApi = {
   members: (cursor: string | null) => raw<CursorPage<Member>>('GET', '/v1/members', q(cursor)),
-  invite: (body: { email: string; name?: string; role: Role }) => raw<Invite>('POST', '/v1/members', { body }),
+  invite: (body: { email: string; name?: string; role: Role }) =>
+    raw<Invite>('POST', '/v1/members', { body }),
   reinvite: (id: string) => raw<Invite>('POST', `/v1/members/${encodeURIComponent(id)}/invite`),
-  updateMember: (id: string, body: { role?: Role }) => raw<Member>('PATCH', `/v1/members/${encodeURIComponent(id)}`, { body }),
+  updateMember: (id: string, body: { role?: Role }) =>
+    raw<Member>('PATCH', `/v1/members/${encodeURIComponent(id)}`, { body }),
   removeMember: (id: string) => raw<null>('DELETE', `/v1/members/${encodeURIComponent(id)}`),
   keys: () => raw<CursorPage<ApiKey>>('GET', '/v1/api-keys'),
-  createKey: (body: { label?: string; role?: Role }) => raw<ApiKey>('POST', '/v1/api-keys', { body }),
+  createKey: (body: { label?: string; role?: Role }) =>
+    raw<ApiKey>('POST', '/v1/api-keys', { body }),
   revokeKey: (id: string) => raw<null>('DELETE', `/v1/api-keys/${encodeURIComponent(id)}`),
-  audit: (cursor: string | null, filters: Record<string, string | undefined>) => raw<CursorPage<AuditEntry>>('GET', '/v1/audit-log', q(cursor, filters)),
+  audit: (cursor: string | null, filters: Record<string, string | undefined>) =>
+    raw<CursorPage<AuditEntry>>('GET', '/v1/audit-log', q(cursor, filters)),
   wecom: () => raw<Record<string, unknown>>('GET', '/v1/integrations/wecom'),
   wecomHealth: () => raw<Record<string, unknown>>('GET', '/v1/integrations/wecom/health'),
-  saveWecom: (body: unknown) => raw<Record<string, unknown>>('PUT', '/v1/integrations/wecom', { body }),
+  saveWecom: (body: unknown) =>
+    raw<Record<string, unknown>>('PUT', '/v1/integrations/wecom', { body }),
   deleteWecom: () => raw<null>('DELETE', '/v1/integrations/wecom'),
-  mp: () => raw<{ appid?: string | null; configured?: boolean; source?: string | null }>('GET', '/v1/mp/settings'),
-  saveMp: (body: { appid: string; secret: string }) => raw<{ appid?: string | null; configured?: boolean; source?: string | null }>('PUT', '/v1/mp/settings', { body }),
-  webhooks: (cursor: string | null) => raw<CursorPage<WebhookSubscription>>('GET', '/v1/webhook-subscriptions', q(cursor)),
-  createWebhook: (body: { url: string; events?: string[] }) => raw<WebhookSubscription>('POST', '/v1/webhook-subscriptions', { body }),
-  deleteWebhook: (id: string) => raw<null>('DELETE', `/v1/webhook-subscriptions/${encodeURIComponent(id)}`),
-  webhookDeliveries: (cursor: string | null) => raw<CursorPage<WebhookDelivery>>('GET', '/v1/webhook-deliveries', q(cursor)),
+  mp: () =>
+    raw<{ appid?: string | null; configured?: boolean; source?: string | null }>(
+      'GET',
+      '/v1/mp/settings',
+    ),
+  saveMp: (body: { appid: string; secret: string }) =>
+    raw<{ appid?: string | null; configured?: boolean; source?: string | null }>(
+      'PUT',
+      '/v1/mp/settings',
+      { body },
+    ),
+  webhooks: (cursor: string | null) =>
+    raw<CursorPage<WebhookSubscription>>('GET', '/v1/webhook-subscriptions', q(cursor)),
+  createWebhook: (body: { url: string; events?: string[] }) =>
+    raw<WebhookSubscription>('POST', '/v1/webhook-subscriptions', { body }),
+  deleteWebhook: (id: string) =>
+    raw<null>('DELETE', `/v1/webhook-subscriptions/${encodeURIComponent(id)}`),
+  webhookDeliveries: (cursor: string | null) =>
+    raw<CursorPage<WebhookDelivery>>('GET', '/v1/webhook-deliveries', q(cursor)),
   exports: (cursor: string | null) => raw<CursorPage<Job>>('GET', '/v1/exports', q(cursor)),
-  createExport: (body: { kind: string; format: string }) => raw<Job>('POST', '/v1/exports', { body }),
+  createExport: (body: { kind: string; format: string }) =>
+    raw<Job>('POST', '/v1/exports', { body }),
   getExport: (id: string) => raw<Job>('GET', `/v1/exports/${encodeURIComponent(id)}`),
   imports: (cursor: string | null) => raw<CursorPage<Job>>('GET', '/v1/imports', q(cursor)),
-  createImport: (body: { kind: string; format: string; content: string }) => raw<Job>('POST', '/v1/imports', { body }),
+  createImport: (body: { kind: string; format: string; content: string }) =>
+    raw<Job>('POST', '/v1/imports', { body }),
   getImport: (id: string) => raw<Job>('GET', `/v1/imports/${encodeURIComponent(id)}`),
 }
 
@@ -116,8 +138,10 @@ export function grantableRoles(mine: Role | null): Role[] {
 /** A job's progress 0..100 (imports by bytes, else by rows), null when unknown. */
 export function jobProgress(j: Job): number | null {
   if (j.status === 'done') return 100
-  if (j.bytes_total && j.bytes_done !== undefined) return Math.min(99, Math.floor((j.bytes_done / j.bytes_total) * 100))
-  if (j.rows_total && j.rows_done !== undefined) return Math.min(99, Math.floor((j.rows_done / j.rows_total) * 100))
+  if (j.bytes_total && j.bytes_done !== undefined)
+    return Math.min(99, Math.floor((j.bytes_done / j.bytes_total) * 100))
+  if (j.rows_total && j.rows_done !== undefined)
+    return Math.min(99, Math.floor((j.rows_done / j.rows_total) * 100))
   return null
 }
 
