@@ -9,7 +9,7 @@ SPEC_MODULES = ["chalicelib.auth.spec", "chalicelib.livecodes.spec",
                 "chalicelib.wecom.spec",  # after livecodes: it extends the target schemas
                 "chalicelib.content.spec", "chalicelib.audience.spec", "chalicelib.mp.spec",
                 "chalicelib.posters.spec", "chalicelib.fission.spec", "chalicelib.campaigns.spec",
-                "chalicelib.members.spec", "chalicelib.analytics.spec"]
+                "chalicelib.analytics.spec", "chalicelib.members.spec"]
 
 ERROR = {"type": "object", "required": ["error"], "properties": {"error": {
     "type": "object", "required": ["code", "message"],

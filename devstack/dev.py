@@ -49,7 +49,10 @@ def main(argv: list[str] | None = None) -> int:
         step("starting the embedded AWS stand-in (moto: DynamoDB, S3, SQS)")
         from devstack.moto_server import MotoServer
 
-        moto = MotoServer("127.0.0.1", int(os.environ.get("YUTANG_MOTO_PORT", "0")))
+        if not args.no_persist:  # the last snapshot and the journal after it, loaded before serving
+            step(f"restoring saved data from {args.data_dir} (snapshot, then journal)")
+        moto = MotoServer("127.0.0.1", int(os.environ.get("YUTANG_MOTO_PORT", "0")),
+                          data_dir=None if args.no_persist else args.data_dir)
         endpoint = moto.start()
     configure_env(args, endpoint)
     os.environ.setdefault("YUTANG_SECRET", _dev_secret(Path(args.data_dir)))
@@ -75,9 +78,13 @@ def main(argv: list[str] | None = None) -> int:
     os.environ["YUTANG_ADMIN_KEY"] = creds["admin_key"]
     step("creating tables, bucket and queues")
     provisioned = stack.provision()
-    if persisting:
-        step(f"restoring saved data from {data_dir}")
-    restored = persist.restore(data_dir) if persisting else None
+    restored = moto.restored if persisting else None  # loaded by moto.start(), before serving
+    if restored is not None and persist.legacy_snapshot_dir(data_dir) is not None:
+        if not restored["snapshot"]:  # else imported already (killed before the removal below)
+            legacy = persist.restore_legacy(data_dir)  # a data dir saved by an earlier version
+            moto.snapshot()
+            restored = {**restored, **{k: restored[k] + legacy[k] for k in legacy}}
+        persist.remove_legacy(data_dir)
     step("seeding the demo tenant")
     seeded = seed.seed(creds)
 
@@ -101,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     server = create_server(app_module.app, config, args.host, args.port)  # listening from here
     background = Background(app_module, args.tick_seconds)
     background.start()
-    saver = _Saver(data_dir, enabled=moto is not None and not args.no_persist)
+    saver = _Saver(moto if moto is not None and not args.no_persist else None, data_dir)
     saver.start()
     print(banner(args, endpoint, creds, seeded, provisioned, restored, moto is not None,
                  get_settings().public_url, persisting=persisting,
@@ -149,32 +156,48 @@ def _dev_secret(data_dir: Path) -> str:
 
 
 class _Saver:
-    def __init__(self, data_dir: Path, enabled: bool, every: float = 30.0) -> None:
-        self.data_dir, self.enabled, self.every = data_dir, enabled, every
+    """fsyncs the journal every ``tick`` (1 s) and snapshots (compacting the journal) every
+    ``every`` seconds when something was written, or sooner when the journal passes ``max_bytes``
+    or ``max_records`` (to bound the replay after a kill); a last snapshot on a clean stop. What it
+    saves is already safe in the journal: a kill -9 between two snapshots loses nothing, the next
+    start replays more."""
+
+    def __init__(self, moto, data_dir: Path, every: float = 30.0,
+                 max_bytes: int = 64 * 1024 * 1024, max_records: int = 20_000,
+                 tick: float = 1.0) -> None:
+        self.moto, self.data_dir, self.every, self.tick = moto, data_dir, every, tick
+        self.max_bytes, self.max_records = max_bytes, max_records
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, daemon=True, name="saver")
 
     def start(self) -> None:
-        if self.enabled:
+        if self.moto is not None:
             self._thread.start()
 
     def _loop(self) -> None:
-        from devstack import persist
+        import time
 
-        while not self._stop.wait(self.every):
+        last = time.monotonic()
+        while not self._stop.wait(self.tick):
             try:
-                persist.snapshot(self.data_dir)
-            except Exception:  # noqa: BLE001 - the next save tries again
+                self.moto.sync()
+                journal = self.moto.journal
+                due = time.monotonic() - last >= self.every and self.moto.pending() > 0
+                full = journal is not None and (journal.bytes_since_rotate > self.max_bytes
+                                                or journal.records_since_rotate > self.max_records)
+                if due or full:
+                    self.moto.snapshot()
+                    last = time.monotonic()
+            except Exception:  # noqa: BLE001 - the journal still has it; the next save tries again
                 logging.getLogger("yutang.local").exception("snapshot failed")
 
     def stop(self) -> None:
         self._stop.set()
-        if self.enabled:
-            from devstack import persist
-
-            counts = persist.snapshot(self.data_dir)
-            print(f"saved {counts['items']} items and {counts['objects']} objects to "
-                  f"{self.data_dir}", flush=True)
+        if self.moto is not None:
+            self._thread.join(timeout=5)
+            counts = self.moto.snapshot()
+            print(f"saved {counts['items']} items, {counts['objects']} objects and "
+                  f"{counts['messages']} queue messages to {self.data_dir}", flush=True)
 
 
 def step(message: str) -> None:
@@ -195,7 +218,10 @@ def banner(args, endpoint, creds, seeded, provisioned, restored, own_moto, publi
         restored_line = ("not saved by make dev: AWS_ENDPOINT_URL is set, that stack keeps its "
                          "own data" if not own_moto else "not saved (--no-persist)")
     elif restored and (restored["items"] or restored["objects"]):
-        restored_line = (f"restored {restored['items']} items, {restored['objects']} objects; "
+        replayed = (f", {restored['replayed']} journal records replayed"
+                    if restored.get("replayed") else "")
+        restored_line = (f"restored {restored['items']} items, {restored['objects']} objects, "
+                         f"{restored.get('messages', 0)} queue messages{replayed}; "
                          f"saved to {args.data_dir}")
     else:
         restored_line = f"fresh data; saved to {args.data_dir}"

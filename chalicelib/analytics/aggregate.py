@@ -89,9 +89,6 @@ def _at(p: dict) -> datetime:
         return datetime.now(timezone.utc)
 
 
-_tz_cache: dict[str, tuple[float, str]] = {}
-
-
 def tenant_timezone(tenant_id: str) -> str:
     """The tenant's timezone (one GetItem per tenant per container per 5 minutes)."""
     from chalicelib.auth.service import get_tenant
@@ -322,8 +319,7 @@ def _convert(deltas: Deltas, events: list[dict]) -> None:
         at = _at(e)
         earliest[key] = min(at, earliest.get(key, at))
     found = _batch_get([(t, attribution_key(u)) for t, u in earliest])
-    client = aws.client("dynamodb")
-    table = DailyStats.Meta.table_name
+    client, table = aws.client("dynamodb"), _table()
     for (tenant_id, user_id), at in earliest.items():
         item = found.get((tenant_id, attribution_key(user_id)))
         if not item or "converted_at" in item or "added_at" not in item:
@@ -352,11 +348,14 @@ def _convert(deltas: Deltas, events: list[dict]) -> None:
             deltas.count(tenant_id, channel_day_key(cday, channel), {f"cv{lag}": 1})
 
 
+def _table() -> str:
+    DailyStats._get_connection()  # binds the deployed (prefixed) table name
+    return DailyStats.Meta.table_name
+
+
 def _batch_get(keys: list[tuple[str, str]]) -> dict[tuple[str, str], dict]:
     """BatchGetItem in chunks of 100 (one call for a usual batch of ≤ 10 events)."""
-    client = aws.client("dynamodb")
-    table = DailyStats.Meta.table_name
-    DailyStats._get_connection()
+    client, table = aws.client("dynamodb"), _table()
     found: dict[tuple[str, str], dict] = {}
     keys = list(dict.fromkeys(keys))
     for i in range(0, len(keys), 100):

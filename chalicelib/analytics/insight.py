@@ -75,11 +75,25 @@ def _plain(item: dict) -> dict:
     return row
 
 
-def check_timezone(tz: str | None, tenant_tz: str) -> None:
-    if tz and tz != tenant_tz:
-        raise ValidationFailed(f"daily totals are kept in the tenant's timezone ({tenant_tz}); "
-                               f"'tz' must be that timezone or left out", code="unsupported-timezone",
-                               field="tz")
+def check_timezone(tz: str | None, tenant_tz: str, first: date, last: date) -> None:
+    """Daily totals are kept in the tenant's timezone: ``tz`` may name it, or any zone whose days
+    are the same over the range (e.g. Asia/Hong_Kong for Asia/Shanghai)."""
+    if not tz or tz == tenant_tz:
+        return
+    try:
+        asked = ZoneInfo(tz)
+    except (ValueError, KeyError, OSError):
+        raise ValidationFailed("'tz' must be an IANA timezone such as Asia/Shanghai",
+                               field="tz") from None
+    kept = ZoneInfo(tenant_tz)
+    days = {first + timedelta(days=i) for i in range(0, (last - first).days + 1, 7)} | {first, last}
+    for day in days:
+        for hour in (0, 12):
+            moment = datetime(day.year, day.month, day.day, hour, tzinfo=kept)
+            if moment.utcoffset() != moment.astimezone(asked).utcoffset():
+                raise ValidationFailed(
+                    f"daily totals are kept in the tenant's timezone ({tenant_tz}); 'tz' must have "
+                    f"the same days, or be left out", code="unsupported-timezone", field="tz")
 
 
 # ---- overview -----------------------------------------------------------------------------------
@@ -104,10 +118,10 @@ def overview(tenant_id: str, start: str | None, end: str | None, tz: str | None 
              include_bots: bool = False, now: datetime | None = None) -> dict:
     """Totals and days for the range, and the previous period of equal length: one Query."""
     tenant_tz = aggregate.tenant_timezone(tenant_id)
-    check_timezone(tz, tenant_tz)
     first, last = date_range(start, end, tenant_tz, DEFAULT_DAYS, now)
     length = (last - first).days + 1
     prev_first, prev_last = first - timedelta(days=length), first - timedelta(days=1)
+    check_timezone(tz, tenant_tz, prev_first, last)
     items = query_items(tenant_id, aggregate.tenant_day_key(prev_first.isoformat()),
                         aggregate.tenant_day_key(last.isoformat()))
     by_day = {r["sk"][3:]: _metrics(r, include_bots) for r in items}

@@ -1,12 +1,30 @@
-"""Daily counters.
+"""Daily counters (the ``stats`` table), kept by the insight aggregator (analytics.aggregate).
 
-One item per (tenant, live code, local day): ``sk = LC#<code>#D#<yyyy-mm-dd>``, holding fixed
-counters plus one pair per target (``ts_<target>`` scans, ``ta_<target>`` assignments) so a scan
-event is counted with a single atomic UpdateItem (ADD creates missing attributes).
+Items, all under the tenant's partition (``tenant_id``), told apart by the sort key ``sk``:
+
+- ``LC#<code>#D#<yyyy-mm-dd>`` code-day (the code's timezone): fixed counters (people's ``scans``,
+  ``unique_visitors``, ``new_visitors``, ``wechat_scans``, ``assigned``, ``ref_scans``,
+  ``unavailable``, ``shown``, ``bot_scans``, ``wecom_adds/dels/group_joins/group_leaves``), hours
+  ``h00``..``h23``, and per target ``ts_``/``ta_``/``bs_`` (scans / assignments / bot scans),
+  ``tw_``/``tg_`` (企业微信 adds / group joins), ``cv<lag>`` and ``cv<lag>_<target>`` (customers
+  added that day who converted ``lag`` whole days later);
+- ``TD#<day>`` tenant-day (tenant's timezone): the overview's metrics and hours ``h00``..``h23``;
+- ``CD#<day>#<channel>`` channel-day: ``scan``, ``shown``, ``added``, ``bot_scans``, ``cv<lag>``,
+  ``codes`` (string set of the codes with activity);
+- ``CT#<content>#D#<day>`` content-day: ``views``, ``clicks``, ``favorites``, ``shares``, ``u``
+  (string set of user ids);
+- ``RF#<day>#<campaign>#<run>``: ``failed`` sends, ``name`` (set with the campaign's name);
+- ``AT#<user>``: a customer's first live code attribution (``code_id``, ``target_id``,
+  ``channel``, ``added_at``, ``day``) and ``converted_at``;
+- ``WP#<kind>``: 企业微信 problems (``count``, ``last_at``, ``message``).
 
 Access patterns:
-- UpdateItem ADD per scan event (consumer).
-- Query tenant_id, sk BETWEEN LC#<code>#D#<from> AND LC#<code>#D#<to>: stats for a range.
+- UpdateItem ADD, one per key per SQS batch (the aggregator sums a batch first); UpdateItem
+  if_not_exists per attributed add (``AT#``); conditional UpdateItem per first conversion; one
+  BatchGetItem of ``AT#`` items per batch that has conversions; UpdateItem on a 企业微信 failure.
+- Query tenant_id, sk BETWEEN <prefix><from> AND <prefix><to>: every read (one Query per answer):
+  live code stats and funnel (``LC#``), overview and heatmap (``TD#``), channels (``CD#``),
+  content stats (``CT#``), alerts (``RF#``, ``WP#``).
 """
 from __future__ import annotations
 

@@ -39,12 +39,14 @@ def livecode_stats(tenant_id: str, code_id: str, timezone_name: str, target_ids:
         raise ValidationFailed(f"a stats range covers at most {MAX_RANGE_DAYS} days", field="from")
     rows = _query_days(tenant_id, code_id, first, last)
     totals = {k: sum(int(r.get(k, 0)) for r in rows) for k in _FIXED}
-    per_target = {tid: {"id": tid, "scans": 0, "assigned": 0} for tid in target_ids}
+    per_target = {tid: {"id": tid, "scans": 0, "assigned": 0, "bot_scans": 0} for tid in target_ids}
+    fields = {"ts_": "scans", "ta_": "assigned", "bs_": "bot_scans"}
     for r in rows:
         for key, value in r.items():
-            if key[:3] in ("ts_", "ta_"):
-                entry = per_target.setdefault(key[3:], {"id": key[3:], "scans": 0, "assigned": 0})
-                entry["scans" if key[:3] == "ts_" else "assigned"] += int(value)
+            if key[:3] in fields:
+                entry = per_target.setdefault(key[3:], {"id": key[3:], "scans": 0, "assigned": 0,
+                                                        "bot_scans": 0})
+                entry[fields[key[:3]]] += int(value)
     days = [{"date": r["day"], "scans": int(r.get("scans", 0)),
              "unique_visitors": int(r.get("unique_visitors", 0)),
              "new_visitors": int(r.get("new_visitors", 0))} for r in rows]

@@ -70,8 +70,8 @@ SCHEMAS = {
 PATHS = {
     "/v1/analytics/overview": {"get": op(
         "Get the overview", TAG, response=ref("Overview"), errors=(400,),
-        params=[_FROM, _TO, query_param("tz", description="must be the tenant's timezone "
-                                                          "(the default)"), _BOTS],
+        params=[_FROM, _TO, query_param("tz", description="the tenant's timezone (the default) "
+                                                          "or a zone with the same days"), _BOTS],
         description="Default range: the last 7 days in the tenant's timezone; `previous` is the "
                     "period of equal length just before. One Query over daily items.")},
     "/v1/livecodes/{code_id}/funnel": {"get": op(

@@ -368,10 +368,12 @@ def scan(slug: str, visitor: Visitor, now: datetime | None = None,
     cfg = get_settings()
     tenant_id, code_id = parse_slug(slug)
     code = load(tenant_id, code_id)
-    bot = bots.classify(visitor.user_agent) if visitor.user_agent is not None else None
+    visit = cookies.read(visitor.cookie_header, code_id, cfg.secret)
+    # A person: a signed visit cookie (never given to a bot) or a mini-program token proves it.
+    person = visit is not None or visitor.user_id is not None or visitor.user_agent is None
+    bot = None if person else bots.classify(visitor.user_agent)
     if bot is not None:
         return _bot_scan(code, visitor, bot, now, rng)
-    visit = cookies.read(visitor.cookie_header, code_id, cfg.secret)
     today = now.astimezone(ZoneInfo(code.timezone)).date().isoformat()
     target, reason, assigned = None, "disabled", False
     if code.enabled:

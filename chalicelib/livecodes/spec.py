@@ -66,12 +66,15 @@ SCHEMAS = {
         "created_at": {"type": "string"}, "updated_at": {"type": "string"}}},
     "LiveCodeStats": {"type": "object", "properties": {
         "from": {"type": "string", "format": "date"}, "to": {"type": "string", "format": "date"},
-        "scans": {"type": "integer"},
+        "scans": {"type": "integer", "description": "people's scans (bots and previews apart)"},
+        "bot_scans": {"type": "integer",
+                      "description": "crawlers, link previews and health checks (docs/insight.md)"},
         "unique_visitors": {"type": "integer",
                             "description": "distinct devices whose first scan fell in the range"},
         "daily_unique_visitors": {"type": "integer", "description": "sum of the days' uniques"},
         "targets": {"type": "array", "items": {"type": "object", "properties": {
-            "id": {"type": "string"}, "scans": {"type": "integer"}, "assigned": {"type": "integer"}}}},
+            "id": {"type": "string"}, "scans": {"type": "integer"}, "assigned": {"type": "integer"},
+            "bot_scans": {"type": "integer", "description": "bots answered with this target"}}}},
         "days": {"type": "array", "items": {"type": "object", "properties": {
             "date": {"type": "string"}, "scans": {"type": "integer"},
             "unique_visitors": {"type": "integer"}}}}}},

@@ -50,17 +50,22 @@ BOTS = {
     "TelegramBot (like TwitterBot)": "telegram",
     "WhatsApp/2.23.20.0 A": "whatsapp",
     "Twitterbot/1.0": "twitter",
-    "curl/8.4.0": "program",
     "ELB-HealthChecker/2.0": "monitor",
     "kube-probe/1.28": "monitor",
     "Mozilla/5.0+(compatible; UptimeRobot/2.0; http://www.uptimerobot.com/)": "monitor",
     "Mozilla/5.0 (compatible; Baiduspider/2.0; +http://www.baidu.com/search/spider.html)": "baidu",
     "Sogou web spider/4.0(+http://www.sogou.com/docs/help/webmasters.htm#07)": "sogou",
-    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
-    "HeadlessChrome/120.0.6099.28 Safari/537.36": "headless",
+    "Mozilla/5.0 (Linux; Android 11; moto g power (2022)) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/109.0.0.0 Mobile Safari/537.36 Chrome-Lighthouse": "auditor",
     "Mozilla/5.0 (compatible; WeChatBot/1.0; +https://weixin.qq.com)": "wechat",
-    "": "empty",
 }
+# Programs and headless browsers are people here: an app's HTTP client, an integration or an API
+# check must claim capacity and count like anyone (see chalicelib/analytics/bots.py).
+PROGRAMS = ["curl/8.4.0", "python-requests/2.32.3", "okhttp/4.12.0", "",
+            "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+            "HeadlessChrome/120.0.6099.28 Safari/537.36"]
+
+BOT_UA = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"
 
 
 def call(client, method, path, tenant, payload=None, headers=None):
@@ -116,6 +121,22 @@ def test_real_crawler_user_agents_are_bots(ua, family):
     assert bots.classify(ua) == family
 
 
+@pytest.mark.parametrize("ua", PROGRAMS)
+def test_programs_and_headless_browsers_count_as_people(ua):
+    assert bots.classify(ua) is None
+
+
+def test_a_scripted_client_claims_capacity_and_counts(app_client, tenant):
+    code = new_code(app_client, tenant, targets=[
+        {"kind": "group", "name": "1 群", "capacity": 10, "image": png_b64()}])
+    for ua in PROGRAMS:
+        assert body(scan(app_client, code["slug"], ua=ua))["target"]["id"] == code["targets"][0]["id"]
+    status, after = call(app_client, "get", f"/v1/livecodes/{code['id']}", tenant)
+    assert after["targets"][0]["assigned"] == len(PROGRAMS)
+    drain()
+    assert totals(app_client, tenant)["totals"]["scans"] == len(PROGRAMS)
+
+
 def test_bots_are_answered_but_claim_nothing_and_are_counted_apart(app_client, tenant):
     code = new_code(app_client, tenant)
     for ua in BOTS:
@@ -138,6 +159,8 @@ def test_bots_are_answered_but_claim_nothing_and_are_counted_apart(app_client, t
     assert totals(app_client, tenant, "?include_bots=1")["totals"]["scans"] == 3 + n_bots
     status, stats = call(app_client, "get", f"/v1/livecodes/{code['id']}/stats", tenant)
     assert (stats["scans"], stats["bot_scans"], stats["assigned"]) == (3, n_bots, 2)
+    assert stats["targets"][0] == {"id": code["targets"][0]["id"], "scans": 3, "assigned": 2,
+                                   "bot_scans": n_bots}
     status, funnel = call(app_client, "get", f"/v1/livecodes/{code['id']}/funnel", tenant)
     assert funnel["steps"][0] == {"key": "scan", "count": 3}
     status, funnel = call(app_client, "get", f"/v1/livecodes/{code['id']}/funnel?include_bots=1",
@@ -328,12 +351,17 @@ def test_overview_counts_every_source_per_day_with_the_previous_period(
 
 @pytest.mark.parametrize("query,field", [
     ("?from=2024-13-01", "from"), ("?from=2024-02-02&to=2024-02-01", "from"),
-    ("?from=2020-01-01&to=2024-01-01", "from"), ("?tz=Europe/Paris", "tz"),
+    ("?from=2020-01-01&to=2024-01-01", "from"), ("?tz=Europe/Paris", "tz"), ("?tz=Mars/Base", "tz"),
     ("?include_bots=yes", "include_bots")])
 def test_overview_bad_input(app_client, tenant, query, field):
     resp = app_client.http.get(f"/v1/analytics/overview{query}", headers=auth_headers(tenant))
     assert_error(resp, 400)
     assert body(resp)["error"]["field"] == field
+
+
+def test_overview_tz_may_name_a_zone_with_the_same_days(app_client, tenant):
+    for tz in ("Asia/Shanghai", "Asia/Hong_Kong", "Asia/Taipei"):
+        assert totals(app_client, tenant, f"?tz={tz}")["timezone"] == "Asia/Shanghai"
 
 
 def test_insight_routes_need_a_key_and_are_per_tenant(app_client, tenant, other_tenant):
@@ -403,7 +431,7 @@ def test_channels_side_by_side(app_client, tenant):
         scan(app_client, code["slug"])
     for ua in (PEOPLE["chrome"], PEOPLE["safari"], PEOPLE["wechat-ios"]):
         scan(app_client, moments["slug"], ua=ua)
-    scan(app_client, moments["slug"], ua="curl/8.4.0")
+    scan(app_client, moments["slug"], ua=BOT_UA)
     drain()
     status, got = call(app_client, "get", "/v1/analytics/channels", tenant)
     assert status == 200
@@ -441,7 +469,7 @@ def test_heatmap_by_weekday_and_hour_in_the_codes_timezone(app_client, tenant):
 
 # ---- content per day ----------------------------------------------------------------------------
 
-def test_content_stats_per_day_with_unique_users(app_client, tenant, fake_wechat):  # noqa: F811
+def test_content_stats_per_day_with_unique_users(app_client, tenant, other_tenant, fake_wechat):  # noqa: F811
     tid = tenant["tenant_id"]
     status, item = call(app_client, "post", "/v1/contents", tenant,
                         {"type": "text", "title": "t", "body": "b", "tags": ["x"]})
@@ -472,6 +500,8 @@ def test_content_stats_per_day_with_unique_users(app_client, tenant, fake_wechat
     assert theirs["totals"] == {"views": 1, "clicks": 0, "favorites": 0, "shares": 0,
                                 "unique_users": 1}
     assert_error(app_client.http.get("/v1/contents/nope/stats", headers=auth_headers(tenant)), 404)
+    assert_error(app_client.http.get(f"/v1/contents/{item['id']}/stats",
+                                     headers=auth_headers(other_tenant)), 404)
     assert_error(app_client.http.get(f"/v1/contents/{item['id']}/stats?to=yesterday",
                                      headers=auth_headers(tenant)), 400)
 
@@ -567,3 +597,54 @@ def test_invites_and_rewards_count_and_bots_invite_no_one(app_client, tenant, pu
     assert published["reward_granted"][0]["reward_code"] == "BOOK-1"
     status, board = call(app_client, "get", f"/v1/fission-tasks/{task['id']}/leaderboard", tenant)
     assert [r["invites"] for r in board["items"]] == [2, 1]
+
+
+def test_our_visit_cookie_or_a_mini_program_token_marks_a_person(app_client, tenant, fake_wechat):  # noqa: F811
+    code = new_code(app_client, tenant)
+    first = scan(app_client, code["slug"], ua=PEOPLE["chrome"])
+    cookie = first.headers["Set-Cookie"].split(";")[0]
+    again = scan(app_client, code["slug"], ua="", cookie=cookie)  # cookies are never given to bots
+    assert body(again)["returning"] is True
+    resp = app_client.http.post("/mp/v1/login", headers={"Content-Type": "application/json"},
+                                body=json.dumps({"tenant": tenant["tenant_id"], "code": "carol"}))
+    token = body(resp)["token"]
+    app_client.http.get(f"/s/{code['slug']}", headers={"Accept": "application/json",
+                                                       "Authorization": f"Bearer {token}"})
+    drain()
+    t = totals(app_client, tenant)["totals"]
+    assert (t["scans"], t["bot_scans"], t["new_visitors"]) == (3, 0, 2)
+
+
+def test_route_call_budgets_with_cold_caches(app_client, tenant):
+    """Through the routes, API key and tenant read cold: overview ≤ 3, funnel ≤ 4 AWS calls."""
+    from bench.common import CallCounter
+    from chalicelib.auth import service as auth
+
+    code = new_code(app_client, tenant)
+    for _ in range(15):
+        scan(app_client, code["slug"], ua=PEOPLE["chrome"])
+    drain()
+    budgets = {"/v1/analytics/overview?from=2026-01-01&to=2026-12-31": 3,
+               f"/v1/livecodes/{code['id']}/funnel": 4, "/v1/analytics/channels": 3,
+               "/v1/analytics/heatmap": 3, f"/v1/analytics/heatmap?code_id={code['id']}": 4,
+               "/v1/alerts": 5}
+    for path, budget in budgets.items():
+        auth.clear_caches()
+        with CallCounter() as calls:
+            resp = app_client.http.get(path, headers=auth_headers(tenant))
+        assert resp.status_code == 200 and calls.total <= budget, (path, calls.calls)
+        assert "Scan" not in calls.calls
+
+
+def test_a_refused_wecom_callback_is_an_alert(app_client, tenant, fake_wecom):  # noqa: F811
+    configure(tenant["tenant_id"])
+    signed = callback(contact_added("sys", "zhangsan", "wmX"))
+    params = {**signed.query, "msg_signature": "0" * 40}
+    resp = app_client.http.post(f"/wecom/v1/callback/{tenant['tenant_id']}?{urlencode(params)}",
+                                headers={"Content-Type": "text/xml"}, body=signed.body)
+    assert_error(resp, 403, "invalid-signature")
+    status, got = call(app_client, "get", "/v1/alerts", tenant)
+    [alert] = got["items"]
+    assert (alert["kind"], alert["severity"], alert["object"]["id"]) == \
+        ("wecom_problem", "warning", "callback")
+    assert alert["object"]["count"] == 1 and "signature" in alert["message"]

@@ -320,8 +320,8 @@ def test_stats_count_scans_per_target_and_day(app_client, tenant):
             stats["wechat_scans"]) == (4, 3, 3, 3, 4)
     per_target = {t["id"]: t for t in stats["targets"]}
     group, url = code["targets"][0]["id"], code["targets"][1]["id"]
-    assert per_target[group] == {"id": group, "scans": 3, "assigned": 2}
-    assert per_target[url] == {"id": url, "scans": 1, "assigned": 1}
+    assert per_target[group] == {"id": group, "scans": 3, "assigned": 2, "bot_scans": 0}
+    assert per_target[url] == {"id": url, "scans": 1, "assigned": 1, "bot_scans": 0}
     today = datetime.now(timezone.utc).astimezone(__import__("zoneinfo").ZoneInfo("Asia/Shanghai")).date()
     assert stats["days"] == [{"date": today.isoformat(), "scans": 4, "unique_visitors": 3,
                               "new_visitors": 3}]

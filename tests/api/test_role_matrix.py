@@ -20,8 +20,6 @@ GET    /v1/alerts                                                analyst
 GET    /v1/analytics/channels                                    analyst
 GET    /v1/analytics/heatmap                                     analyst
 GET    /v1/analytics/overview                                    analyst
-GET    /v1/contents/{content_id}/stats                           analyst
-GET    /v1/livecodes/{code_id}/funnel                            analyst
 GET    /v1/api-keys                                              admin
 POST   /v1/api-keys                                              admin
 DELETE /v1/api-keys/{key}                                        admin
@@ -44,6 +42,7 @@ POST   /v1/contents                                              operator
 DELETE /v1/contents/{content_id}                                 operator
 GET    /v1/contents/{content_id}                                 analyst
 PATCH  /v1/contents/{content_id}                                 operator
+GET    /v1/contents/{content_id}/stats                           analyst
 POST   /v1/events                                                operator
 GET    /v1/fission-tasks                                         analyst
 POST   /v1/fission-tasks                                         operator
@@ -69,6 +68,7 @@ POST   /v1/livecodes                                             operator
 DELETE /v1/livecodes/{code_id}                                   operator
 GET    /v1/livecodes/{code_id}                                   analyst
 PATCH  /v1/livecodes/{code_id}                                   operator
+GET    /v1/livecodes/{code_id}/funnel                            analyst
 GET    /v1/livecodes/{code_id}/qr                                analyst
 GET    /v1/livecodes/{code_id}/stats                             analyst
 POST   /v1/livecodes/{code_id}/targets                           operator

@@ -26,27 +26,73 @@ def free_port() -> int:
 class DevStack:
     def __init__(self, tmp: Path, inherit_endpoint: bool = False,
                  extra_env: dict[str, str] | None = None) -> None:
+        self.tmp = tmp
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.log_path = tmp / "dev.log"
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "YUTANG_"))}
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "YUTANG_"))}
         if inherit_endpoint:
-            env["AWS_ENDPOINT_URL"] = os.environ["AWS_ENDPOINT_URL"]
-        env.update({"YUTANG_DEV_API_KEY": DEV_KEY, "YUTANG_ADMIN_KEY": ADMIN_KEY,
-                    "YUTANG_TICK_SECONDS": "2", "PYTHONUNBUFFERED": "1"})
-        env.update(extra_env or {})
+            self.env["AWS_ENDPOINT_URL"] = os.environ["AWS_ENDPOINT_URL"]
+        self.env.update({"YUTANG_DEV_API_KEY": DEV_KEY, "YUTANG_ADMIN_KEY": ADMIN_KEY,
+                         "YUTANG_TICK_SECONDS": "2", "PYTHONUNBUFFERED": "1"})
+        self.env.update(extra_env or {})
+        self._spawn()
+
+    def _spawn(self, env: dict | None = None, wait: bool = True) -> None:
+        with self.log_path.open("a") as log:
+            log.write("\n--- start ---\n")
+        self._log_from = self.log_path.stat().st_size
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "devstack.dev", "--port", str(self.port),
-             "--data-dir", str(tmp / "data")], cwd=ROOT, env=env,
-            stdout=self.log_path.open("w"), stderr=subprocess.STDOUT)
-        self._wait()
+             "--data-dir", str(self.tmp / "data")], cwd=ROOT, env=env or self.env,
+            stdout=self.log_path.open("a"), stderr=subprocess.STDOUT)
+        if wait:
+            self._wait()
+
+    def run_until_it_kills_itself(self, after_writes: int, match: str = "",
+                                  timeout: float = 300) -> int:
+        """Start on the same data directory with ``YUTANG_DEV_CRASH_AFTER_WRITES`` (and
+        ``YUTANG_DEV_CRASH_MATCH``): the stack SIGKILLs itself right after that many journaled AWS
+        writes (counting only those whose request mentions ``match``): a kill -9 at an exact
+        point, e.g. in the middle of a campaign's sending. Returns the exit code (-9)."""
+        self._spawn({**self.env, "YUTANG_DEV_CRASH_AFTER_WRITES": str(after_writes),
+                     "YUTANG_DEV_CRASH_MATCH": match}, wait=False)
+        try:
+            return self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.kill9()
+            raise
+
+    def inspect(self) -> "Inspector":
+        """The data directory as it is now, loaded by the durable moto server alone (no app, no
+        drain, nothing moves): a boto3 client factory; call ``close()`` when done."""
+        return Inspector(self.tmp / "data")
+
+    def kill9(self) -> None:
+        """SIGKILL: no shutdown handler, no last snapshot (what a crash or `kill -9` does)."""
+        self.proc.kill()
+        self.proc.wait(timeout=30)
+
+    def restart(self) -> None:
+        """Start again on the same data directory and port (after :meth:`kill9` or :meth:`stop`)."""
+        self._spawn()
+
+    @property
+    def run_log(self) -> str:
+        """The log of the current run only."""
+        with self.log_path.open() as f:
+            f.seek(self._log_from)
+            return f.read()
 
     def _wait(self) -> None:
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError("make dev exited:\n" + self.log_path.read_text())
-            if "Serving on" in self.log_path.read_text():
+            with self.log_path.open() as f:
+                f.seek(self._log_from)
+                started = "Serving on" in f.read()
+            if started:
                 return
             time.sleep(0.3)
         raise RuntimeError("make dev did not start:\n" + self.log_path.read_text())
@@ -75,6 +121,34 @@ class DevStack:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             raise
+
+
+class Inspector:
+    def __init__(self, data_dir: Path) -> None:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "YUTANG_"))}
+        self.proc = subprocess.Popen([sys.executable, "-m", "devstack.moto_server", "--data-dir",
+                                      str(data_dir)], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                                     text=True)
+        self.url = json.loads(self.proc.stdout.readline())["url"]
+
+    def client(self, service: str):
+        import boto3
+
+        return boto3.client(service, endpoint_url=self.url, region_name="us-east-1",
+                            aws_access_key_id="local", aws_secret_access_key="local")
+
+    def items(self, table: str, prefix: str) -> list[dict]:
+        """Items of ``yutang-<table>`` whose sort key starts with ``prefix`` (a scan: a test)."""
+        found = []
+        for page in self.client("dynamodb").get_paginator("scan").paginate(
+                TableName=f"yutang-{table}"):
+            found += [i for i in page["Items"] if i.get("sk", {}).get("S", "").startswith(prefix)]
+        return found
+
+    def close(self) -> None:
+        self.proc.kill()
+        self.proc.wait(timeout=30)
+        self.proc.stdout.close()
 
 
 @pytest.fixture(scope="module")

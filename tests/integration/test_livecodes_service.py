@@ -257,13 +257,14 @@ def test_snapshot_and_restore_round_trip(tenant, tmp_path):
     from devstack import persist
 
     code = new_code(tenant["tenant_id"])
-    counts = persist.snapshot(tmp_path)
+    persist.write_snapshot(tmp_path, persist.dump_state(), seq=0)
+    counts = persist.counts()
     assert counts["items"] >= 2 and counts["objects"] >= 1
     LiveCode.get(tenant["tenant_id"], code["id"]).delete()
     image_key = media.object_key(tenant["tenant_id"], "img",
                                  code["targets"][0]["image_url"].rsplit("/", 1)[1])
     aws.client("s3").delete_object(Bucket=get_settings().bucket, Key=image_key)
-    persist.restore(tmp_path)
+    persist.install_state(persist.read_snapshot(tmp_path)[0])
     restored = service.get(tenant["tenant_id"], code["id"])
     assert restored["targets"] == code["targets"]
     assert media.get(image_key) is not None

@@ -57,11 +57,12 @@ def moto_in_process(extra: dict | None = None) -> Iterator[None]:
 
 
 @contextmanager
-def moto_over_http(extra: dict | None = None) -> Iterator[str]:
+def moto_over_http(extra: dict | None = None, data_dir=None) -> Iterator[str]:
+    """With ``data_dir``, the server journals every write there, as `make dev` does."""
     from devstack import stack
     from devstack.moto_server import MotoServer
 
-    server = MotoServer()
+    server = MotoServer(data_dir=data_dir)
     url = server.start()
     try:
         with environment({"AWS_ENDPOINT_URL": url, **(extra or {})}):
