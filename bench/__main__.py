@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 MODULES = ["bench.livecodes", "bench.posters", "bench.content", "bench.campaigns", "bench.insight",
-           "bench.devstack", "bench.team"]
+           "bench.devstack", "bench.webhooks", "bench.portability", "bench.team"]
 
 
 def main(argv: list[str] | None = None) -> int:

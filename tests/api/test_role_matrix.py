@@ -43,6 +43,9 @@ DELETE /v1/contents/{content_id}                                 operator
 GET    /v1/contents/{content_id}                                 analyst
 PATCH  /v1/contents/{content_id}                                 operator
 GET    /v1/contents/{content_id}/stats                           analyst
+GET    /v1/exports                                               analyst
+POST   /v1/exports                                               operator
+GET    /v1/exports/{export_id}                                   analyst
 POST   /v1/events                                                operator
 GET    /v1/fission-tasks                                         analyst
 POST   /v1/fission-tasks                                         operator
@@ -62,6 +65,10 @@ GET    /v1/integrations/wecom                                    analyst
 PUT    /v1/integrations/wecom                                    admin
 GET    /v1/integrations/wecom/contacts/{external_userid}         analyst
 GET    /v1/integrations/wecom/livecodes/{code_id}/stats          analyst
+GET    /v1/imports                                               analyst
+POST   /v1/imports                                               operator
+GET    /v1/imports/{import_id}                                   analyst
+POST   /v1/imports/{import_id}/start                             operator
 POST   /v1/invites/{token}/accept                                public
 GET    /v1/livecodes                                             analyst
 POST   /v1/livecodes                                             operator
@@ -104,6 +111,12 @@ GET    /v1/users/{user_id}                                       analyst
 GET    /v1/users/{user_id}/events                                analyst
 POST   /v1/users/{user_id}/tags                                  operator
 DELETE /v1/users/{user_id}/tags/{tag}                            operator
+GET    /v1/webhook-deliveries                                    admin
+GET    /v1/webhook-subscriptions                                 admin
+POST   /v1/webhook-subscriptions                                 admin
+DELETE /v1/webhook-subscriptions/{subscription_id}               admin
+GET    /v1/webhook-subscriptions/{subscription_id}               admin
+PATCH  /v1/webhook-subscriptions/{subscription_id}               admin
 """
 ROWS = [tuple(line.split()) for line in ROLE_TABLE.strip().splitlines()]
 ROLES = ["analyst", "operator", "admin", "owner"]
@@ -141,7 +154,8 @@ def test_the_policy_module_agrees_with_the_table():
 def _call(client, method: str, path: str, headers: dict):
     concrete = path
     for name in ("key", "campaign_id", "content_id", "task_id", "participant_id", "external_userid",
-                 "code_id", "target_id", "member_id", "template_id", "user_id", "tag", "token"):
+                 "code_id", "target_id", "member_id", "template_id", "user_id", "tag", "token",
+                 "export_id", "import_id", "subscription_id"):
         concrete = concrete.replace("{" + name + "}", PARAM_VALUE)
     assert "{" not in concrete, f"fill the path parameters of {path}"
     payload = "{}" if method in ("POST", "PUT", "PATCH") else None
