@@ -29,7 +29,8 @@ for middleware in (web.observe_middleware, web.guard_middleware, web.auth_middle
     app.register_middleware(middleware, "http")  # outermost first: log, rate-limit, auth, audit
 for blueprint in (meta_routes, auth_routes, livecode_routes, media_routes, wecom_routes,
                   content_routes, audience_routes, mp_routes, poster_routes, fission_routes,
-                  campaign_routes, analytics_routes, portability_routes, hook_routes, member_routes):
+                  campaign_routes, analytics_routes, portability_routes, hook_routes,
+                  member_routes):
     app.register_blueprint(blueprint)
 cors.add_preflight_routes(app)  # OPTIONS for every path; allowed origins come from settings
 

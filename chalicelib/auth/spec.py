@@ -48,7 +48,8 @@ PATHS = {
                 "label": {"type": "string", "maxLength": 100},
                 "role": {"enum": ["owner", "admin", "operator", "analyst"], "default": "admin",
                          "description": "never above the caller's own role"}}},
-            description="The body is optional: no body (or `{}`) creates an `admin` key without a label.")),
+            description="The body is optional: no body (or `{}`) creates an admin key without a "
+                        "label.")),
         "get": op("List API keys", TAG, response=list_of(ref("ApiKey")), errors=()),
     },
     "/v1/api-keys/{key}": {"delete": op("Revoke an API key", TAG, ok=204, errors=(403, 404),

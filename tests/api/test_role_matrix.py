@@ -58,7 +58,6 @@ POST   /v1/contents                                              operator
 DELETE /v1/contents/{content_id}                                 operator
 GET    /v1/contents/{content_id}                                 analyst
 PATCH  /v1/contents/{content_id}                                 operator
-GET    /v1/contents/{content_id}/stats                           analyst
 POST   /v1/events                                                operator
 GET    /v1/fission-tasks                                         analyst
 POST   /v1/fission-tasks                                         operator
@@ -85,7 +84,6 @@ POST   /v1/livecodes                                             operator
 DELETE /v1/livecodes/{code_id}                                   operator
 GET    /v1/livecodes/{code_id}                                   analyst
 PATCH  /v1/livecodes/{code_id}                                   operator
-GET    /v1/livecodes/{code_id}/funnel                            analyst
 GET    /v1/livecodes/{code_id}/qr                                analyst
 GET    /v1/livecodes/{code_id}/stats                             analyst
 POST   /v1/livecodes/{code_id}/targets                           operator
@@ -121,6 +119,9 @@ GET    /v1/users/{user_id}                                       analyst
 GET    /v1/users/{user_id}/events                                analyst
 POST   /v1/users/{user_id}/tags                                  operator
 DELETE /v1/users/{user_id}/tags/{tag}                            operator
+DELETE /v1/webhook-subscriptions/{subscription_id}               admin
+GET    /v1/webhook-subscriptions/{subscription_id}               admin
+PATCH  /v1/webhook-subscriptions/{subscription_id}               admin
 """
 ROWS = [tuple(line.split()) for line in ROLE_TABLE.strip().splitlines()]
 ROLES = ["analyst", "operator", "admin", "owner"]
