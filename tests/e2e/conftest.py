@@ -117,7 +117,7 @@ class DevStack:
     def stop(self) -> int:
         self.proc.send_signal(2)  # Ctrl-C
         try:
-            return self.proc.wait(timeout=30)
+            return self.proc.wait(timeout=120)
         except subprocess.TimeoutExpired:
             self.proc.kill()
             raise
