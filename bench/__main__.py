@@ -10,8 +10,8 @@ import json
 import sys
 from pathlib import Path
 
-MODULES = ["bench.livecodes", "bench.posters", "bench.content", "bench.campaigns", "bench.team",
-           "bench.insight", "bench.console", "bench.devstack"]
+MODULES = ["bench.livecodes", "bench.posters", "bench.content", "bench.campaigns", "bench.insight",
+           "bench.devstack", "bench.webhooks", "bench.portability", "bench.team", "bench.console"]
 
 
 def main(argv: list[str] | None = None) -> int:

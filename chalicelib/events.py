@@ -40,8 +40,19 @@ HANDLERS: dict[str, list[str]] = {
     "order_paid": [AGGREGATE, "chalicelib.campaigns.dispatch:on_user_events"],
     "agg_retry": [AGGREGATE],
 }
+# The domain events a tenant can subscribe a webhook to (docs/events.md); each also goes to the
+# webhook fan-out, which reads the tenant's subscriptions (cached) and queues the deliveries.
+WEBHOOK_TYPES = ("scan", "staff_added", "customer_lost", "group_joined", "group_left",
+                 "invite_counted", "reward_granted", "message_sent", "message_skipped",
+                 "message_failed", "message_clicked", "order_paid")
+WEBHOOKS = "chalicelib.hooks.fanout:on_events"
+for _type in WEBHOOK_TYPES:
+    HANDLERS[_type].append(WEBHOOKS)
+SCAN_LOG = "chalicelib.portability.scanlog:record_scans"  # the scans export's source
+HANDLERS["scan"].append(SCAN_LOG)
 # Handlers called once per SQS batch with every payload that lists them (not once per payload).
-BATCH_HANDLERS = frozenset({AGGREGATE, "chalicelib.fission.invites:record_scans"})
+BATCH_HANDLERS = frozenset({AGGREGATE, "chalicelib.fission.invites:record_scans", WEBHOOKS,
+                            SCAN_LOG})
 # The queue type of an audience event (audience.record_event publishes under this type).
 AUDIENCE_TYPES = {"joined_staff": "staff_added", "left_staff": "customer_lost",
                   "joined_group": "group_joined", "order_paid": "order_paid",

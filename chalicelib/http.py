@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from chalice import Response
@@ -9,21 +10,59 @@ from chalice import Response
 from chalicelib.errors import PayloadTooLarge, ValidationFailed
 
 MAX_JSON_BYTES = 8 * 1024 * 1024  # base64 images of 2 MB and a little more; API Gateway caps at 10 MB
+MAX_JSON_DEPTH = 64  # no contract body nests beyond ~6; deeper is an attack on the parser
+_SURROGATE = re.compile("[\ud800-\udfff]")  # after json.loads, pairs are joined: any left is lone
 
 
 def json_body(request: Any) -> dict:
+    """The request body as a JSON object, parsed once at the edge for every route."""
     raw = request.raw_body or b""
     if len(raw) > MAX_JSON_BYTES:
         raise PayloadTooLarge(f"request body is larger than {MAX_JSON_BYTES} bytes")
     if not raw.strip():
         raise ValidationFailed("a JSON object body is required", code="invalid-json")
-    try:
-        body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ValidationFailed(f"the body is not valid JSON: {exc}", code="invalid-json") from None
+    body = parse_json(raw)
     if not isinstance(body, dict):
         raise ValidationFailed("the body must be a JSON object", code="invalid-json")
     return body
+
+
+def parse_json(raw: bytes | str) -> Any:
+    """Strict JSON for untrusted input: refuses nesting deeper than :data:`MAX_JSON_DEPTH` and
+    lone UTF-16 surrogates (``"\\ud800"``), which no store or encoder downstream accepts."""
+    try:
+        value = json.loads(raw)
+    except RecursionError:
+        raise _too_deep() from None
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ValidationFailed(f"the body is not valid JSON: {exc}", code="invalid-json") from None
+    _check_tree(value)
+    return value
+
+
+def _too_deep() -> ValidationFailed:
+    return ValidationFailed(f"the body nests deeper than {MAX_JSON_DEPTH} levels",
+                            code="invalid-json")
+
+
+def _check_tree(value: Any) -> None:
+    stack = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, str):
+            if _SURROGATE.search(node):
+                raise ValidationFailed("the body contains a lone UTF-16 surrogate (\\ud800-\\udfff)",
+                                       code="invalid-json")
+            continue
+        if not isinstance(node, (dict, list)):
+            continue
+        if depth > MAX_JSON_DEPTH:
+            raise _too_deep()
+        if isinstance(node, dict):
+            stack.extend((k, depth) for k in node)
+            stack.extend((v, depth + 1) for v in node.values())
+        else:
+            stack.extend((v, depth + 1) for v in node)
 
 
 def query(request: Any) -> dict[str, str]:
@@ -43,6 +82,28 @@ def created(body: Any) -> Response:
 
 def no_content() -> Response:
     return Response(body="", status_code=204, headers={"Cache-Control": "no-store"})
+
+
+def prefers_json(accept: str) -> bool:
+    """Content negotiation for pages people open (/s/, /p/): JSON when the client ranks
+    ``application/json`` above ``text/html`` (q-values, RFC 9110); HTML for browsers and ``*/*``."""
+    json_q = html_q = 0.0
+    for part in (accept or "").split(",")[:32]:
+        media, _, params = part.strip().partition(";")
+        q = 1.0
+        for param in params.split(";"):
+            name, _, value = param.strip().partition("=")
+            if name.strip() == "q":
+                try:
+                    q = max(0.0, min(1.0, float(value)))
+                except ValueError:
+                    q = 0.0
+        media = media.strip().lower()
+        if media in ("application/json", "application/*"):
+            json_q = max(json_q, q if media == "application/json" else q * 0.99)
+        elif media in ("text/html", "text/*"):
+            html_q = max(html_q, q if media == "text/html" else q * 0.99)
+    return json_q > html_q
 
 
 def header(request: Any, name: str) -> str:

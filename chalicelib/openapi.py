@@ -9,7 +9,8 @@ SPEC_MODULES = ["chalicelib.auth.spec", "chalicelib.livecodes.spec",
                 "chalicelib.wecom.spec",  # after livecodes: it extends the target schemas
                 "chalicelib.content.spec", "chalicelib.audience.spec", "chalicelib.mp.spec",
                 "chalicelib.posters.spec", "chalicelib.fission.spec", "chalicelib.campaigns.spec",
-                "chalicelib.members.spec", "chalicelib.analytics.spec"]
+                "chalicelib.analytics.spec", "chalicelib.portability.spec", "chalicelib.hooks.spec",
+                "chalicelib.members.spec"]
 
 ERROR = {"type": "object", "required": ["error"], "properties": {"error": {
     "type": "object", "required": ["code", "message"],
@@ -18,6 +19,19 @@ ERROR = {"type": "object", "required": ["error"], "properties": {"error": {
                    "tenants": {"type": "array", "description": "tenant-required: the tenants to choose from",
                                "items": {"type": "object", "properties": {
                                    "id": {"type": "string"}, "name": {"type": "string"}}}}}}}}
+
+
+PUBLIC_PREFIXES = ("/s/", "/m/", "/c/", "/p/", "/mp/v1/login", "/wecom/v1/callback/")  # rate-limited
+PAGES = ("/s/{slug}", "/p/{key}")
+RATE_LIMITED = {
+    "description": "Too many requests from this address or for this code; retry after the delay.",
+    "headers": {"Retry-After": {"description": "seconds to wait", "schema": {"type": "integer"}}},
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+PAGE_ERROR = {
+    "description": "Error: an HTML page for people, the JSON error when the request's Accept ranks "
+                   "application/json above text/html.",
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}},
+                "text/html": {"schema": {"type": "string"}}}}
 
 
 def ref(name: str) -> dict:
@@ -105,6 +119,11 @@ def document() -> dict:
         schemas.update(module.SCHEMAS)
     _add_roles(paths)
     for path, ops in paths.items():
+        if path in PAGES:  # pages for people: errors in HTML unless JSON is preferred
+            for operation in ops.values():
+                for status in ("400", "404"):
+                    if status in operation["responses"]:
+                        operation["responses"][status] = PAGE_ERROR
         ops["options"] = {
             "summary": "CORS preflight", "tags": ["meta"], "security": [],
             "operationId": "preflight_" + "".join(c if c.isalnum() else "_" for c in path).strip("_"),
@@ -113,6 +132,9 @@ def document() -> dict:
             "responses": {"204": {"description": "allowed"},
                           "403": {"description": "origin not allowed",
                                   "content": json_content(ref("Error"))}}}
+        if path.startswith(PUBLIC_PREFIXES):  # web.guard_middleware: every method, preflight too
+            for operation in ops.values():
+                operation["responses"]["429"] = RATE_LIMITED
     return {
         "openapi": "3.1.0",
         "info": {"title": "Yutang (鱼塘) API", "version": "1.0.0",

@@ -34,6 +34,14 @@ class Buckets:
         return allowed, 0.0 if allowed else (1 - tokens) / self.rate
 
 
+    def wait(self, key: str) -> float:
+        """Seconds until ``key`` has a token (0: it has one now); consumes nothing."""
+        now = self.clock()
+        tokens, last = self._state.get(key, (self.burst, now))
+        tokens = min(self.burst, tokens + (now - last) * self.rate)
+        return 0.0 if tokens >= 1 else (1 - tokens) / self.rate
+
+
 class PublicGuard:
     def __init__(self, per_ip_per_minute: int, per_key_per_second: int,
                  clock: Callable[[], float] = time.monotonic) -> None:

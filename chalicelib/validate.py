@@ -83,7 +83,13 @@ def timestamp(data: dict, key: str, *, required: bool = False, default: Any = No
     return parse_time(value, key)
 
 
+EARLIEST = datetime(1900, 1, 1, tzinfo=timezone.utc)
+LATEST = datetime(3000, 1, 1, tzinfo=timezone.utc)  # far enough; leaves room for date arithmetic
+
+
 def parse_time(value: Any, key: str) -> datetime:
+    """The one parser of client times: ISO 8601 with an offset, between 1900 and 3000 in UTC (a
+    time that overflows when moved to UTC, or later arithmetic on it, is refused, not a 500)."""
     if not isinstance(value, str):
         raise ValidationFailed(f"'{key}' must be an ISO 8601 time string", field=key)
     try:
@@ -92,7 +98,14 @@ def parse_time(value: Any, key: str) -> datetime:
         raise ValidationFailed(f"'{key}' is not an ISO 8601 time: {value[:40]!r}", field=key) from None
     if parsed.tzinfo is None:
         raise ValidationFailed(f"'{key}' must include a UTC offset (e.g. +08:00)", field=key)
-    return parsed.astimezone(timezone.utc)
+    try:
+        utc = parsed.astimezone(timezone.utc)
+    except OverflowError:
+        utc = None
+    if utc is None or not EARLIEST <= utc < LATEST:
+        raise ValidationFailed(f"'{key}' must be between {EARLIEST.year} and {LATEST.year} (UTC)",
+                               field=key)
+    return utc
 
 
 def http_url(data: dict, key: str, *, required: bool = False, default: Any = None) -> Any:
@@ -102,6 +115,20 @@ def http_url(data: dict, key: str, *, required: bool = False, default: Any = Non
     parsed = urlparse(value)
     if parsed.scheme not in {"http", "https"} or not parsed.netloc or any(c.isspace() for c in value):
         raise ValidationFailed(f"'{key}' must be an absolute http(s) URL", field=key)
+    return value
+
+
+def webhook_url(data: dict, key: str) -> Any:
+    """An http(s) URL Yutang will POST to: refused when saved if it is, or resolves to, a
+    non-public address (each send checks it again and connects to the address it vetted)."""
+    from chalicelib import fetch
+
+    value = http_url(data, key)
+    if value:
+        try:
+            fetch.check_saved_url(value)
+        except fetch.FetchRefused as exc:
+            raise ValidationFailed(exc.message, code=exc.code, field=key) from None
     return value
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from chalice import Blueprint, Response
 
-from chalicelib.errors import DomainError
+from chalicelib.errors import DomainError, ValidationFailed
 from chalicelib.http import header, json_response
 
 log = logging.getLogger("yutang")
@@ -45,11 +45,39 @@ class Routes(Blueprint):
             @functools.wraps(view)
             def wrapped(*args: Any, **kw: Any) -> Any:
                 try:
+                    check_query(path, self.current_request)
                     return view(*args, **kw)
                 except DomainError as exc:
                     return json_response(exc.to_body(), status=exc.status)
             return register(wrapped)
         return decorator
+
+
+API_PREFIXES = ("/v1/", "/admin/", "/mp/v1/")  # pages for people and 企业微信 callbacks: any query
+
+
+def check_query(path: str, request: Any) -> None:
+    """An API route answers 400 ``unknown-parameter`` to a query parameter its OpenAPI operation
+    does not document (listing those it does), so a typo is never silently ignored. Pages opened
+    by people (/s/, /p/...) accept any: WeChat appends its own (``from=timeline``...)."""
+    params = request.query_params
+    if not params or not path.startswith(API_PREFIXES):
+        return
+    allowed = documented_query(path, request.method)
+    unknown = sorted(set(params) - allowed)
+    if unknown:
+        listed = ", ".join(sorted(allowed)) or "none"
+        raise ValidationFailed(f"unknown query parameter(s): {', '.join(unknown)[:200]} "
+                               f"(this route takes: {listed})", code="unknown-parameter",
+                               field=unknown[0][:64])
+
+
+@functools.lru_cache(maxsize=512)
+def documented_query(path: str, method: str) -> frozenset[str]:
+    from chalicelib.openapi import document
+
+    operation = document()["paths"].get(path, {}).get(method.lower(), {})
+    return frozenset(p["name"] for p in operation.get("parameters", []) if p.get("in") == "query")
 
 
 def bearer(request: Any) -> str:
@@ -188,21 +216,48 @@ def observe_middleware(event: Any, get_response: Callable) -> Response:
     return response
 
 
-PUBLIC_PREFIXES = ("/s/", "/m/", "/c/", "/p/", "/mp/v1/login")
+CALLBACK_PREFIX = "/wecom/v1/callback/"
+PUBLIC_PREFIXES = ("/s/", "/m/", "/c/", "/p/", "/mp/v1/login", CALLBACK_PREFIX)
+CALLBACK_FAILURES_PER_MINUTE = 10  # refused callbacks per (tenant, IP) before it is throttled
 _guard: list = []
+_callback_failures: list = []
 
 
 def guard_middleware(event: Any, get_response: Callable) -> Response:
-    """Per-IP and per-code rate limits on public endpoints (see chalicelib.ratelimit)."""
+    """Per-IP and per-code rate limits on public endpoints (see chalicelib.ratelimit). The
+    企业微信 callback route is also limited per tenant, and a (tenant, IP) whose callbacks keep
+    failing verification is refused before any read or unseal (a signed callback never fails)."""
     path = event.path or ""
-    if path.startswith(PUBLIC_PREFIXES):
-        wait = _public_guard().check(_client_ip(event), _public_key(event))
-        if wait is not None:
-            seconds = max(1, int(wait + 0.999))
-            return json_response({"error": {"code": "rate-limited",
-                                            "message": f"too many requests; retry in {seconds} s"}},
-                                 status=429, headers={"Retry-After": str(seconds)})
-    return get_response(event)
+    if not path.startswith(PUBLIC_PREFIXES):
+        return get_response(event)
+    ip = _client_ip(event)
+    wait = _public_guard().check(ip, _public_key(event))
+    strikes = f"{(event.uri_params or {}).get('tenant_id')}|{ip}" if path.startswith(CALLBACK_PREFIX) \
+        else None
+    if wait is None and strikes:
+        wait = _failures().wait(strikes) or None
+    if wait is not None:
+        return _rate_limited(wait)
+    response = get_response(event)
+    if strikes and 400 <= response.status_code < 500:
+        _failures().allow(strikes)  # spends one of the (tenant, IP)'s failures
+    return response
+
+
+def _rate_limited(wait: float) -> Response:
+    seconds = max(1, int(wait + 0.999))
+    return json_response({"error": {"code": "rate-limited",
+                                    "message": f"too many requests; retry in {seconds} s"}},
+                         status=429, headers={"Retry-After": str(seconds)})
+
+
+def _failures() -> Any:
+    if not _callback_failures:
+        from chalicelib.ratelimit import Buckets
+
+        n = CALLBACK_FAILURES_PER_MINUTE
+        _callback_failures.append(Buckets(n / 60, n))
+    return _callback_failures[0]
 
 
 def _public_guard() -> Any:
@@ -217,6 +272,7 @@ def _public_guard() -> Any:
 
 def reset_guard() -> None:
     _guard.clear()
+    _callback_failures.clear()
 
 
 def client_ip(request: Any) -> str:
@@ -242,5 +298,6 @@ def _client_ip(event: Any) -> str:
 
 def _public_key(event: Any) -> str | None:
     params = event.uri_params or {}
-    value = params.get("slug") or params.get("ref") or params.get("token") or params.get("tenant")
+    value = params.get("slug") or params.get("ref") or params.get("token") or params.get("tenant") \
+        or params.get("tenant_id")
     return f"{event.path}:{value}" if value else None

@@ -18,6 +18,19 @@ def _body(code: str, message: str) -> bytes:
     return json.dumps({"error": {"code": code, "message": message}}).encode()
 
 
+def _allowed(handler) -> str:  # type: ignore[no-untyped-def]
+    """The methods the app routes for this request's path (OPTIONS always: CORS preflight)."""
+    from urllib.parse import urlsplit
+
+    app = handler.local_gateway._app_object
+    try:
+        route = local.RouteMatcher(list(app.routes)).match_route(urlsplit(handler.path).path).route
+        methods = set(app.routes[route])
+    except (ValueError, KeyError):
+        methods = set()
+    return ", ".join(sorted(methods | {"OPTIONS"}))
+
+
 def install() -> None:
     handler = local.ChaliceRequestHandler
     if getattr(handler, "_yutang_gateway", False):
@@ -41,6 +54,8 @@ def install() -> None:
         body = _body(err, message or "request refused")
         self.send_response(status, message)
         self.send_header("Content-Type", "application/json")
+        if status == 405:  # RFC 9110: a 405 names the methods the resource supports
+            self.send_header("Allow", _allowed(self))
         self.send_header("Content-Length", str(len(body)))
         self.send_header("Connection", "close")
         self.end_headers()

@@ -76,7 +76,7 @@ def seed(creds: dict) -> dict:
         fresh = False
     except DoesNotExist:
         Tenant(tenant_id=tenant_id, name="演示品牌 Demo Brand", created_at=datetime.now(timezone.utc),
-               webhook_secret=new_token(24)).save()
+               webhook_secret_sealed=auth.seal_webhook_secret(tenant_id, new_token(24))).save()
         fresh = True
     parsed = keys.parse_key(creds["api_key"])
     try:

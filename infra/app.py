@@ -14,6 +14,7 @@ import aws_cdk as cdk
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from yutang_infra.nag import check  # noqa: E402
 from yutang_infra.stack import Options, YutangStack  # noqa: E402
 
 app = cdk.App()
@@ -24,7 +25,8 @@ region = app.node.try_get_context("region") or os.environ.get("CDK_DEFAULT_REGIO
 os.environ.setdefault("AWS_DEFAULT_REGION", region)
 os.environ.setdefault("AWS_EC2_METADATA_DISABLED", "true")
 
-YutangStack(app, options, stack_name=f"yutang-{options.stage}",
-            env=cdk.Environment(account=account, region=region),
-            description=f"Yutang (鱼塘) {options.stage}: private-domain traffic backend")
+stack = YutangStack(app, options, stack_name=f"yutang-{options.stage}",
+                    env=cdk.Environment(account=account, region=region),
+                    description=f"Yutang (鱼塘) {options.stage}: private-domain traffic backend")
+check(app, stack)  # cdk-nag AwsSolutions: an unsuppressed error fails the synth
 app.synth()

@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 
 from chalicelib.analytics.models import DailyStats
 from chalicelib.errors import ValidationFailed
+from chalicelib.validate import EARLIEST, LATEST, parse_time
 
 MAX_RANGE_DAYS = 366
 _FIXED = ("scans", "unique_visitors", "new_visitors", "wechat_scans", "assigned", "ref_scans",
@@ -17,14 +18,14 @@ def parse_day(value: str | None, field: str, tz: ZoneInfo) -> date | None:
         return None
     try:
         if len(value) == 10:
-            return date.fromisoformat(value)
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            day = date.fromisoformat(value)
+            if not EARLIEST.date() <= day < LATEST.date():
+                raise ValueError(value)
+            return day
     except ValueError:
         raise ValidationFailed(f"'{field}' must be a date (YYYY-MM-DD) or an ISO 8601 time",
                                field=field) from None
-    if parsed.tzinfo is None:
-        raise ValidationFailed(f"'{field}' must include a UTC offset", field=field)
-    return parsed.astimezone(tz).date()
+    return parse_time(value, field).astimezone(tz).date()
 
 
 def livecode_stats(tenant_id: str, code_id: str, timezone_name: str, target_ids: list[str],

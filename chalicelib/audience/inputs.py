@@ -9,7 +9,7 @@ from chalicelib.audience.criteria import Criteria
 from chalicelib.content import cursors
 from chalicelib.content import tags as tagrules
 from chalicelib.errors import NotFound, ValidationFailed
-from chalicelib.settings import get_settings
+from chalicelib.secret_store import app_secret
 
 MAX_PROPERTIES_BYTES = 4096
 
@@ -38,7 +38,7 @@ def list_users(tenant_id: str, params: dict) -> dict:
         user = service.find_user(tenant_id, kind, value) if value else None
         return {"items": [user] if user else [], "next_cursor": None}
     c = criteria(params)
-    secret, scope = get_settings().secret, "users:" + c.fingerprint()
+    secret, scope = app_secret(), "users:" + c.fingerprint()
     position = cursors.decode(secret, tenant_id, scope, params.get("cursor"))
     after = position.get("after") if position else None
     if after is not None and not isinstance(after, str):

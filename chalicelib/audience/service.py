@@ -478,6 +478,7 @@ def _record(tenant_id: str, user_id: str, event_type: str, at: datetime, now: da
             tx.save(item)
     if not current:
         _backdate(user, at, event_type == "order_paid")
+        _first_seen(tenant_id, user, at)
 
 
 def _backdate(user: Item, at: datetime, paid: bool) -> None:
@@ -491,6 +492,20 @@ def _backdate(user: Item, at: datetime, paid: bool) -> None:
         except UpdateError as exc:
             if not condition_failed(exc):
                 raise
+
+
+def _first_seen(tenant_id: str, user: Item, at: datetime) -> None:
+    """A backfilled event older than the user's ``first_seen_at`` moves it back (an imported
+    customer is not ``new``), with its first-seen day bucket (the later bucket stays: buckets are
+    candidates, re-checked against the user item)."""
+    try:
+        user.update(actions=[Item.first_seen_at.set(at), Item.rev.add(1)],
+                    condition=Item.first_seen_at.does_not_exist() | (Item.first_seen_at > at))
+    except UpdateError as exc:
+        if not condition_failed(exc):
+            raise
+        return
+    _bucket(tenant_id, "F", at, user.user_id).save()
 
 
 def list_events(tenant_id: str, user_id: str, limit: int = 50) -> list[dict]:

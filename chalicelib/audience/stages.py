@@ -38,6 +38,9 @@ class Thresholds:
         from chalicelib import validate as v
 
         v.only_keys(data, cls.__dataclass_fields__)
+        nulls = sorted(k for k, value in data.items() if value is None)
+        if nulls:  # a PATCH leaves out what it keeps; null is not a number of days
+            raise ValidationFailed(f"'{nulls[0]}' must be a number of days, not null", field=nulls[0])
         base = base or cls()
         values = {name: v.integer(data, name, lo=1, hi=MAX_DAYS, default=getattr(base, name))
                   for name in cls.__dataclass_fields__}

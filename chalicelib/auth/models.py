@@ -21,7 +21,8 @@ class Tenant(BaseModel):
     name = UnicodeAttribute()
     created_at = UTCDateTimeAttribute()
     webhook_url = UnicodeAttribute(null=True)
-    webhook_secret = UnicodeAttribute(null=True)
+    webhook_secret = UnicodeAttribute(null=True)  # legacy plain text: sealed on first read
+    webhook_secret_sealed = UnicodeAttribute(null=True)  # chalicelib.vault, "tenant.webhook_secret"
     timezone = UnicodeAttribute(default="Asia/Shanghai")
     # Active owner members: moved in the same transaction as the member it counts, with the
     # condition that it stays >= 1 once there is an owner (a tenant always keeps one).

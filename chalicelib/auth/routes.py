@@ -63,5 +63,5 @@ def update_tenant():
                "timezone": v.timezone_name(body, "timezone"),
                "rotate_webhook_secret": v.boolean(body, "rotate_webhook_secret", default=False)}
     if "webhook_url" in body:
-        changes["webhook_url"] = v.http_url(body, "webhook_url")
+        changes["webhook_url"] = v.webhook_url(body, "webhook_url")
     return json_response(service.update_tenant(tenant_id(routes.current_request), changes))

@@ -6,8 +6,9 @@ import time
 from datetime import datetime, timezone
 from typing import NamedTuple
 
-from pynamodb.exceptions import DoesNotExist
+from pynamodb.exceptions import DoesNotExist, UpdateError
 
+from chalicelib import secret_store, vault
 from chalicelib.auth import keys
 from chalicelib.auth.models import ApiKey, Tenant
 from chalicelib.errors import Forbidden, NotFound, Unauthorized
@@ -35,7 +36,7 @@ def now() -> datetime:
 
 
 def check_admin(presented: str) -> None:
-    admin = get_settings().admin_key
+    admin = secret_store.admin_key()
     if not admin:
         raise Forbidden("the admin API is disabled: YUTANG_ADMIN_KEY is not set", code="admin-disabled")
     if not presented or not hmac.compare_digest(presented.encode(), admin.encode()):
@@ -44,8 +45,9 @@ def check_admin(presented: str) -> None:
 
 def create_tenant(name: str, timezone_name: str | None = None, owner_email: str | None = None) -> dict:
     """A tenant, its first API key (role owner) and, with ``owner_email``, an invited owner."""
-    tenant = Tenant(tenant_id=new_id(keys.TENANT_ID_LEN), name=name, created_at=now(),
-                    webhook_secret=new_token(24))
+    tenant_id = new_id(keys.TENANT_ID_LEN)
+    tenant = Tenant(tenant_id=tenant_id, name=name, created_at=now(),
+                    webhook_secret_sealed=seal_webhook_secret(tenant_id, new_token(24)))
     if timezone_name:
         tenant.timezone = timezone_name
     tenant.save(condition=Tenant.tenant_id.does_not_exist())
@@ -151,9 +153,33 @@ def get_tenant(tenant_id: str, max_age: float = 30.0) -> Tenant:
     return tenant
 
 
+WEBHOOK_SECRET = "tenant.webhook_secret"  # the vault purpose
+
+
+def seal_webhook_secret(tenant_id: str, plain: str) -> str:
+    return vault.seal(tenant_id, WEBHOOK_SECRET, plain)
+
+
+def webhook_secret(tenant: Tenant) -> str:
+    """The tenant's webhook signing secret in clear (it is stored sealed). A row written before
+    secrets were sealed is sealed now, its plain text removed (conditional on it not changing)."""
+    if tenant.webhook_secret_sealed:
+        return vault.unseal(tenant.tenant_id, WEBHOOK_SECRET, tenant.webhook_secret_sealed)
+    plain = tenant.webhook_secret or ""
+    if plain:
+        sealed = seal_webhook_secret(tenant.tenant_id, plain)
+        try:
+            tenant.update(actions=[Tenant.webhook_secret_sealed.set(sealed), Tenant.webhook_secret.remove()],
+                          condition=Tenant.webhook_secret == plain)
+        except UpdateError:
+            fresh = get_tenant(tenant.tenant_id, max_age=0)  # another writer migrated or rotated
+            return webhook_secret(fresh) if fresh.webhook_secret != plain else plain
+    return plain
+
+
 def tenant_view(tenant: Tenant) -> dict:
     return {"tenant_id": tenant.tenant_id, "name": tenant.name, "timezone": tenant.timezone,
-            "webhook_url": tenant.webhook_url, "webhook_secret": tenant.webhook_secret,
+            "webhook_url": tenant.webhook_url, "webhook_secret": webhook_secret(tenant) or None,
             "created_at": tenant.created_at.isoformat()}
 
 
@@ -164,7 +190,8 @@ def update_tenant(tenant_id: str, changes: dict) -> dict:
         actions.append(Tenant.webhook_url.set(changes["webhook_url"]) if changes["webhook_url"]
                        else Tenant.webhook_url.remove())
     if changes.get("rotate_webhook_secret"):
-        actions.append(Tenant.webhook_secret.set(new_token(24)))
+        actions.append(Tenant.webhook_secret_sealed.set(seal_webhook_secret(tenant_id, new_token(24))))
+        actions.append(Tenant.webhook_secret.remove())
     for field in ("name", "timezone"):
         if changes.get(field):
             actions.append(getattr(Tenant, field).set(changes[field]))

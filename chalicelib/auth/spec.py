@@ -30,16 +30,25 @@ SCHEMAS = {
         "webhook_url": {"type": ["string", "null"], "format": "uri"},
         "rotate_webhook_secret": {"type": "boolean"}}},
 }
+
+
+def optional_body(operation: dict) -> dict:
+    operation["requestBody"]["required"] = False
+    return operation
+
+
 PATHS = {
     "/admin/v1/tenants": {"post": op("Create a tenant", TAG, body=ref("NewTenant"), ok=201,
                                      response=ref("TenantCreated"), auth="adminKey",
                                      errors=(400, 403))},
     "/v1/api-keys": {
-        "post": op("Create an API key", TAG, ok=201, response=ref("ApiKey"), errors=(400, 403),
-                   body={"type": "object", "additionalProperties": False, "properties": {
-                       "label": {"type": "string"},
-                       "role": {"enum": ["owner", "admin", "operator", "analyst"], "default": "admin",
-                                "description": "never above the caller's own role"}}}),
+        "post": optional_body(op(
+            "Create an API key", TAG, ok=201, response=ref("ApiKey"), errors=(400, 403),
+            body={"type": "object", "additionalProperties": False, "properties": {
+                "label": {"type": "string", "maxLength": 100},
+                "role": {"enum": ["owner", "admin", "operator", "analyst"], "default": "admin",
+                         "description": "never above the caller's own role"}}},
+            description="The body is optional: no body (or `{}`) creates an `admin` key without a label.")),
         "get": op("List API keys", TAG, response=list_of(ref("ApiKey")), errors=()),
     },
     "/v1/api-keys/{key}": {"delete": op("Revoke an API key", TAG, ok=204, errors=(403, 404),

@@ -111,7 +111,7 @@ def dispatch_page(msg: dict) -> None:
     until = schedule.quiet_until(now, schedule.quiet_from_stored(snap.get("quiet")), snap["tz"])
     if until is not None:
         due.item(until, tenant_id, campaign_id, "dispatch", f"d#{run_id}#{page_no}",
-                 body=msg).save()
+                 body={**msg, "q": 1}).save()  # q: its recipients waited (stats "deferred")
         run.update(actions=[Campaign.deferred_until.set(until)])
         return
     size = sender.batch_size(snap["channel"])
@@ -132,6 +132,9 @@ def dispatch_page(msg: dict) -> None:
             tx.update(run, actions=[Campaign.audience_size.add(len(ids)), Campaign.queued.add(len(ids)),
                                     Campaign.pages.add(1), Campaign.dispatched.set(not more),
                                     Campaign.deferred_until.remove(), Campaign.updated_at.set(now)])
+            if msg.get("q") and ids:  # this page waited for quiet hours: counted once, with the page
+                shard = CampaignBatch(pk=page.pk, sk=CampaignBatch.stat_key(run_id, f"q{page_no}"))
+                tx.update(shard, actions=[CampaignBatch.deferred.add(len(ids))])
     except TransactWriteError as exc:
         if not condition_failed(exc):
             raise

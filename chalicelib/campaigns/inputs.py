@@ -27,7 +27,7 @@ def parse_campaign(body: dict, now: datetime, *, partial: bool) -> dict:
         values["channel"] = v.choice(body, "channel", rules.CHANNELS, default="outbox",
                                      required=partial)
     if "webhook_url" in body:
-        values["webhook_url"] = v.http_url(body, "webhook_url")
+        values["webhook_url"] = v.webhook_url(body, "webhook_url")
     if "schedule" in body or not partial:
         values["schedule"] = schedule.parse(body.get("schedule"), now)
     if "timezone" in body:

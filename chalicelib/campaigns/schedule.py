@@ -93,7 +93,23 @@ def parse_cron(value: Any) -> str:
     if not croniter.is_valid(expr):
         raise ValidationFailed(f"'schedule.cron' is not a valid cron expression: {expr!r}",
                                code="invalid-cron", field="schedule.cron")
+    if not fires(expr):
+        raise ValidationFailed(f"'schedule.cron' never fires: {expr!r} (e.g. 30 February)",
+                               code="invalid-cron", field="schedule.cron")
     return expr
+
+
+def fires(expr: str) -> bool:
+    """Whether a (valid) cron has a next fire time at all. Day-of-month and month are the only
+    fields that can combine into an empty set; within 8 years every real date (29 February too)
+    occurs, so croniter finding one from a leap year's 1 January answers for ever."""
+    from croniter import CroniterBadDateError, croniter
+
+    try:
+        croniter(expr, datetime(2024, 1, 1)).get_next(datetime)
+    except (CroniterBadDateError, ValueError, OverflowError):
+        return False
+    return True
 
 
 def _parse_after_event(value: Any) -> Schedule:
@@ -168,14 +184,17 @@ def local_to_utc(naive: datetime, tz: Any) -> datetime:
 
 def next_fire(cron: str, tz_name: str, after: datetime) -> datetime:
     """The first fire strictly after ``after`` (aware), as an aware UTC datetime."""
-    from croniter import croniter
+    from croniter import CroniterBadDateError, croniter
 
     tz = _zone(tz_name)
     after = after.astimezone(timezone.utc)
     local = after.astimezone(tz).replace(tzinfo=None, second=0, microsecond=0)
     walker = croniter(cron, local)
     for _ in range(10_000):
-        candidate = local_to_utc(walker.get_next(datetime), tz)
+        try:
+            candidate = local_to_utc(walker.get_next(datetime), tz)
+        except (CroniterBadDateError, OverflowError):
+            break
         if candidate > after:
             return candidate
     raise ValidationFailed(f"cron {cron!r} never fires", code="invalid-cron", field="schedule.cron")

@@ -33,13 +33,23 @@ from pynamodb.exceptions import DoesNotExist
 from chalicelib import aws
 from chalicelib.campaigns import channels, clock, contacts, links, rules, schedule
 from chalicelib.campaigns.models import STAT_SHARDS, CampaignBatch
+from chalicelib.secret_store import app_secret
 from chalicelib.settings import get_settings
 
 log = logging.getLogger("yutang.campaigns")
 
 FINAL = {"s", "f", "k"}
 MAX_RECEIVES = 4  # the 5th receive would dead-letter: finish instead (retryable rows fail)
-BATCH_SIZES = {"outbox": 1000, "webhook": 20, "wecom": 1000}
+BATCH_SIZES = {"outbox": 1000, "webhook": 128, "wecom": 1000}
+ATTEMPTS = 4  # a recipient a channel asks to retry is tried at most this often, then failed
+MAX_DELAY = 900  # SQS DelaySeconds ceiling
+
+
+def retry_delay(attempt: int) -> int:
+    """Seconds before attempt ``attempt + 1``: base × 4^(attempt-1), i.e. 30 s, 2 min, 8 min by
+    default — so a receiver gets a message at most twice within a minute, however it behaves."""
+    base = get_settings().webhook_retry_base_seconds
+    return int(min(base * 4 ** (attempt - 1), MAX_DELAY))
 
 
 class BatchBusy(Exception):
@@ -207,7 +217,7 @@ def render(d: channels.Delivery, user_id: str) -> tuple[str | None, dict | None]
 
     def tracked(index: int) -> str:
         click = links.Click(d.tenant_id, d.campaign_id, d.run_id, d.batch, user_id, index)
-        return f"{cfg.public_url}/c/{links.token(cfg.secret, click)}"
+        return f"{cfg.public_url}/c/{links.token(app_secret(), click)}"
 
     text = snap.get("text")
     if text:
@@ -259,7 +269,8 @@ def _process(msg: dict, receive_count: int) -> None:
     adapter = channels.get(d.snapshot["channel"])
     redo = _settle_stale(d, state, adapter, now)
     pending = [u for u in state.users if state.status(u) in (None, "d")]
-    retry = [u for u in state.users if state.status(u) == "r"]
+    retry = [u for u in state.users if state.status(u) == "r"
+             and int(state.rows[u].get("next", 0)) <= now.timestamp()]  # later: a delayed message
     profiles = _profiles(d, adapter, pending + retry + redo)
     skips = _prechecks(d, adapter, pending, profiles, now)
     deliver, known = _apply_caps(d, [u for u in pending if u not in skips], skips, now)
@@ -267,11 +278,12 @@ def _process(msg: dict, receive_count: int) -> None:
     if adapter.IDEMPOTENT:  # no claim needed: rewriting is harmless, the marker stops recounting
         _write_contacts(d, claimed, known, adapter, profiles, now)
         return _record(d, state, {**skips, **{u: row("s", now) for u in claimed}})
-    commit(d, state, {**skips, **{u: row("c", now, lease=_lease(now)) for u in claimed}})
+    commit(d, state, {**skips, **{u: row("c", now, lease=_lease(now), n=state.rows.get(u, {}).get("n"))
+                                  for u in claimed}})
     if not claimed:
         return None
     _write_contacts(d, deliver, known, adapter, profiles, now)
-    return _send(d, state, adapter, claimed, profiles, now, receive_count)
+    return _send(d, state, adapter, claimed, profiles, now, receive_count, msg)
 
 
 def _lease(now: datetime) -> int:
@@ -375,11 +387,18 @@ def _write_contacts(d: channels.Delivery, users: list[str], known: dict[str, dic
 
 
 def _send(d: channels.Delivery, state: State, adapter: Any, users: list[str],
-          profiles: dict | None, now: datetime, receive_count: int) -> None:
+          profiles: dict | None, now: datetime, receive_count: int, msg: dict) -> None:
     results: dict[str, dict] = {}
+    attempts = {u: int(state.rows.get(u, {}).get("n") or 0) + 1 for u in users}
 
-    def report(user: str, ok: bool, reason: str | None, detail: str | None) -> None:
-        results[user] = row("s" if ok else "f", clock.now(), reason, d=detail)
+    def report(user: str, ok: bool, reason: str | None, detail: str | None,
+               retry: bool = False) -> None:
+        at = clock.now()
+        if not ok and retry and attempts[user] < ATTEMPTS:
+            results[user] = row("r", at, reason, d=detail, n=attempts[user],
+                                next=int(at.timestamp()) + retry_delay(attempts[user]))
+        else:
+            results[user] = row("s" if ok else "f", at, reason, d=detail, n=attempts[user])
 
     error: Exception | None = None
     try:
@@ -396,6 +415,12 @@ def _send(d: channels.Delivery, state: State, adapter: Any, users: list[str],
     _record(d, state, results)
     if error is not None and not last_try:
         raise error
+    later = [r["next"] for r in results.values() if r["s"] == "r" and "next" in r]
+    if later:  # a real backoff: the batch comes back when its first retry is due
+        from chalicelib.campaigns import dispatch
+
+        delay = max(0, min(min(later) - int(clock.now().timestamp()), MAX_DELAY))
+        dispatch.send_messages([{**{k: v for k, v in msg.items() if k != "x"}, "x": 1}], [delay])
 
 
 def _record(d: channels.Delivery, state: State, results: dict[str, dict]) -> None:

@@ -19,6 +19,7 @@ from chalicelib.campaigns.models import Campaign, CampaignBatch, OutboxItem
 from chalicelib.db import condition_failed
 from chalicelib.errors import Conflict, NotFound, ValidationFailed
 from chalicelib.ids import is_id, new_id
+from chalicelib.secret_store import app_secret
 from chalicelib.settings import get_settings
 
 CAMPAIGN_ID_LEN = 10
@@ -41,13 +42,13 @@ def _iso(value: datetime | None) -> str | None:
 def _cursor(tenant_id: str, scope: str, position: dict | None) -> str | None:
     from chalicelib.content import cursors
 
-    return cursors.encode(get_settings().secret, tenant_id, scope, position) if position else None
+    return cursors.encode(app_secret(), tenant_id, scope, position) if position else None
 
 
 def _from_cursor(tenant_id: str, scope: str, value: str | None) -> dict | None:
     from chalicelib.content import cursors
 
-    return cursors.decode(get_settings().secret, tenant_id, scope, value)
+    return cursors.decode(app_secret(), tenant_id, scope, value)
 
 
 # ---- tenant messaging defaults ------------------------------------------------------------------
@@ -473,7 +474,7 @@ def click(token: str) -> str:
 
     from chalicelib.campaigns import links
 
-    parsed = links.parse(get_settings().secret, token)
+    parsed = links.parse(app_secret(), token)
     missing = NotFound("this link is not valid", code="link-not-found")
     if parsed is None:
         raise missing

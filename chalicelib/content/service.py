@@ -21,6 +21,7 @@ from chalicelib.content.query import ALL, Query, plan
 from chalicelib.db import condition_failed
 from chalicelib.errors import Conflict, NotFound, ValidationFailed
 from chalicelib.ids import ALPHABET, is_id, new_id
+from chalicelib.secret_store import app_secret
 from chalicelib.settings import get_settings
 
 CONTENT_ID_LEN = 14
@@ -249,7 +250,7 @@ def _merged(tenant_id: str, keys: list[tuple[str, str]], before: str | None,
 def query(tenant_id: str, q: Query, limit: int, cursor: str | None) -> dict:
     """One page, newest first: ``{"items", "next_cursor"}``. AWS calls: one BatchGet of list sizes
     when there is a choice, the Query pages of the chosen list(s), one BatchGet of the page."""
-    secret, scope = get_settings().secret, "contents:" + q.fingerprint()
+    secret, scope = app_secret(), "contents:" + q.fingerprint()
     position = cursors.decode(secret, tenant_id, scope, cursor)
     before = position.get("before") if position else None
     if before is not None and not (isinstance(before, str) and is_id(before, CONTENT_ID_LEN)):

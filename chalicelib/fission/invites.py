@@ -7,7 +7,13 @@ DynamoDB transaction, all of these hold:
 - the participant exists, the ref's nonce is theirs, and the visitor is not one of the
   participant's own devices (``own_visitors``, learnt from their progress page) nor the
   participant's own user (a scan carrying their mini-program token: the event's ``user_id``);
-- the task exists, belongs to the scanned live code, and the scan's time is inside its window.
+- the task exists, belongs to the scanned live code, and the scan's time is inside its window;
+- anti-farming (docs/security.md): the scan came from a WeChat user agent (a cookie-less script
+  with curl's or a browser's agent counts nothing), and neither the task's invites from the
+  scanning IP today (``Settings.invites_per_ip_per_day``, IPs kept as keyed hashes) nor the participant's
+  invites today (:data:`MAX_PER_PARTICIPANT_PER_DAY`) reached their ceiling — two counter items
+  in the same transaction. A participant whose invites hit a ceiling is flagged ``suspicious``
+  for the operator (listed by ``GET /v1/fission-tasks/{id}/participants?suspicious=true``).
 The same transaction adds the invite to the participant and the task's counters, so counts cannot
 drift. A ref-carrying scan costs the consumer at most 2 AWS calls (the transaction, then one
 BatchGetItem for the goal check; or one counter update when nothing counts); the scan that reaches
@@ -33,10 +39,12 @@ from pynamodb.exceptions import TransactWriteError, UpdateError
 from chalicelib.db import condition_failed
 from chalicelib.fission import notices, refs, store
 from chalicelib.fission.models import FissionTask, Invite, Participant, RewardCode, task_pk
+from chalicelib.settings import get_settings
 
 log = logging.getLogger("yutang.fission")
 ATTEMPTS = 8
 CODES_EXHAUSTED = "codes-exhausted"
+MAX_PER_PARTICIPANT_PER_DAY = 100  # invites counted per participant per UTC day
 
 
 def record_scans(events: Iterable[dict]) -> None:
@@ -78,8 +86,11 @@ def record_scan(event: dict) -> str:
     if not event.get("new_visitor"):
         _count_funnel(ref, event["code_id"], returning=True)
         return "returning"
+    if not event.get("wechat"):
+        _count_funnel(ref, event["code_id"], reason="agent")
+        return "not-wechat"
     return _count_invite(ref, event["code_id"], str(event["visitor_id"]), at,
-                         event.get("user_id") or None)
+                         event.get("user_id") or None, event.get("ip") or None)
 
 
 def _count_funnel(ref: refs.Parsed, code_id: str, returning: bool = False,
@@ -91,6 +102,10 @@ def _count_funnel(ref: refs.Parsed, code_id: str, returning: bool = False,
         actions.append(FissionTask.not_counted_window.add(1))
     elif reason == "self":
         actions.append(FissionTask.not_counted_self.add(1))
+    elif reason == "agent":
+        actions.append(FissionTask.not_counted_agent.add(1))
+    elif reason == "ceiling":
+        actions.append(FissionTask.not_counted_ceiling.add(1))
     try:
         FissionTask(tenant_id=ref.tenant_id, task_id=ref.task_id).update(
             actions=actions,
@@ -101,7 +116,7 @@ def _count_funnel(ref: refs.Parsed, code_id: str, returning: bool = False,
 
 
 def _count_invite(ref: refs.Parsed, code_id: str, visitor_id: str, at: datetime,
-                  user_id: str | None = None) -> str:
+                  user_id: str | None = None, ip_hash: str | None = None) -> str:
     pk = task_pk(ref.tenant_id, ref.task_id)
     ts = int(at.timestamp())
     not_self = ~Participant.own_visitors.contains(visitor_id)
@@ -122,6 +137,15 @@ def _count_invite(ref: refs.Parsed, code_id: str, visitor_id: str, at: datetime,
                           condition=FissionTask.task_id.exists()
                           & (FissionTask.livecode_id == code_id)
                           & (FissionTask.window_start <= ts) & (FissionTask.window_end > ts))
+                day = at.date().isoformat()
+                tx.update(Invite(pk=pk, visitor_id=Invite.participant_counter(day, ref.participant_id)),
+                          actions=[Invite.n.add(1)],
+                          condition=Invite.n.does_not_exist() | (Invite.n < MAX_PER_PARTICIPANT_PER_DAY))
+                if ip_hash:
+                    tx.update(Invite(pk=pk, visitor_id=Invite.ip_counter(day, ip_hash)),
+                              actions=[Invite.n.add(1)],
+                              condition=Invite.n.does_not_exist()
+                              | (Invite.n < get_settings().invites_per_ip_per_day))
             break
         except TransactWriteError as exc:
             reasons = store.cancel_codes(exc)
@@ -140,11 +164,29 @@ def _count_invite(ref: refs.Parsed, code_id: str, visitor_id: str, at: datetime,
                 # counted before: a redelivered event. Finish its reward check, count nothing.
                 granted = check_reward(ref.tenant_id, ref.task_id, ref.participant_id)
                 return "duplicate+rewarded" if granted else "duplicate"
+            if "ConditionalCheckFailed" in reasons[3:]:
+                which = "participant_daily_ceiling" if reasons[3] == "ConditionalCheckFailed" \
+                    else "ip_daily_ceiling"
+                _count_funnel(ref, code_id, reason="ceiling")
+                _flag(ref, which, at)
+                return which.replace("_", "-")
             raise
     else:
         raise RuntimeError("invite transaction kept conflicting")
     granted = check_reward(ref.tenant_id, ref.task_id, ref.participant_id)
     return "counted+rewarded" if granted else "counted"
+
+
+def _flag(ref: refs.Parsed, reason: str, at: datetime) -> None:
+    """Mark the participant suspicious (the first reason stays) for the operator to review."""
+    try:
+        Participant(pk=task_pk(ref.tenant_id, ref.task_id), participant_id=ref.participant_id).update(
+            actions=[Participant.suspicious.set(reason), Participant.suspicious_at.set(at)],
+            condition=Participant.participant_id.exists() & Participant.suspicious.does_not_exist()
+            & (Participant.nonce == ref.token))
+    except UpdateError as exc:
+        if not condition_failed(exc):
+            raise
 
 
 def check_reward(tenant_id: str, task_id: str, participant_id: str) -> bool:

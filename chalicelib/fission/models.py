@@ -64,6 +64,8 @@ class FissionTask(BaseModel):
     rewards = NumberAttribute(default=0)
     not_counted_window = NumberAttribute(default=0)
     not_counted_self = NumberAttribute(default=0)
+    not_counted_agent = NumberAttribute(default=0)  # not a WeChat user agent
+    not_counted_ceiling = NumberAttribute(default=0)  # a per-IP or per-participant daily ceiling
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
 
@@ -102,6 +104,8 @@ class Participant(BaseModel):
     openid = UnicodeAttribute(null=True)
     invites = NumberAttribute(default=0)
     own_visitors = UnicodeSetAttribute(null=True)
+    suspicious = UnicodeAttribute(null=True)  # why invite counting refused some (for the operator)
+    suspicious_at = UTCDateTimeAttribute(null=True)
     last_invite_at = UTCDateTimeAttribute(null=True)
     rewarded_at = UTCDateTimeAttribute(null=True)
     rewarded_ts = NumberAttribute(null=True)
@@ -126,9 +130,18 @@ class Invite(BaseModel):
         table_name = "fission-invites"
 
     pk = UnicodeAttribute(hash_key=True)
-    visitor_id = UnicodeAttribute(range_key=True)
-    participant_id = UnicodeAttribute()
-    at = UTCDateTimeAttribute()
+    visitor_id = UnicodeAttribute(range_key=True)  # or "~i#<day>#<ip hash>", "~p#<day>#<participant>"
+    participant_id = UnicodeAttribute(null=True)  # (daily ceiling counters have only ``n``)
+    at = UTCDateTimeAttribute(null=True)
+    n = NumberAttribute(null=True)
+
+    @staticmethod
+    def ip_counter(day: str, ip_hash: str) -> str:
+        return f"~i#{day}#{ip_hash}"
+
+    @staticmethod
+    def participant_counter(day: str, participant_id: str) -> str:
+        return f"~p#{day}#{participant_id}"
 
 
 class RewardCode(BaseModel):

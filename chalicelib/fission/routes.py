@@ -5,7 +5,7 @@ from __future__ import annotations
 from chalice import Response
 
 from chalicelib import validate as v
-from chalicelib.http import created, header, json_body, json_response, no_content, query
+from chalicelib.http import created, header, json_body, json_response, no_content, prefers_json, query
 from chalicelib.lazy import lazy
 from chalicelib.web import Routes, tenant_id
 
@@ -59,8 +59,9 @@ def create_participant(task_id):
 
 @routes.route("/v1/fission-tasks/{task_id}/participants", methods=["GET"])
 def list_participants(task_id):
+    suspicious = v.boolean(query(routes.current_request), "suspicious", default=False)
     return json_response(service.list_participants(tenant_id(routes.current_request), task_id,
-                                                   _limit(), _cursor()))
+                                                   _limit(), _cursor(), suspicious))
 
 
 @routes.route("/v1/fission-tasks/{task_id}/participants/{participant_id}", methods=["GET"])
@@ -118,7 +119,7 @@ def get_progress(key):
     request = routes.current_request
     view, set_cookie = service.progress(key, header(request, "Cookie"))
     cookie = {"Set-Cookie": set_cookie} if set_cookie else {}
-    if "application/json" in header(request, "Accept"):
+    if prefers_json(header(request, "Accept")):
         return json_response(view, headers=cookie)
     return page.html_response(page.render_progress(view), cookie)
 

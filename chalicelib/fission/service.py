@@ -23,6 +23,7 @@ from chalicelib.fission.models import (
     task_pk,
 )
 from chalicelib.ids import ALPHABET, is_id, new_id
+from chalicelib.secret_store import app_secret
 from chalicelib.settings import get_settings
 
 TASK_ID_LEN = 8
@@ -324,7 +325,9 @@ def participant_view(task: FissionTask, p: Participant) -> dict:
             "invites": invites, "goal": goal, "remaining": max(goal - invites, 0),
             "rewarded": p.rewarded_at is not None,
             "rewarded_at": p.rewarded_at.isoformat() if p.rewarded_at else None,
-            "reward_code": p.reward_code, "created_at": p.created_at.isoformat()}
+            "reward_code": p.reward_code, "created_at": p.created_at.isoformat(),
+            "suspicious": {"reason": p.suspicious, "at": p.suspicious_at.isoformat()
+                           if p.suspicious_at else None} if p.suspicious else None}
 
 
 def _parse_participant(body: dict) -> dict:
@@ -366,18 +369,22 @@ def register(tenant_id: str, task_id: str, body: dict,
                     task_id=task_id, nonce=refs.new_nonce(), secret=refs.new_secret(),
                     nickname=values["nickname"], avatar_key=avatar_key, user_id=values["user_id"],
                     openid=values["openid"], invites=0, created_at=now, updated_at=now)
-    try:
-        with store.transaction() as tx:
-            tx.save(p, condition=Participant.participant_id.does_not_exist())
-            tx.update(task, actions=[FissionTask.participants.add(1)],
-                      condition=FissionTask.task_id.exists())
-        return participant_view(task, p), True
-    except TransactWriteError as exc:
-        reasons = store.cancel_codes(exc)
-        if not reasons:
-            raise
-        if reasons[1]:
-            raise NotFound("no such fission task", code="task-not-found") from None
+    for attempt in range(4):
+        try:
+            with store.transaction() as tx:
+                tx.save(p, condition=Participant.participant_id.does_not_exist())
+                tx.update(task, actions=[FissionTask.participants.add(1)],
+                          condition=FissionTask.task_id.exists())
+            return participant_view(task, p), True
+        except TransactWriteError as exc:
+            reasons = store.cancel_codes(exc)
+            if "TransactionConflict" in reasons and attempt < 3:
+                continue  # a concurrent registration of the same person: try again
+            if reasons[1:2] == ["ConditionalCheckFailed"]:
+                raise NotFound("no such fission task", code="task-not-found") from None
+            if reasons[:1] != ["ConditionalCheckFailed"] or any(reasons[1:]):
+                raise  # only a failed "does not exist" condition means "already registered"
+            break
     return participant_view(task, _refresh(task, pid, values, avatar_key, now)), False
 
 
@@ -401,14 +408,18 @@ def get_participant(tenant_id: str, task_id: str, participant_id: str) -> dict:
     return participant_view(task, load_participant(tenant_id, task_id, participant_id))
 
 
-def list_participants(tenant_id: str, task_id: str, limit: int, cursor: str | None) -> dict:
+def list_participants(tenant_id: str, task_id: str, limit: int, cursor: str | None,
+                      suspicious: bool = False) -> dict:
+    """A page of the task's participants; ``suspicious``: only those anti-farming flagged (a
+    filtered Query of the task's partition)."""
     task = load_task(tenant_id, task_id)
     start = None
     if cursor:
         if not is_id(cursor, refs.PARTICIPANT_LEN):
             raise ValidationFailed("invalid cursor", code="invalid-cursor", field="cursor")
         start = {"pk": {"S": task_pk(tenant_id, task_id)}, "participant_id": {"S": cursor}}
-    result = Participant.query(task_pk(tenant_id, task_id), limit=limit, last_evaluated_key=start)
+    result = Participant.query(task_pk(tenant_id, task_id), limit=limit, last_evaluated_key=start,
+                               filter_condition=Participant.suspicious.exists() if suspicious else None)
     items = [participant_view(task, p) for p in result]
     last = result.last_evaluated_key
     return {"items": items, "next_cursor": last["participant_id"]["S"] if last else None}
@@ -452,11 +463,11 @@ def link_device(task: FissionTask, p: Participant, cookie_header: str) -> str | 
     from chalicelib.livecodes import cookies
 
     cfg = get_settings()
-    visit = cookies.read(cookie_header, task.livecode_id, cfg.secret)
+    visit = cookies.read(cookie_header, task.livecode_id, app_secret())
     set_cookie = None
     if visit is None:  # no target yet ("-") and no scan day yet ("-"): the next scan is not "new"
         visit = cookies.Visit(cookies.new_visitor_id(), "-", "-")
-        set_cookie = cookies.write(task.livecode_id, visit, cfg.secret, "/", cfg.secure_cookies)
+        set_cookie = cookies.write(task.livecode_id, visit, app_secret(), "/", cfg.secure_cookies)
     own = p.own_visitors or set()
     if visit.visitor_id not in own and len(own) < MAX_OWN_VISITORS:
         try:
@@ -516,8 +527,8 @@ def mp_participation(tenant_id: str, task_id: str, user_id: str) -> dict:
         raise NotFound("you have not joined this fission task (POST .../join)",
                        code="not-participating")
     own = progress_view(task, p)
-    return {**participant_view(task, p), "task": own["task"], "reward": own["reward"],
-            "rank": rank(p)}
+    view = {k: val for k, val in participant_view(task, p).items() if k != "suspicious"}
+    return {**view, "task": own["task"], "reward": own["reward"], "rank": rank(p)}
 
 
 def rank(p: Participant) -> int | None:
@@ -582,7 +593,9 @@ def stats(tenant_id: str, task_id: str) -> dict:
     return {"participants": int(t.participants), "scans": scans, "new_visitors": new,
             "invites": invites, "rewards": int(t.rewards),
             "not_counted": {"returning_visitor": scans - new, "outside_window": int(t.not_counted_window),
-                            "own_device_or_unknown_ref": int(t.not_counted_self)},
+                            "own_device_or_unknown_ref": int(t.not_counted_self),
+                            "not_wechat": int(t.not_counted_agent or 0),
+                            "daily_ceiling": int(t.not_counted_ceiling or 0)},
             "codes": {"total": total, "issued": issued, "left": total - issued},
             "funnel": [{"step": "scan", "count": scans}, {"step": "new_visitor", "count": new},
                        {"step": "invite_counted", "count": invites},

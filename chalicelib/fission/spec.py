@@ -52,6 +52,10 @@ SCHEMAS = {
                                                         "unguessable; rendered once, then cached)"},
         "progress_url": {"type": "string", "description": "the participant's own page (private)"},
         "nickname": _STR, "avatar_url": _NSTR, "user_id": _NSTR, "openid": _NSTR,
+        "suspicious": {"type": ["object", "null"], "description": "set when invite counting "
+                       "refused invites at a daily ceiling (docs/security.md)", "properties": {
+                           "reason": {"enum": ["ip_daily_ceiling", "participant_daily_ceiling"]},
+                           "at": {"type": ["string", "null"], "format": "date-time"}}},
         "invites": _INT, "goal": _INT, "remaining": _INT, "rewarded": {"type": "boolean"},
         "rewarded_at": _TIME, "reward_code": _NSTR, "created_at": _STR}},
     "Leaderboard": {"type": "object", "properties": {
@@ -134,7 +138,9 @@ PATHS = {
                    response=ref("Participant"), errors=(400, 404, 409, 413),
                    description="201 for a new participant, 200 for a known user_id/openid; "
                                "409 `task-ended` after the task's end."),
-        "get": op("List participants", TAG, params=[_ID, *_PAGE], response=list_of(ref("Participant"))),
+        "get": op("List participants", TAG, response=list_of(ref("Participant")), params=[
+            _ID, *_PAGE, query_param("suspicious", {"type": "boolean"},
+                                     "true: only participants flagged by anti-farming")]),
     },
     "/v1/fission-tasks/{task_id}/participants/{participant_id}": {
         "get": op("Get a participant", TAG, params=[_ID, _PID], response=ref("Participant")),

@@ -16,7 +16,7 @@ WECOM_FIELDS = {"wecom_user_ids", "wecom_chat_ids", "skip_verify", "auto_create_
                 "room_base_name", "room_base_id"}  # parsed by chalicelib.wecom.targets
 TARGET_FIELDS = {"kind", "name", "image", "image_url", "url", "capacity", "expires_at", "weight",
                  "enabled", "assigned"} | WECOM_FIELDS
-CODE_FIELDS = {"name", "channel", "strategy", "targets", "fallback", "windows", "timezone",
+CODE_FIELDS = {"name", "title", "channel", "strategy", "targets", "fallback", "windows", "timezone",
                "enabled", "warn_threshold", "logo", "welcome", "tags"}
 MAX_CODE_TAGS = 20  # auto-tags given to the people who come through the code
 
@@ -126,6 +126,8 @@ def parse_code(body: dict, *, partial: bool = False) -> tuple[dict, list[TargetI
     ):
         if body.get(key) is not None or kwargs.get("required"):
             values[key] = func(body, key, **kwargs)
+    if "title" in body:  # null clears it
+        values["title"] = v.text(body, "title", max_len=60)
     if "windows" in body:
         values["windows"] = parse_windows(body)
     if body.get("logo") is not None:

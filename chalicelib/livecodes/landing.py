@@ -3,6 +3,7 @@ only), Chinese UI, every operator-supplied string HTML-escaped."""
 from __future__ import annotations
 
 from html import escape
+from typing import Any
 
 _CSS = """
 *{box-sizing:border-box;margin:0;padding:0}
@@ -41,6 +42,14 @@ def _page(title: str, body: str) -> str:
             "<meta name=\"referrer\" content=\"no-referrer\">"
             f"<title>{escape(title)}</title><style>{_CSS}</style></head>"
             f"<body><main>{body}<footer>由 鱼塘 Yutang 提供</footer></main></body></html>")
+
+
+DEFAULT_TITLE = "扫码添加，获取专属服务"  # neutral: a code's internal name is never shown
+
+
+def public_title(code: Any) -> str:
+    """What people see for a code: its public ``title``, else a neutral text (never ``name``)."""
+    return code.title or DEFAULT_TITLE
 
 
 def render_target(code_name: str, kind: str, name: str, image_url: str | None) -> str:

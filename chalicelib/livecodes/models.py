@@ -59,7 +59,8 @@ class LiveCode(BaseModel):
 
     tenant_id = UnicodeAttribute(hash_key=True)
     code_id = UnicodeAttribute(range_key=True)
-    name = UnicodeAttribute()
+    name = UnicodeAttribute()  # internal (operators)
+    title = UnicodeAttribute(null=True)  # public (the landing page)
     channel = UnicodeAttribute()
     strategy = UnicodeAttribute(default="fill")
     targets = ListAttribute(of=TargetMap, default=list)

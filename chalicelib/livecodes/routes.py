@@ -7,7 +7,7 @@ from chalice import Response
 
 from chalicelib import validate as v
 from chalicelib.errors import NotFound, ValidationFailed
-from chalicelib.http import created, header, json_body, json_response, no_content, query
+from chalicelib.http import created, header, json_body, json_response, no_content, prefers_json, query
 from chalicelib.lazy import lazy
 from chalicelib.livecodes import landing
 from chalicelib.mp import tokens
@@ -90,13 +90,14 @@ def get_livecode_stats(code_id):
 @routes.route("/s/{slug}", methods=["GET"])
 def scan_livecode(slug):
     request = routes.current_request
-    wants_json = "application/json" in header(request, "Accept")
+    wants_json = prefers_json(header(request, "Accept"))
     ref = query(request).get("ref")
     if ref is not None and not _REF.match(ref):
         raise ValidationFailed("'ref' must be 1-64 letters, digits, '-' or '_'", field="ref")
     user_id = tokens.user_from_request(request, slug[:service.TENANT_ID_LEN])  # a known mp user
     visitor = service.Visitor(cookie_header=header(request, "Cookie"),
-                              user_agent=header(request, "User-Agent")[:512], ref=ref, user_id=user_id)
+                              user_agent=header(request, "User-Agent")[:512], ref=ref, user_id=user_id,
+                              ip=str(((request.context or {}).get("identity") or {}).get("sourceIp") or ""))
     try:
         result = service.scan(slug, visitor)
     except NotFound:
@@ -117,13 +118,14 @@ def _scan_response(result: service.ScanResult, wants_json: bool) -> Response:
                     "reason": result.reason, "returning": result.returning}
         return json_response(body, headers=cookie)
     if target is None:
-        return _html(landing.render_unavailable(result.code.name, result.reason), 200, cookie)
+        return _html(landing.render_unavailable(landing.public_title(result.code), result.reason), 200,
+                     cookie)
     if target.kind == "url":
         return Response(body="", status_code=302,
                         headers={"Location": target.url, "Cache-Control": "no-store", **cookie})
     tv = service.target_view(target)
-    return _html(landing.render_target(result.code.name, target.kind, target.name, tv["image_url"]),
-                 200, cookie)
+    return _html(landing.render_target(landing.public_title(result.code), target.kind, target.name,
+                                       tv["image_url"]), 200, cookie)
 
 
 def _html(body: str, status: int, extra: dict | None = None) -> Response:

@@ -9,13 +9,14 @@ from zoneinfo import ZoneInfo
 
 from pynamodb.exceptions import DoesNotExist, UpdateError
 
-from chalicelib import events, media, observability, pagination
+from chalicelib import events, media, observability, pagination, signing
 from chalicelib.analytics import bots
 from chalicelib.db import condition_failed
 from chalicelib.errors import Conflict, NotFound, ValidationFailed
 from chalicelib.ids import is_id, new_id
 from chalicelib.livecodes import cookies, inputs, routing
 from chalicelib.livecodes.models import MAX_TARGETS, LiveCode, TargetMap
+from chalicelib.secret_store import app_secret
 from chalicelib.settings import get_settings
 
 GROUP_QR_LIFETIME = timedelta(days=7)
@@ -96,6 +97,7 @@ def view(code: LiveCode) -> dict:
     base = f"{get_settings().public_url}/v1/livecodes/{code.code_id}"
     return {
         "id": code.code_id, "slug": slug_for(code.tenant_id, code.code_id), "name": code.name,
+        "title": code.title,
         "channel": code.channel, "strategy": code.strategy, "timezone": code.timezone,
         "enabled": bool(code.enabled), "windows": code.windows or [],
         "warn_threshold": int(code.warn_threshold), "has_logo": bool(code.logo_key),
@@ -158,7 +160,9 @@ def _apply_image(tenant_id: str, target: TargetMap, ti: inputs.TargetInput, now:
 def create(tenant_id: str, body: dict, now: datetime | None = None) -> dict:
     now = now or utcnow()
     values, target_inputs, fallback = inputs.parse_code(body)
+    _check_welcome(tenant_id, values.get("welcome"))
     code = LiveCode(tenant_id=tenant_id, code_id=new_id(CODE_ID_LEN), name=values["name"],
+                    title=values.get("title"),
                     channel=values["channel"], strategy=values.get("strategy", "fill"),
                     timezone=values.get("timezone") or get_settings().default_timezone,
                     enabled=values.get("enabled", True),
@@ -176,6 +180,20 @@ def create(tenant_id: str, body: dict, now: datetime | None = None) -> dict:
     return view(code)
 
 
+def _check_welcome(tenant_id: str, welcome: dict | None) -> None:
+    """A welcome's content item must be this tenant's (as a campaign's message is)."""
+    content_id = (welcome or {}).get("content_id")
+    if not content_id:
+        return
+    from chalicelib.content import service as content
+
+    try:
+        content.load(tenant_id, content_id)
+    except NotFound:
+        raise ValidationFailed(f"no such content item: {content_id[:64]}", code="content-not-found",
+                               field="welcome.content_id") from None
+
+
 def get(tenant_id: str, code_id: str) -> dict:
     return view(load(tenant_id, code_id))
 
@@ -188,11 +206,12 @@ def update(tenant_id: str, code_id: str, body: dict, now: datetime | None = None
     now = now or utcnow()
     code = load(tenant_id, code_id)
     values, _, fallback = inputs.parse_code(body, partial=True)
+    _check_welcome(tenant_id, values.get("welcome"))
     actions = [LiveCode.updated_at.set(now)]
     for key in ("name", "channel", "strategy", "timezone", "enabled", "warn_threshold"):
         if key in values:
             actions.append(getattr(LiveCode, key).set(values[key]))
-    for key in ("windows", "welcome", "tags"):
+    for key in ("title", "windows", "welcome", "tags"):
         if key in values:
             attr = getattr(LiveCode, key)
             actions.append(attr.set(values[key]) if values[key] else attr.remove())
@@ -347,9 +366,10 @@ def _refresh_due(code: LiveCode, now: datetime) -> None:
 
 class Visitor(NamedTuple):
     cookie_header: str = ""
-    user_agent: str | None = None  # None: not known (internal callers); "" from HTTP: a bot
+    user_agent: str | None = None  # None: not known (internal callers)
     ref: str | None = None
     user_id: str | None = None  # a mini-program user (from their mp token), for attribution
+    ip: str = ""  # the client's address: only a keyed hash of it leaves this module
 
 
 class ScanResult(NamedTuple):
@@ -368,7 +388,7 @@ def scan(slug: str, visitor: Visitor, now: datetime | None = None,
     cfg = get_settings()
     tenant_id, code_id = parse_slug(slug)
     code = load(tenant_id, code_id)
-    visit = cookies.read(visitor.cookie_header, code_id, cfg.secret)
+    visit = cookies.read(visitor.cookie_header, code_id, app_secret())
     # A person: a signed visit cookie (never given to a bot) or a mini-program token proves it.
     person = visit is not None or visitor.user_id is not None or visitor.user_agent is None
     bot = None if person else bots.classify(visitor.user_agent)
@@ -392,10 +412,11 @@ def scan(slug: str, visitor: Visitor, now: datetime | None = None,
         "first_today": visit is None or visit.day != today, "day": today,
         "wechat": "micromessenger" in (visitor.user_agent or "").lower(), "at": now.isoformat(),
         "user_id": visitor.user_id, "tags": list(code.tags or []),  # auto-tags: no read later
-        "bot": False, "code_tz": code.timezone})
+        "bot": False, "code_tz": code.timezone,
+        "ip": signing.sign(app_secret(), f"ip|{visitor.ip}", 12) if visitor.ip else None})
     observability.metric("scans", 1, result=_scan_result(reason, target is not None))
     new_visit = cookies.Visit(visitor_id, target.id if target else "-", today)
-    cookie = cookies.write(code_id, new_visit, cfg.secret, "/", cfg.secure_cookies)
+    cookie = cookies.write(code_id, new_visit, app_secret(), "/", cfg.secure_cookies)
     return ScanResult(code, target, reason, cookie, returning=visit is not None, assigned=assigned)
 
 

@@ -37,7 +37,11 @@ SCHEMAS = {
         "enabled": {"type": "boolean"}, "status": {"enum": ["active", "full", "expired", "disabled"]},
         "created_at": {"type": "string", "format": "date-time"}}},
     "LiveCodeInput": {"type": "object", "additionalProperties": False, "properties": {
-        "name": {"type": "string"}, "channel": {"type": "string"},
+        "name": {"type": "string", "description": "internal: operators only, never shown to people"},
+        "title": {"type": ["string", "null"], "maxLength": 60,
+                  "description": "public: shown on the landing page (null or absent: a neutral "
+                                 "text, never the internal name)"},
+        "channel": {"type": "string"},
         "strategy": {"enum": ["fill", "round_robin", "weighted"]},
         "targets": {"type": "array", "items": {"$ref": "#/components/schemas/TargetInput"}},
         "fallback": {"oneOf": [{"$ref": "#/components/schemas/TargetInput"}, {"type": "null"}]},
@@ -55,6 +59,7 @@ SCHEMAS = {
         "properties": {"targets": {"items": {"$ref": "#/components/schemas/NewTarget"}}}}]},
     "LiveCode": {"type": "object", "properties": {
         "id": {"type": "string"}, "slug": {"type": "string"}, "name": {"type": "string"},
+        "title": {"type": ["string", "null"]},
         "channel": {"type": "string"}, "strategy": {"type": "string"}, "timezone": {"type": "string"},
         "enabled": {"type": "boolean"}, "windows": {"type": "array"},
         "warn_threshold": {"type": "integer"}, "has_logo": {"type": "boolean"},

@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 from pynamodb.exceptions import UpdateError
 
 from chalicelib import webhooks
-from chalicelib.auth.service import get_tenant
+from chalicelib.auth.service import get_tenant, webhook_secret
 from chalicelib.db import condition_failed
 from chalicelib.errors import NotFound
 from chalicelib.livecodes import routing, service
@@ -74,7 +74,7 @@ def _warn_once(code: LiveCode, key: str, event: dict, now: datetime) -> int:
                "livecode_name": code.name, "channel": code.channel, "at": now.isoformat(),
                "condition": key}
     try:
-        webhooks.deliver(tenant.webhook_url, tenant.webhook_secret or "", payload)
+        webhooks.deliver(tenant.webhook_url, webhook_secret(tenant), payload)
     except Exception:
         code.update(actions=[LiveCode.warned.delete({key})])
         raise

@@ -16,5 +16,6 @@ class MpApp(BaseModel):
 
     tenant_id = UnicodeAttribute(hash_key=True)
     appid = UnicodeAttribute()
-    secret = UnicodeAttribute()
+    secret = UnicodeAttribute(null=True)  # legacy plain text: sealed on first read
+    secret_sealed = UnicodeAttribute(null=True)  # chalicelib.vault, purpose "mp.secret"
     updated_at = UTCDateTimeAttribute()

@@ -5,9 +5,10 @@ import re
 import time
 from datetime import datetime, timezone
 
-from pynamodb.exceptions import DoesNotExist
+from pynamodb.exceptions import DoesNotExist, UpdateError
 
 from chalicelib import validate as v
+from chalicelib import vault
 from chalicelib.audience import service as audience
 from chalicelib.auth import service as auth
 from chalicelib.content import service as content
@@ -21,6 +22,7 @@ WEIGHTS = {"view": 0, "click": 1, "share": 2, "favorite": 3}
 _APPID = re.compile(r"^wx[0-9a-f]{16}$")
 _CODE = re.compile(r"^[\x21-\x7e]{1,128}$")
 _app_cache: dict[str, tuple[float, tuple[str, str] | None]] = {}
+SECRET = "mp.secret"  # the vault purpose
 
 
 class MpNotConfigured(DomainError):
@@ -36,7 +38,7 @@ def set_app(tenant_id: str, body: dict) -> dict:
     if not _APPID.match(appid):
         raise ValidationFailed("'appid' must look like wx followed by 16 hex digits", field="appid")
     secret = v.text(body, "secret", required=True, max_len=64, min_len=8)
-    MpApp(tenant_id=tenant_id, appid=appid, secret=secret,
+    MpApp(tenant_id=tenant_id, appid=appid, secret_sealed=vault.seal(tenant_id, SECRET, secret),
           updated_at=datetime.now(timezone.utc)).save()
     _app_cache.pop(tenant_id, None)
     return app_view(tenant_id)
@@ -48,11 +50,24 @@ def _app(tenant_id: str, max_age: float = 60.0) -> tuple[str, str] | None:
         return hit[1]
     try:
         item = MpApp.get(tenant_id)
-        value = (item.appid, item.secret)
+        value = (item.appid, _secret(item))
     except DoesNotExist:
         value = None
     _app_cache[tenant_id] = (time.monotonic() + max_age, value)
     return value
+
+
+def _secret(item: MpApp) -> str:
+    """The AppSecret in clear; a row stored before secrets were sealed is sealed now."""
+    if item.secret_sealed:
+        return vault.unseal(item.tenant_id, SECRET, item.secret_sealed)
+    plain = item.secret or ""
+    try:
+        item.update(actions=[MpApp.secret_sealed.set(vault.seal(item.tenant_id, SECRET, plain)),
+                             MpApp.secret.remove()], condition=MpApp.secret == plain)
+    except UpdateError:
+        return _secret(MpApp.get(item.tenant_id, consistent_read=True))  # changed meanwhile
+    return plain
 
 
 def credentials(tenant_id: str) -> tuple[str, str]:

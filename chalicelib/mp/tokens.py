@@ -11,6 +11,7 @@ from typing import Any
 from chalicelib import signing
 from chalicelib.errors import Unauthorized
 from chalicelib.ids import is_id
+from chalicelib.secret_store import app_secret
 from chalicelib.settings import get_settings
 
 PREFIX = "mp1"
@@ -20,7 +21,7 @@ def issue(tenant_id: str, user_id: str, now: float | None = None) -> tuple[str, 
     cfg = get_settings()
     expires = int((now if now is not None else time.time()) + cfg.mp_token_ttl_seconds)
     body = f"{PREFIX}.{tenant_id}.{user_id}.{expires}"
-    return f"{body}.{signing.sign(cfg.secret, 'mp-token|' + body, 24)}", expires
+    return f"{body}.{signing.sign(app_secret(), 'mp-token|' + body, 24)}", expires
 
 
 def verify(token: str, now: float | None = None) -> tuple[str, str]:
@@ -31,7 +32,7 @@ def verify(token: str, now: float | None = None) -> tuple[str, str]:
         raise Unauthorized("a mini-program token is required (Authorization: Bearer mp1...)",
                            code="invalid-mp-token")
     body = ".".join(parts[:4])
-    if not signing.verify(get_settings().secret, "mp-token|" + body, parts[4], 24):
+    if not signing.verify(app_secret(), "mp-token|" + body, parts[4], 24):
         raise Unauthorized("invalid mini-program token", code="invalid-mp-token")
     if int(parts[3]) <= (now if now is not None else time.time()):
         raise Unauthorized("the mini-program token has expired; log in again",

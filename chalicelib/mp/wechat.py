@@ -7,8 +7,6 @@
 from __future__ import annotations
 
 import json
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
@@ -45,16 +43,14 @@ def code2session(appid: str, secret: str, code: str) -> Session:
 
 def _get_json(url: str, timeout: float) -> dict:
     try:
-        fetch.check_public(url)
+        answer = fetch.request("GET", url, timeout=timeout, max_bytes=MAX_RESPONSE)
+    except fetch.FetchFailed:
+        raise WeChatUnavailable("WeChat could not be reached; retry later") from None
     except fetch.FetchRefused as exc:
         raise WeChatMisconfigured(f"the WeChat API base URL is not usable: {exc.message}") from None
-    try:
-        with urllib.request.urlopen(url, timeout=timeout) as resp:  # noqa: S310 - checked above
-            raw = resp.read(MAX_RESPONSE + 1)
-    except urllib.error.HTTPError as exc:
-        raise WeChatUnavailable(f"WeChat answered HTTP {exc.code}; retry later") from None
-    except (urllib.error.URLError, OSError, ValueError):
-        raise WeChatUnavailable("WeChat could not be reached; retry later") from None
+    if answer.status >= 400:
+        raise WeChatUnavailable(f"WeChat answered HTTP {answer.status}; retry later")
+    raw = answer.body
     try:
         body = json.loads(raw[:MAX_RESPONSE])
     except ValueError:

@@ -189,7 +189,7 @@ def render_poster(base: Any, layout: Layout, invite_url: str, nickname: str | No
     shared by the renders of a container). The participant's boxes are drawn on ``base`` itself and
     restored after the encode: saving three small regions is cheaper than copying the canvas."""
     boxes = [layout.qr.box]
-    if layout.avatar is not None and avatar is not None:
+    if layout.avatar is not None:
         boxes.append(layout.avatar.box)
     if layout.nickname is not None:
         boxes.append(layout.nickname.box)
@@ -197,8 +197,8 @@ def render_poster(base: Any, layout: Layout, invite_url: str, nickname: str | No
         saved = [(b, base.crop((b.x, b.y, b.x + b.w, b.y + b.h))) for b in boxes]
         try:
             paste_qr(base, layout.qr, invite_url)
-            if len(boxes) > 1 and layout.avatar is not None and avatar is not None:
-                paste_avatar(base, layout.avatar, avatar)
+            if layout.avatar is not None:
+                paste_avatar(base, layout.avatar, avatar)  # None: the default avatar
             if layout.nickname is not None:
                 draw_text(base, layout.nickname, nickname_text(nickname))
             data = encode(base, quality)
@@ -242,11 +242,28 @@ def _circle_mask(size: int) -> Any:
     return big.resize((size, size), Image.LANCZOS)
 
 
-def paste_avatar(canvas: Any, box: AvatarBox, avatar: bytes) -> None:
+@lru_cache(maxsize=8)
+def default_avatar(size: int) -> Any:
+    """A neutral silhouette for participants without an avatar (no hole in the poster)."""
+    from PIL import Image, ImageDraw
+
+    n = size * SUPERSAMPLE
+    img = Image.new("RGB", (n, n), (228, 231, 235))
+    draw = ImageDraw.Draw(img)
+    fg = (176, 183, 192)
+    draw.ellipse((n * 0.32, n * 0.17, n * 0.68, n * 0.53), fill=fg)  # head
+    draw.ellipse((n * 0.14, n * 0.58, n * 0.86, n * 1.22), fill=fg)  # shoulders
+    return img.resize((size, size), Image.LANCZOS)
+
+
+def paste_avatar(canvas: Any, box: AvatarBox, avatar: bytes | None) -> None:
     from PIL import Image, ImageOps
 
-    with Image.open(io.BytesIO(avatar)) as src:
-        src.draft("RGB", (box.size, box.size))  # JPEG: decode at a reduced scale when possible
-        img = ImageOps.fit(_flatten(src), (box.size, box.size), Image.BILINEAR)
+    if avatar is None:
+        img = default_avatar(box.size)
+    else:
+        with Image.open(io.BytesIO(avatar)) as src:
+            src.draft("RGB", (box.size, box.size))  # JPEG: decode at a reduced scale when possible
+            img = ImageOps.fit(_flatten(src), (box.size, box.size), Image.BILINEAR)
     mask = _circle_mask(box.size) if box.shape == "circle" else None
     canvas.paste(img, (box.x, box.y), mask)

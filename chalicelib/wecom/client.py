@@ -128,7 +128,8 @@ def check_credentials(corp_id: str, secret: str) -> None:
 
 
 def access_token(tenant_id: str) -> str:
-    from chalicelib.wecom import integration, vault
+    from chalicelib import vault
+    from chalicelib.wecom import integration
     from chalicelib.wecom.models import WecomToken
 
     config = integration.load(tenant_id)
@@ -159,7 +160,7 @@ def access_token(tenant_id: str) -> str:
 
 def invalidate_token(tenant_id: str, token: str) -> None:
     """Forget a token 企业微信 refused, in memory and in the table (unless already replaced)."""
-    from chalicelib.wecom import vault
+    from chalicelib import vault
     from chalicelib.wecom.models import WecomToken
 
     if _tokens.get(tenant_id, ("",))[0] == token:

@@ -1,6 +1,6 @@
 """Per-tenant 企业微信 settings: corp id, app secret, callback Token and EncodingAESKey.
 
-The secret, Token and AES key are sealed (:mod:`chalicelib.wecom.vault`) before they are stored,
+The secret, Token and AES key are sealed (:mod:`chalicelib.vault`) before they are stored,
 never returned by the API and never logged. :func:`load` opens them for the client and callbacks,
 cached per container for a short time (:func:`forget` drops the cache after a change).
 """
@@ -16,9 +16,9 @@ from datetime import datetime, timezone
 from pynamodb.exceptions import DoesNotExist
 
 from chalicelib import validate as v
+from chalicelib import vault
 from chalicelib.errors import Conflict, ValidationFailed
 from chalicelib.settings import get_settings
-from chalicelib.wecom import vault
 from chalicelib.wecom.crypto import AES_KEY_RE, CryptoError, aes_key
 from chalicelib.wecom.models import WecomIntegration, WecomToken
 

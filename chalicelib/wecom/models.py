@@ -1,7 +1,7 @@
 """企业微信 tables. Every key starts with the tenant.
 
 - ``wecom_integrations`` (:class:`WecomIntegration`): one item per tenant with the corp id and the
-  sealed secret, callback Token and EncodingAESKey (:mod:`chalicelib.wecom.vault`).
+  sealed secret, callback Token and EncodingAESKey (:mod:`chalicelib.vault`).
   GetItem tenant_id: settings API, every API call (cached per container), every callback.
 - ``wecom_tokens`` (:class:`WecomToken`): the tenant's access token, shared by every container.
   GetItem tenant_id on a container's first call; PutItem after ``gettoken``; conditional

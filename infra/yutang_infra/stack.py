@@ -40,6 +40,11 @@ SQS_ACTIONS = ["sqs:SendMessage", "sqs:GetQueueUrl", "sqs:GetQueueAttributes", "
 # on demand. Keys are t/<tenant>/<folder>/..., so a prefix rule cannot select the folders.
 CACHE_TAG = ("yutang-cache", "render")
 
+# The public API's access log: no query string, no headers, no body (they may carry personal data).
+ACCESS_LOG_FORMAT = ('{"requestId":"$context.requestId","ip":"$context.identity.sourceIp",'
+                     '"routeKey":"$context.routeKey","status":"$context.status",'
+                     '"latencyMs":"$context.responseLatency","time":"$context.requestTime"}')
+
 BROWSER_IMAGE_ACCEPT = ("image/avif", "image/webp", "image/apng", "image/jxl", "image/heic", "image/*")
 
 ERROR_RESPONSES = {  # API Gateway's own answers (no route, throttled...) in the contract's shape
@@ -204,15 +209,17 @@ class YutangStack(cdk.Stack):
             actions=SQS_ACTIONS, resources=[q.queue_arn for q in self.queues.values()]))
         return role
 
-    def _secret(self, name: str, description: str) -> str:
+    def _secret(self, name: str, description: str) -> secretsmanager.Secret:
+        """A generated secret. The functions get its ARN only (``YUTANG_<NAME>_ARN``) and read the
+        value at run time (chalicelib/secret_store.py, cached per container): it is never in the
+        template nor in the functions' configuration (GetFunctionConfiguration)."""
         secret = secretsmanager.Secret(
             self, camel(name), secret_name=f"yutang/{self.options.stage}/{name}",
             description=description,
             generate_secret_string=secretsmanager.SecretStringGenerator(
                 password_length=48, exclude_punctuation=True))
-        # A dynamic reference: CloudFormation reads the value at deploy time; it is never in the
-        # template. Change the secret, then deploy again to hand the new value to the functions.
-        return secret.secret_value.unsafe_unwrap()
+        secret.grant_read(self.role)
+        return secret
 
     def _public_url(self) -> cdk.CfnParameter:
         host = self.options.public_domain_name
@@ -239,13 +246,14 @@ class YutangStack(cdk.Stack):
                 "YUTANG_BUCKET": self.bucket.bucket_name,
                 "YUTANG_EVENTS_QUEUE_URL": events_queue.queue_url,
                 "YUTANG_PUBLIC_URL": public_url.value_as_string,
-                "YUTANG_SECRET": self._secret(
-                    "secret", "Signs visitor cookies and referral links (YUTANG_SECRET)"),
-                "YUTANG_ADMIN_KEY": self._secret(
-                    "admin-key", "Bearer key of the /admin/v1 endpoints (YUTANG_ADMIN_KEY)"),
-                # Its own key, so rotating YUTANG_SECRET never makes sealed integration secrets unreadable.
-                "YUTANG_DATA_KEY": self._secret(
-                    "data-key", "Seals stored integration secrets, e.g. WeCom (YUTANG_DATA_KEY)"),
+                "YUTANG_SECRET_ARN": self._secret(
+                    "secret", "Signs visitor cookies and referral links (YUTANG_SECRET)").secret_arn,
+                "YUTANG_ADMIN_KEY_ARN": self._secret(
+                    "admin-key", "Bearer key of the /admin/v1 endpoints (YUTANG_ADMIN_KEY)").secret_arn,
+                # Its own key, so rotating YUTANG_SECRET never makes sealed stored secrets unreadable.
+                "YUTANG_DATA_KEY_ARN": self._secret(
+                    "data-key", "Seals stored secrets: WeCom, mini-program, webhook (YUTANG_DATA_KEY)"
+                ).secret_arn,
             },
         })
 
@@ -283,10 +291,16 @@ class YutangStack(cdk.Stack):
             apigwv2.CfnRoute(self, f"PublicRoute{camel(method + path)}", api_id=api.ref,
                              route_key=f"{method} {path}",
                              target=f"integrations/{integration.ref}")
+        access_logs = logs.CfnLogGroup(self, "PublicAccessLogs",
+                                       log_group_name=f"/aws/apigateway/{self.stack_name}-public",
+                                       retention_in_days=self.options.log_retention_days)
         apigwv2.CfnStage(self, "PublicStage", api_id=api.ref, stage_name="$default", auto_deploy=True,
                          default_route_settings=apigwv2.CfnStage.RouteSettingsProperty(
                              throttling_rate_limit=self.options.throttle_rate,
-                             throttling_burst_limit=self.options.throttle_burst))
+                             throttling_burst_limit=self.options.throttle_burst),
+                         access_log_settings=apigwv2.CfnStage.AccessLogSettingsProperty(
+                             destination_arn=access_logs.attr_arn,
+                             format=ACCESS_LOG_FORMAT))
         if self.options.public_domain_name and self.options.certificate_arn:
             self._public_domain(api)
         lambda_.CfnPermission(self, "PublicInvoke", action="lambda:InvokeFunction",

@@ -143,10 +143,10 @@ def test_every_request_is_logged_as_json_without_secrets(app_client, tenant, cap
     from chalicelib.observability import JsonFormatter
 
     caplog.set_level(logging.INFO, logger="yutang")
-    app_client.http.get("/v1/tenant?openid=oSECRET1234", headers=auth_headers(tenant))
+    app_client.http.get("/v1/contents?tags=oSECRET1234", headers=auth_headers(tenant))
     lines = [json.loads(JsonFormatter().format(r)) for r in caplog.records if r.getMessage() == "request"]
     assert lines, "no request log line"
     entry = lines[-1]
-    assert entry["route"] == "/v1/tenant" and entry["status"] == 200
+    assert entry["route"] == "/v1/contents" and entry["status"] == 200
     assert entry["tenant"] == tenant["tenant_id"] and "ms" in entry
     assert tenant["api_key"] not in json.dumps(lines) and "oSECRET1234" not in json.dumps(lines)

@@ -383,3 +383,29 @@ def test_tags_stay_with_their_tenant(app_client, tenant, other_tenant):
     assert resp.status_code == 404
     assert body(app_client.http.get(f"/v1/livecodes/{code['id']}",
                                     headers=auth_headers(tenant)))["tags"] == ["vip"]
+
+
+def test_welcome_content_must_be_the_tenants_own(app_client, tenant, other_tenant):
+    """welcome.content_id is checked like a campaign's message.content_id (issue 12)."""
+    import json as _json
+
+    theirs = app_client.http.post("/v1/contents", headers=auth_headers(other_tenant), body=_json.dumps(
+        {"type": "article", "title": "别人的", "url": "https://example.com/a", "tags": []}))
+    assert theirs.status_code == 201, theirs.body
+    their_id = _json.loads(theirs.body)["id"]
+    ours = app_client.http.post("/v1/contents", headers=auth_headers(tenant), body=_json.dumps(
+        {"type": "article", "title": "我的", "url": "https://example.com/b", "tags": []}))
+    our_id = _json.loads(ours.body)["id"]
+    body_ = {"name": "n", "channel": "c", "strategy": "fill",
+             "targets": [{"kind": "url", "name": "a", "url": "https://example.com"}]}
+    h = auth_headers(tenant)
+    resp = app_client.http.post("/v1/livecodes", headers=h, body=_json.dumps(
+        {**body_, "welcome": {"text": "hi", "content_id": their_id}}))
+    assert resp.status_code == 400 and _json.loads(resp.body)["error"]["code"] == "content-not-found"
+    created = app_client.http.post("/v1/livecodes", headers=h, body=_json.dumps(
+        {**body_, "welcome": {"text": "hi", "content_id": our_id}}))
+    assert created.status_code == 201, created.body
+    code_id = _json.loads(created.body)["id"]
+    resp = app_client.http.patch(f"/v1/livecodes/{code_id}", headers=h, body=_json.dumps(
+        {"welcome": {"content_id": their_id}}))
+    assert resp.status_code == 400 and _json.loads(resp.body)["error"]["field"] == "welcome.content_id"

@@ -156,15 +156,28 @@ def test_a_tenant_keeps_an_owner(app_client, tenant, owner):
     assert Tenant.get(tenant["tenant_id"]).owner_count == 1
 
 
-def test_owner_count_holds_under_concurrent_demotions(app_client, tenant, owner):
-    """Two owners demote each other at once: the transactions' condition lets one through."""
+def test_owner_count_holds_under_concurrent_demotions(app_client, tenant, owner, monkeypatch):
+    """Two owners demote each other at once: both read their target while there are two owners,
+    then both write. The write's own condition lets only one through. (The writes are serialised
+    here because the in-process emulator is not thread-safe; DynamoDB serialises transactions.)"""
+    import threading
     from concurrent.futures import ThreadPoolExecutor
 
     from chalicelib.errors import Conflict
     from chalicelib.members import service
+    from chalicelib.members.models import Member
 
     second = member_session(tenant["tenant_id"], "owner")
     actors = [service.Actor("member", m["member"]["id"], "owner") for m in (owner, second)]
+    both_read, one_at_a_time = threading.Barrier(2, timeout=30), threading.Lock()
+    write = service._write_with_owner_count
+
+    def write_after_both_read(*args, **kwargs):
+        both_read.wait()
+        with one_at_a_time:
+            return write(*args, **kwargs)
+
+    monkeypatch.setattr(service, "_write_with_owner_count", write_after_both_read)
 
     def demote(i):
         try:
@@ -175,10 +188,7 @@ def test_owner_count_holds_under_concurrent_demotions(app_client, tenant, owner)
 
     with ThreadPoolExecutor(2) as pool:
         results = sorted(pool.map(demote, [0, 1]))
-    assert results[0] == "last-owner" or results == ["concurrent-change", "ok"] or \
-        results == ["last-owner", "ok"], results
-    from chalicelib.members.models import Member
-
+    assert results == ["last-owner", "ok"], results
     roles = [m.role for m in Member.query(tenant["tenant_id"]) if m.status == "active"]
     assert roles.count("owner") == 1
 

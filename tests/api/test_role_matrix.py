@@ -16,12 +16,23 @@ from tests.support.api import body
 from tests.support.team import bearer, member_session
 
 ROLE_TABLE = """
+DELETE /v1/webhook-subscriptions/{subscription_id}                admin
+GET    /v1/exports                                               analyst
+GET    /v1/exports/{export_id}                                   analyst
+GET    /v1/imports                                               analyst
+GET    /v1/imports/{import_id}                                   analyst
+GET    /v1/webhook-deliveries                                    admin
+GET    /v1/webhook-subscriptions                                 admin
+GET    /v1/webhook-subscriptions/{subscription_id}                admin
+PATCH  /v1/webhook-subscriptions/{subscription_id}                admin
+POST   /v1/exports                                               operator
+POST   /v1/imports                                               operator
+POST   /v1/imports/{import_id}/start                             operator
+POST   /v1/webhook-subscriptions                                 admin
 GET    /v1/alerts                                                analyst
 GET    /v1/analytics/channels                                    analyst
 GET    /v1/analytics/heatmap                                     analyst
 GET    /v1/analytics/overview                                    analyst
-GET    /v1/contents/{content_id}/stats                           analyst
-GET    /v1/livecodes/{code_id}/funnel                            analyst
 GET    /v1/api-keys                                              admin
 POST   /v1/api-keys                                              admin
 DELETE /v1/api-keys/{key}                                        admin
@@ -45,6 +56,7 @@ POST   /v1/contents                                              operator
 DELETE /v1/contents/{content_id}                                 operator
 GET    /v1/contents/{content_id}                                 analyst
 PATCH  /v1/contents/{content_id}                                 operator
+GET    /v1/contents/{content_id}/stats                           analyst
 POST   /v1/events                                                operator
 GET    /v1/fission-tasks                                         analyst
 POST   /v1/fission-tasks                                         operator
@@ -71,6 +83,7 @@ POST   /v1/livecodes                                             operator
 DELETE /v1/livecodes/{code_id}                                   operator
 GET    /v1/livecodes/{code_id}                                   analyst
 PATCH  /v1/livecodes/{code_id}                                   operator
+GET    /v1/livecodes/{code_id}/funnel                            analyst
 GET    /v1/livecodes/{code_id}/qr                                analyst
 GET    /v1/livecodes/{code_id}/stats                             analyst
 POST   /v1/livecodes/{code_id}/targets                           operator
@@ -143,7 +156,8 @@ def test_the_policy_module_agrees_with_the_table():
 def _call(client, method: str, path: str, headers: dict):
     concrete = path
     for name in ("key", "campaign_id", "content_id", "task_id", "participant_id", "external_userid",
-                 "code_id", "target_id", "member_id", "template_id", "user_id", "tag", "token"):
+                 "code_id", "target_id", "member_id", "template_id", "user_id", "tag", "token",
+                 "export_id", "import_id", "subscription_id"):
         concrete = concrete.replace("{" + name + "}", PARAM_VALUE)
     assert "{" not in concrete, f"fill the path parameters of {path}"
     payload = "{}" if method in ("POST", "PUT", "PATCH") else None

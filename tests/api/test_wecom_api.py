@@ -249,3 +249,26 @@ def test_health_token_and_last_callback(app_client, tenant, fake_wecom, monkeypa
         settings_body(secret="another-secret", verify=False))).status_code == 200
     assert body(app_client.http.get("/v1/integrations/wecom/health",
                                     headers=h))["token"]["status"] == "none"
+
+
+def test_failing_callbacks_are_throttled_per_tenant_and_ip(app_client, configured, monkeypatch):
+    """Each refused callback costs a read and an unseal: after 10 failures a minute from one IP
+    for one tenant, that IP is answered 429 for that tenant before anything is read."""
+    from chalicelib import web
+    from chalicelib.wecom import integration
+
+    web.reset_guard()
+    loads = []
+    real = integration.load
+    monkeypatch.setattr(integration, "load", lambda *a, **k: (loads.append(1), real(*a, **k))[1])
+    tid = configured["tenant_id"]
+    bad = {**OFFICIAL_VERIFY, "msg_signature": "0" * 40}
+    statuses = [app_client.http.get(f"/wecom/v1/callback/{tid}?{urlencode(bad)}").status_code
+                for _ in range(14)]
+    assert statuses[:10] == [400] * 10 or set(statuses[:10]) <= {400, 403}
+    assert statuses[10:] == [429] * 4
+    assert len(loads) == 10  # the throttled ones cost nothing
+    resp = app_client.http.get(f"/wecom/v1/callback/{tid}?{urlencode(bad)}")
+    assert_error(resp, 429, "rate-limited")
+    assert int(resp.headers["Retry-After"]) >= 1
+    web.reset_guard()

@@ -1,5 +1,23 @@
-"""Schemathesis checks for the fuzz run: every error answer has the contract's shape."""
+"""Schemathesis hooks for the fuzz run: every error answer has the contract's shape, and bodies
+are also turned hostile the ways a schema-driven generator never tries (tests/support/hostile.py:
+lone surrogates, nesting deep enough to exhaust a recursive parser, times that overflow in UTC,
+crons that never fire) — each of which once answered 500."""
 import schemathesis
+from hypothesis import strategies as st
+
+from tests.support import hostile
+
+
+@schemathesis.hook
+def flatmap_body(ctx, body):
+    return st.one_of(st.just(body), hostile.hostile_bodies(body))
+
+
+@schemathesis.hook
+def before_call(ctx, case, kwargs):
+    raw = hostile.raw_body(case.body)
+    if raw is not None:  # too deep for json.dumps: send the text itself
+        kwargs["data"] = raw.encode()
 
 
 @schemathesis.check

@@ -91,5 +91,7 @@ def test_uses_a_preset_endpoint_instead_of_its_own(tmp_path, monkeypatch):
 def test_gateway_errors_have_the_contract_shape(dev_stack):
     status, _, raw = dev_stack.request("GET", "/no/such/route")
     assert status == 404 and json.loads(raw)["error"]["code"] == "not-found"
-    status, _, raw = dev_stack.request("TRACE", "/v1/livecodes")
+    status, headers, raw = dev_stack.request("TRACE", "/v1/livecodes")
     assert status == 405 and json.loads(raw)["error"]["code"] == "method-not-allowed"
+    allow = {m.strip() for m in {k.lower(): v for k, v in headers.items()}["allow"].split(",")}
+    assert {"GET", "POST", "OPTIONS"} <= allow and "TRACE" not in allow

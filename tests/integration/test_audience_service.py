@@ -152,6 +152,21 @@ def test_a_late_event_does_not_move_activity_back(tid):
     assert audience.get_user(tid, uid)["last_active_at"] == before
 
 
+def test_a_backfilled_event_moves_first_seen_back(tid):
+    """An imported customer's past events make them an old customer, not ``new`` (issue 12)."""
+    uid = audience.create_user(tid, {})["id"]
+    assert audience.get_user(tid, uid)["stage"] == "new"
+    long_ago = datetime.now(timezone.utc) - timedelta(days=200)
+    audience.record_event(tid, uid, "order_paid", at=long_ago)
+    user = audience.get_user(tid, uid)
+    assert datetime.fromisoformat(user["first_seen_at"]) == long_ago
+    assert user["stage"] != "new"
+    audience.record_event(tid, uid, "joined_group", at=long_ago + timedelta(days=5))
+    assert datetime.fromisoformat(audience.get_user(tid, uid)["first_seen_at"]) == long_ago
+    new_ids = list(audience.iter_audience(tid, (), (), (), ("new",), limit=10))
+    assert uid not in new_ids
+
+
 def test_identify_creates_then_finds_and_attaches(tid):
     user, created = audience.identify(tid, {"openid": "o-9"}, ["x"])
     assert created

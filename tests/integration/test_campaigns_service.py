@@ -235,7 +235,7 @@ def test_webhook_channel_crashing_after_n_sends_resumes_without_repeats(tid, now
     assert sorted(delivered(sink)) == sorted(vip)  # every user, once
     stats = service.stats(tid, c["id"])
     assert (stats["sent"], stats["failed"], stats["pending"]) == (7, 0, 0)
-    secret = auth.get_tenant(tid).webhook_secret
+    secret = auth.webhook_secret(auth.get_tenant(tid))
     first = sink.requests[0]
     mac = hmac.new(secret.encode(), first.headers["X-Yutang-Timestamp"].encode() + b"." + first.body,
                    hashlib.sha256).hexdigest()
@@ -274,16 +274,37 @@ def test_webhook_failures_are_retried_then_recorded(tid, now, sink, monkeypatch)
     monkeypatch.setenv("YUTANG_WEBHOOK_RETRY_BASE", "0")
     from chalicelib.settings import reset_settings
     reset_settings()
-    users(tid, 2, tags=["vip"])
-    sink.statuses.extend([500, 500, 500, 404])
+    vip = users(tid, 3, tags=["vip"])
+    sink.fail_for = {vip[0]: [500] * 10, vip[1]: [404]}  # vip[2]: 503 once, then 200
+    sink.fail_for[vip[2]] = [503]
     c = campaign(tid, channel="webhook", webhook_url=sink.url)
     service.run_now(tid, c["id"])
     drain()
     stats = service.stats(tid, c["id"])
-    assert (stats["sent"], stats["failed"]) == (0, 2)
-    reasons = sorted(r["reason"] for r in service.deliveries(tid, c["id"], 10, None)["items"])
-    assert reasons == ["http_404", "http_500"] and len(sink.requests) == 4
+    assert (stats["sent"], stats["failed"]) == (1, 2)
+    rows = {r["user_id"]: r["reason"] for r in service.deliveries(tid, c["id"], 10, None)["items"]}
+    assert rows == {vip[0]: "http_500", vip[1]: "http_404", vip[2]: None}
+    per_user = {u: delivered(sink).count(u) for u in vip}
+    assert per_user == {vip[0]: sender.ATTEMPTS, vip[1]: 1, vip[2]: 2}  # 4xx is not retried
+    ids = {r.headers["X-Yutang-Delivery"] for r in sink.requests if json.loads(r.body)["user"]["id"] == vip[0]}
+    assert len(ids) == 1  # the same delivery id on every attempt: receivers dedupe on it
     reset_settings()
+
+
+def test_retries_back_off_for_real(tid, now, sink):
+    """Default backoff: a failed recipient is not tried again in the same pass or seconds later;
+    its batch comes back through the queue with a delay of 30 s, then 2 min, then 8 min."""
+    vip = users(tid, 2, tags=["vip"])
+    sink.fail_for = {u: [500] * 10 for u in vip}
+    c = campaign(tid, channel="webhook", webhook_url=sink.url)
+    service.run_now(tid, c["id"])
+    drain()
+    assert sorted(delivered(sink)) == sorted(vip)  # once each: the retry waits in the queue
+    rows = service.deliveries(tid, c["id"], 10, None)["items"]
+    assert {(r["status"], r["reason"]) for r in rows} == {("pending", "http_500")}
+    assert take_messages() == []  # the batch waits, delayed, in the queue
+    assert [sender.retry_delay(n) for n in (1, 2, 3)] == [30, 120, 480]
+    assert sender.retry_delay(1) + sender.retry_delay(2) > 60  # at most two copies within a minute
 
 
 # ---- respect: caps, unsubscribes, quiet hours ---------------------------------------------------
@@ -346,7 +367,13 @@ def test_quiet_hours_defer_the_run_until_they_end(tid, now):
     dispatch.run_due(morning)
     drain()
     assert sorted(outbox_users(tid, c["id"])) == sorted(vip)
-    assert service.stats(tid, c["id"], run_id)["sent"] == 3
+    stats = service.stats(tid, c["id"], run_id)
+    assert (stats["sent"], stats["deferred"]) == (3, 3)  # the run's deferral is counted
+    dispatch_msgs = [{"k": "dispatch", "t": tid, "c": c["id"], "r": run_id, "p": 0, "q": 1,
+                      "m": dispatch.snapshot(service.load(tid, c["id"]))}]
+    dispatch.send_messages(dispatch_msgs)  # a replayed resume counts nothing twice
+    drain()
+    assert service.stats(tid, c["id"], run_id)["deferred"] == 3
 
 
 def test_a_batch_reaching_quiet_hours_waits_and_is_then_sent(tid, now):

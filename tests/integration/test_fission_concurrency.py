@@ -12,7 +12,7 @@ CODES = 5
 
 def _event(tenant, code_id, ref, visitor):
     return {"type": "scan", "tenant_id": tenant, "code_id": code_id, "ref": ref, "visitor_id": visitor,
-            "new_visitor": True, "at": datetime.now(timezone.utc).isoformat()}
+            "new_visitor": True, "wechat": True, "at": datetime.now(timezone.utc).isoformat()}
 
 
 def test_concurrent_finishers_get_one_reward_each_and_codes_go_to_one_participant_each():

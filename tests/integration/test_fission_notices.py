@@ -53,7 +53,7 @@ def world(aws_stack):
         def scan(self, participant, visitor=None, **extra):
             return {"type": "scan", "tenant_id": tenant, "code_id": code["id"], "channel": "p",
                     "ref": participant["ref"], "visitor_id": visitor or new_id(16),
-                    "new_visitor": True, "at": service.utcnow().isoformat(), **extra}
+                    "new_visitor": True, "wechat": True, "at": service.utcnow().isoformat(), **extra}
 
         def reward(self, task, participant):
             rows = service.rewards(tenant, task["id"], 10, None)["items"]
@@ -154,7 +154,7 @@ def test_webhook_notice_is_posted_once_under_replays(world, sink):
     assert data["reward"]["code"] == "BOOK-1" and "BOOK-1" in data["message"]["text"]
     assert sent.headers["X-Yutang-Event"] == "fission.reward"
     assert sent.headers["X-Yutang-Delivery"] == f"fission:{task['id']}:{p['participant_id']}"
-    secret = auth.get_tenant(world.tid, max_age=0).webhook_secret
+    secret = auth.webhook_secret(auth.get_tenant(world.tid, max_age=0))
     mac = hmac.new(secret.encode(), sent.headers["X-Yutang-Timestamp"].encode() + b"." + sent.body,
                    hashlib.sha256).hexdigest()
     assert sent.headers["X-Yutang-Signature"] == f"sha256={mac}"

@@ -155,7 +155,7 @@ def test_capacity_warning_once_and_signed(tenant, sink):
     warnings = [json.loads(r.body) for r in sink.requests]
     assert [w["type"] for w in warnings] == ["livecode.capacity_low"]
     assert warnings[0]["remaining"] == 2 and warnings[0]["livecode_id"] == code["id"]
-    secret = auth.get_tenant(tid, max_age=0).webhook_secret
+    secret = auth.webhook_secret(auth.get_tenant(tid, max_age=0))
     assert _signature_ok(sink.requests[0], secret)
     service.add_target(tid, code["id"], {"kind": "group", "name": "g3", "capacity": 3,
                                          "image": png_b64()})

@@ -444,8 +444,14 @@ def test_an_add_costs_a_bounded_number_of_aws_calls(tid, fake_wecom):  # noqa: F
 
 # ---- welcome messages with content --------------------------------------------------------------
 
-def add_with_welcome(tid, fake, welcome):
+def add_with_welcome(tid, fake, welcome, stored=None):
+    """A contact added through a staff code with this welcome; ``stored`` replaces the welcome
+    in the stored item afterwards (a row written before welcome content was checked on save)."""
     code = staff_code(tid, welcome=welcome)
+    if stored is not None:
+        from chalicelib.livecodes.models import LiveCode
+
+        LiveCode(tenant_id=tid, code_id=code["id"]).update(actions=[LiveCode.welcome.set(stored)])
     welcome_code = fake.new_welcome_code()
     deliver(tid, contact_added(CORP_ID, "zhangsan", "wmW" + welcome_code[-6:],
                                code["targets"][0]["wecom"]["state"], welcome_code))
@@ -500,8 +506,12 @@ def test_a_text_item_is_the_text_and_a_missing_item_leaves_the_text(tid, fake_we
     item = content.create(tid, {"type": "text", "title": "t", "body": "回复 1 领券", "tags": []})
     sent = add_with_welcome(tid, fake_wecom, {"content_id": item["id"]})
     assert sent[-1] == {"welcome_code": sent[-1]["welcome_code"], "text": {"content": "回复 1 领券"}}
-    content.delete(tid, item["id"])
-    sent = add_with_welcome(tid, fake_wecom, {"text": "欢迎", "content_id": item["id"]})
+    code = staff_code(tid, welcome={"text": "欢迎", "content_id": item["id"]})
+    content.delete(tid, item["id"])  # deleted after the code was saved
+    welcome_code = fake_wecom.new_welcome_code()
+    deliver(tid, contact_added(CORP_ID, "zhangsan", "wmW" + welcome_code[-6:],
+                               code["targets"][0]["wecom"]["state"], welcome_code))
+    sent = fake_wecom.welcomes
     assert sent[-1]["text"] == {"content": "欢迎"} and "attachments" not in sent[-1]
     assert len(sent) == 2
 
@@ -511,7 +521,10 @@ def test_another_tenants_content_is_never_sent(tid, fake_wecom, other_tenant):  
 
     theirs = content.create(other_tenant["tenant_id"], {
         "type": "link", "title": "secret", "url": "https://other.example", "tags": []})
-    sent = add_with_welcome(tid, fake_wecom, {"text": "欢迎", "content_id": theirs["id"]})
+    with pytest.raises(ValidationFailed):  # refused when saved ...
+        staff_code(tid, welcome={"text": "欢迎", "content_id": theirs["id"]})
+    sent = add_with_welcome(tid, fake_wecom, {"text": "欢迎"},  # ... and never sent from a legacy row
+                            stored={"text": "欢迎", "content_id": theirs["id"]})
     assert sent[-1] == {"welcome_code": sent[-1]["welcome_code"], "text": {"content": "欢迎"}}
 
 

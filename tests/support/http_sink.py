@@ -1,7 +1,9 @@
 """A loopback HTTP server that records requests and answers with a programmable status."""
 from __future__ import annotations
 
+import json
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -18,6 +20,8 @@ class Recorded:
 class Sink:
     statuses: list[int] = field(default_factory=list)  # answered in order; then 200
     requests: list[Recorded] = field(default_factory=list)
+    fail_for: dict[str, list[int]] = field(default_factory=dict)  # by body's user.id, in order
+    delay: float = 0.0  # seconds before answering (a slow receiver)
     server: ThreadingHTTPServer | None = None
 
     @property
@@ -34,6 +38,11 @@ class Sink:
                 sink.requests.append(Recorded(self.command, self.path, dict(self.headers),
                                               self.rfile.read(length)))
                 status = sink.statuses.pop(0) if sink.statuses else 200
+                planned = sink.fail_for.get(_user(sink.requests[-1].body))
+                if planned:
+                    status = planned.pop(0)
+                if sink.delay:
+                    time.sleep(sink.delay)
                 self.send_response(status)
                 self.send_header("Content-Length", "2")
                 self.end_headers()
@@ -44,10 +53,22 @@ class Sink:
             def log_message(self, *args) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        class Server(ThreadingHTTPServer):
+            request_queue_size = 256  # many senders' connections at once (the default is 5)
+            daemon_threads = True
+
+        self.server = Server(("127.0.0.1", 0), Handler)
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         return self
 
     def stop(self) -> None:
         if self.server:
             self.server.shutdown()
+            self.server.server_close()
+
+
+def _user(body: bytes) -> str | None:
+    try:
+        return (json.loads(body).get("user") or {}).get("id")
+    except (ValueError, AttributeError):
+        return None

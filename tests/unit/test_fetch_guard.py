@@ -1,43 +1,122 @@
-"""Outbound fetches refuse non-public addresses unless the deployment opts in; the configured
-WeChat / 企业微信 API origins (the local stack's fakes on loopback) stay reachable."""
+"""Outbound requests (issue 12, item 3): IPv4-embedded IPv6 forms are refused, the connection goes
+to the address that was vetted (no second resolution), https keeps SNI and the Host header."""
+import ipaddress
+import socket
+
 import pytest
 
 from chalicelib import fetch
-from chalicelib.settings import reset_settings
+from chalicelib.settings import get_settings
 
 
 @pytest.fixture
-def env(monkeypatch):
-    def apply(**values):
-        for key in ("YUTANG_ALLOW_PRIVATE_FETCH", "YUTANG_WECOM_API_BASE", "YUTANG_WECHAT_API_BASE"):
-            monkeypatch.delenv(key, raising=False)
-        for key, value in values.items():
-            monkeypatch.setenv(key, value)
-        reset_settings()
-
-    yield apply
-    monkeypatch.undo()
-    reset_settings()
+def guard_on(monkeypatch):
+    real = get_settings()
+    monkeypatch.setattr(fetch, "get_settings", lambda: real._replace(allow_private_fetch=False))
 
 
-@pytest.mark.parametrize("url", ["http://127.0.0.1:8000/a.png", "http://169.254.169.254/latest/meta-data",
-                                 "http://localhost/x", "http://10.0.0.5/x", "http://[::1]/x"])
-def test_private_addresses_are_refused_by_default(env, url):
-    env()
+@pytest.fixture
+def guard_off(monkeypatch):
+    real = get_settings()
+    monkeypatch.setattr(fetch, "get_settings", lambda: real._replace(allow_private_fetch=True))
+
+
+EMBEDDED = ["::127.0.0.1", "::ffff:127.0.0.1", "::ffff:7f00:1", "64:ff9b::7f00:1",
+            "64:ff9b::a00:1", "64:ff9b:1::7f00:1", "2002:7f00:1::", "2002:a00:1::1",
+            "2001:0:4136:e378:8000:63bf:80ff:fffe", "::ffff:8.8.8.8", "::8.8.8.8"]
+
+
+@pytest.mark.parametrize("addr", EMBEDDED)
+def test_ipv4_embedded_ipv6_forms_are_not_public(addr, guard_on):
+    assert not fetch.is_public(ipaddress.ip_address(addr))
+    with pytest.raises(fetch.FetchRefused) as err:
+        fetch.vet(f"http://[{addr}]:8080/x")
+    assert not isinstance(err.value, fetch.FetchFailed)  # refused: permanent, nothing sent
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1/", "http://10.1.2.3/", "http://169.254.169.254/",
+                                 "http://[::1]/", "http://[fe80::1]/", "http://0.0.0.0/",
+                                 "http://100.64.0.1/", "ftp://example.com/", "http:///x"])
+def test_private_and_odd_targets_are_refused(url, guard_on):
     with pytest.raises(fetch.FetchRefused):
-        fetch.check_public(url)
+        fetch.vet(url)
 
 
-def test_opting_in_allows_private_addresses(env):
-    env(YUTANG_ALLOW_PRIVATE_FETCH="1")
-    fetch.check_public("http://169.254.169.254/latest/meta-data")
+def test_public_addresses_pass(guard_on):
+    for addr in ("8.8.8.8", "2606:4700:4700::1111"):
+        assert fetch.is_public(ipaddress.ip_address(addr))
 
 
-def test_only_the_configured_api_origins_are_trusted(env):
-    env(YUTANG_WECOM_API_BASE="http://127.0.0.1:8010", YUTANG_WECHAT_API_BASE="http://127.0.0.1:8011/")
-    fetch.check_public("http://127.0.0.1:8010/qr/abc.png")
-    fetch.check_public("http://127.0.0.1:8011/sns/jscode2session?x=1")
-    for other in ("http://127.0.0.1:8012/qr/abc.png", "https://127.0.0.1:8010/qr/abc.png",
-                  "http://169.254.169.254/"):
-        with pytest.raises(fetch.FetchRefused):
-            fetch.check_public(other)
+def test_a_name_resolving_to_any_private_address_is_refused(guard_on, monkeypatch):
+    monkeypatch.setattr(socket, "getaddrinfo", lambda *a, **k: [
+        (socket.AF_INET, socket.SOCK_STREAM, 6, "", ("93.184.216.34", 80)),
+        (socket.AF_INET6, socket.SOCK_STREAM, 6, "", ("::ffff:10.0.0.1", 80, 0, 0))])
+    with pytest.raises(fetch.FetchRefused):
+        fetch.vet("http://rebind.example/")
+
+
+def test_the_connection_goes_to_the_vetted_address_without_a_second_lookup(guard_on, monkeypatch):
+    answers = [[(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("93.184.216.34", 80))],
+               [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", 80))]]  # rebinding
+    lookups, connects = [], []
+
+    def getaddrinfo(host, *a, **k):
+        lookups.append(host)
+        return answers[min(len(lookups), 2) - 1]
+
+    def create_connection(address, *a, **k):
+        connects.append(address)
+        raise ConnectionRefusedError("test")
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    monkeypatch.setattr(socket, "create_connection", create_connection)
+    with pytest.raises(fetch.FetchFailed):
+        fetch.request("GET", "http://rebind.example/x")
+    assert lookups == ["rebind.example"] and connects == [("93.184.216.34", 80)]
+
+
+def test_https_keeps_sni_and_host(guard_on, monkeypatch):
+    seen = {}
+    monkeypatch.setattr(socket, "getaddrinfo", lambda *a, **k: [
+        (socket.AF_INET, socket.SOCK_STREAM, 6, "", ("93.184.216.34", 443))])
+
+    class FakeSock:
+        def close(self):
+            pass
+
+    monkeypatch.setattr(socket, "create_connection", lambda address, *a, **k: (
+        seen.setdefault("address", address), FakeSock())[1])
+
+    def wrap_socket(self, sock, server_hostname=None, **kw):
+        seen["sni"] = server_hostname
+        raise OSError("stop after the handshake setup")
+
+    import ssl
+    monkeypatch.setattr(ssl.SSLContext, "wrap_socket", wrap_socket)
+    with pytest.raises(fetch.FetchFailed):
+        fetch.request("GET", "https://hooks.example.com/x")
+    assert seen == {"address": ("93.184.216.34", 443), "sni": "hooks.example.com"}
+
+
+def test_host_header_names_the_host_not_the_address(guard_off):
+    from tests.support.http_sink import Sink
+
+    sink = Sink().start()
+    try:
+        port = sink.server.server_address[1]
+        answer = fetch.request("POST", f"http://localhost:{port}/hook", body=b"{}")
+        assert answer.status == 200
+        assert sink.requests[0].headers["Host"] == f"localhost:{port}"
+    finally:
+        sink.stop()
+
+
+def test_a_slow_answer_is_a_timeout_not_a_failure(guard_off):
+    from tests.support.http_sink import Sink
+
+    sink = Sink(delay=0.5).start()
+    try:
+        with pytest.raises(fetch.FetchTimeout):
+            fetch.post_json(sink.url, b"{}", {}, timeout=0.1)
+    finally:
+        sink.stop()

@@ -155,3 +155,25 @@ def test_layout_round_trips():
     parsed = lay.parse_layout(data, 1080, 1920)
     assert parsed.nickname.color == "#ffffff" and parsed.nickname.align == "left"
     assert lay.from_dict(parsed.to_dict(), 1080, 1920) == parsed
+
+
+def test_a_participant_without_avatar_gets_the_default_one_not_a_hole():
+    """The avatar box of a poster without avatar shows the neutral silhouette (issue 12), not the
+    background it would otherwise leave."""
+    from PIL import Image
+
+    layout = _layout(avatar={"x": 90, "y": 120, "size": 160, "shape": "square"})
+    background = Image.new("RGB", (1080, 1920), (200, 30, 60))
+    out = io.BytesIO()
+    background.save(out, "JPEG", quality=95)
+    base_jpeg, quality = render.prepare_base(out.getvalue(), layout)
+    poster = render.decode(render.render_poster(render.decode(base_jpeg), layout, URL, "王", None,
+                                                quality))
+    box = poster.crop((90, 120, 250, 280))
+    expected = render.default_avatar(160)
+    diff = sum(abs(a - b) for p, q in zip(box.getdata(), expected.getdata(), strict=True) for a, b in zip(p, q, strict=True))
+    assert diff / (160 * 160 * 3) < 6  # the silhouette, up to JPEG noise
+    head = box.getpixel((80, 55))
+    corner = box.getpixel((5, 5))
+    assert abs(head[0] - 176) < 12 and abs(corner[0] - 228) < 12  # figure on its light ground
+    assert abs(poster.getpixel((60, 60))[0] - 200) < 12  # the background around it is untouched

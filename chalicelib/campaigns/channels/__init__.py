@@ -32,7 +32,7 @@ class Delivery(NamedTuple):
     snapshot: dict
 
 
-Report = Callable[[str, bool, str | None, str | None], None]  # user, ok, reason, detail
+Report = Callable[..., None]  # (user, ok, reason, detail, retry=False): retry asks for a later attempt
 
 
 def get(name: str) -> Any:
