@@ -64,9 +64,28 @@ export interface WebhookSubscription {
   active?: boolean
   created_at?: string
 }
+/** The event types a webhook subscription can carry (chalicelib/events.py WEBHOOK_TYPES). */
+export const WEBHOOK_EVENTS = [
+  'scan',
+  'staff_added',
+  'customer_lost',
+  'group_joined',
+  'group_left',
+  'invite_counted',
+  'reward_granted',
+  'message_sent',
+  'message_skipped',
+  'message_failed',
+  'message_clicked',
+  'order_paid',
+] as const
+
 export interface WebhookDelivery {
   id: string
   subscription_id?: string
+  event_type?: string
+  delivered_at?: string | null
+  last_error?: string | null
   event?: string
   type?: string
   status?: string
@@ -112,7 +131,7 @@ export const settingsApi = {
     ),
   webhooks: (cursor: string | null) =>
     raw<CursorPage<WebhookSubscription>>('GET', '/v1/webhook-subscriptions', q(cursor)),
-  createWebhook: (body: { url: string; events?: string[] }) =>
+  createWebhook: (body: { url: string; events: string[] }) =>
     raw<WebhookSubscription>('POST', '/v1/webhook-subscriptions', { body }),
   deleteWebhook: (id: string) =>
     raw<null>('DELETE', `/v1/webhook-subscriptions/${encodeURIComponent(id)}`),
