@@ -62,7 +62,7 @@ def _parse(body: dict, partial: bool) -> dict:
         values["url"] = url
     events = v.list_(body, "events", required=not partial, max_items=len(EVENT_TYPES))
     if events is not None:
-        unknown = sorted({e for e in events if e not in EVENT_TYPES}, key=str)
+        unknown = sorted({str(e) for e in events if not isinstance(e, str) or e not in EVENT_TYPES})
         if unknown or not events:
             raise ValidationFailed(f"'events' must list event types from: {', '.join(EVENT_TYPES)}"
                                    + (f" (unknown: {unknown[0]})" if unknown else ""),

@@ -119,9 +119,6 @@ GET    /v1/users/{user_id}                                       analyst
 GET    /v1/users/{user_id}/events                                analyst
 POST   /v1/users/{user_id}/tags                                  operator
 DELETE /v1/users/{user_id}/tags/{tag}                            operator
-DELETE /v1/webhook-subscriptions/{subscription_id}               admin
-GET    /v1/webhook-subscriptions/{subscription_id}               admin
-PATCH  /v1/webhook-subscriptions/{subscription_id}               admin
 """
 ROWS = [tuple(line.split()) for line in ROLE_TABLE.strip().splitlines()]
 ROLES = ["analyst", "operator", "admin", "owner"]

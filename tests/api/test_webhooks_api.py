@@ -102,6 +102,8 @@ def test_subscription_crud_shows_the_secret_once(app_client, tenant, other_tenan
     ({"url": "https://example.com/x", "events": ["scan", "coffee_made"]}, "events",
      "invalid-event-type"),
     ({"url": "https://example.com/x", "events": []}, "events", "invalid-event-type"),
+    ({"url": "https://0.com", "events": [{}]}, "events", "invalid-event-type"),  # found by the fuzz run
+    ({"url": "https://example.com/x", "events": [["scan"], 7]}, "events", "invalid-event-type"),
     ({"url": "https://example.com/x"}, "events", None),
     ({"url": "https://example.com/x", "events": ["scan"], "secret": "mine"}, "secret", None),
 ])
