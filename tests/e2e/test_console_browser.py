@@ -386,3 +386,44 @@ def test_analyst_cannot_press_what_changes_data(dev_stack, browser):
     assert refused == [403, "forbidden-role"]
     page.close()
     assert not errors, errors
+
+
+def test_an_invited_member_sets_a_password_through_the_link(dev_stack, browser):
+    """The invite link the API hands out (<console>/invite/<token>) opens a page in the console
+    where the member sets a password and lands signed in with the role they were given."""
+    email, password = owner_login(dev_stack)
+    status, _, raw = dev_stack.request("POST", "/v1/sessions",
+                                       {"email": email, "password": password}, key=None)
+    owner = json.loads(raw)["token"]
+    status, _, raw = dev_stack.request("POST", "/v1/members", {
+        "email": "operator-invite@demo.yutang.dev", "role": "operator"}, key=owner)
+    assert status == 201, raw
+    link = json.loads(raw)["invite_url"]
+    assert link.startswith(dev_stack.base + "/console/invite/")
+    errors: list[str] = []
+    page = new_page(browser, PHONE, errors)
+    page.goto(link)
+    page.locator("#invite-password").wait_for()
+    check_axe(page, "invite-390")
+    page.fill("#invite-name", "小运营")
+    page.fill("#invite-password", "short")
+    page.fill("#invite-confirm", "short")
+    page.click("[data-test=invite-submit]")
+    page.locator(".el-form-item__error").first.wait_for()  # the API's password rule, by the field
+    assert "/console/invite/" in page.url
+    page.fill("#invite-password", "operator-password-1")
+    page.fill("#invite-confirm", "operator-password-1")
+    page.click("[data-test=invite-submit]")
+    page.wait_for_url(re.compile(r"/console/overview"))
+    page.wait_for_selector("[data-test=tenant] strong:has-text('Demo')")
+    shot(page, "invite-accepted-390")
+    page.context.close()
+    # the password works for a normal sign-in, and the link is spent
+    status, _, raw = dev_stack.request("POST", "/v1/sessions", {
+        "email": "operator-invite@demo.yutang.dev", "password": "operator-password-1"}, key=None)
+    assert status == 201 and json.loads(raw)["member"]["role"] == "operator"
+    token = link.rsplit("/", 1)[1]
+    status, _, _ = dev_stack.request("POST", f"/v1/invites/{token}/accept",
+                                     {"password": "operator-password-2"}, key=None)
+    assert status >= 400
+    assert not errors, errors

@@ -56,7 +56,7 @@ def router_paths() -> list[str]:
 # The collection prefix a parameter stands for -> the key of the object objects() makes for it.
 PARAMS = {"/livecodes/:id": "livecode", "/audience/:id": "user", "/campaigns/:id": "campaign",
           "/content/:id": "content", "/fission/templates/:id": "template",
-          "/fission/tasks/:id": "task"}
+          "/fission/tasks/:id": "task", "/invite/:token": "invite"}
 
 
 def object_key(path: str) -> str | None:
@@ -99,8 +99,16 @@ def objects(stack) -> dict[str, str]:
     task = api(stack, "POST", "/v1/fission-tasks", {
         "name": "巡检裂变", "livecode_id": code["id"], "template_id": template["id"], "goal": 3,
         "reward": {"message": "ok"}})
+    email, password = owner_login(stack)
+    status, _, raw = stack.request("POST", "/v1/sessions", {"email": email, "password": password},
+                                   key=None)
+    owner = json.loads(raw)["token"]
+    status, _, raw = stack.request("POST", "/v1/members", {
+        "email": f"routes-{len(stack.log)}@demo.yutang.dev", "role": "operator"}, key=owner)
+    assert status == 201, raw
     return {"livecode": code["id"], "user": user["id"], "content": content["id"],
-            "campaign": campaign["id"], "template": template["id"], "task": task["id"]}
+            "campaign": campaign["id"], "template": template["id"], "task": task["id"],
+            "invite": json.loads(raw)["invite_token"]}
 
 
 def sign_in_by_storage(page, stack) -> None:
@@ -118,7 +126,8 @@ def sign_in_by_storage(page, stack) -> None:
 
 
 def slug(path: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", path.replace(":id", "id").lower()).strip("-") or "root"
+    return re.sub(r"[^a-z0-9]+", "-", path.replace(":id", "id").replace(":token", "token").lower()
+                  ).strip("-") or "root"
 
 
 @pytest.mark.e2e
@@ -135,7 +144,7 @@ def test_every_route_at_both_sizes(dev_stack, browser, viewport):
         if not visited:
             sign_in_by_storage(page, dev_stack)
         key = object_key(path)
-        url = path.replace(":id", ids[key]) if key else path
+        url = path.replace(":id", ids[key]).replace(":token", ids[key]) if key else path
         page.goto(dev_stack.base + "/console" + url)
         settle(page)
         page.locator("main").first.wait_for()

@@ -66,6 +66,27 @@ describe('auth store', () => {
     })
   })
 
+  it('accepting an invite posts the password (and name) without credentials and signs in', async () => {
+    const fetch = vi.fn(async (url: URL, init: RequestInit) => {
+      expect(url.pathname).toBe('/v1/invites/tok%2Fx/accept')
+      expect(new Headers(init.headers).get('Authorization')).toBeNull()
+      expect(JSON.parse(String(init.body))).toEqual({ password: 'a-long-password', name: '小运营' })
+      return json(201, {
+        token: 'tok',
+        refresh_token: 'ref',
+        expires_at: 'x',
+        member: { id: 'm2', email: 'o@x.dev', name: '小运营', role: 'operator', tenant_id: 't1' },
+        tenant: { id: 't1', name: 'Demo', timezone: 'Asia/Shanghai' },
+      })
+    })
+    vi.stubGlobal('fetch', fetch)
+    const auth = useAuthStore()
+    await auth.acceptInvite('tok/x', 'a-long-password', '小运营')
+    expect(auth.role).toBe('operator')
+    expect(auth.canWrite).toBe(true)
+    expect(JSON.parse(localStorage.getItem('yutang.session')!)).toMatchObject({ token: 'tok' })
+  })
+
   it('refreshes a member session once for concurrent 401s', async () => {
     localStorage.setItem('yutang.session', JSON.stringify({ token: 'old', refresh_token: 'r1' }))
     setActivePinia(createPinia())

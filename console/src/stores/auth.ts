@@ -141,15 +141,7 @@ export const useAuthStore = defineStore('auth', () => {
     return me.value
   }
 
-  async function signInWithPassword(
-    email: string,
-    password: string,
-    tenantId?: string,
-  ): Promise<void> {
-    const s = await raw<Session>('POST', '/v1/sessions', {
-      body: tenantId ? { email, password, tenant_id: tenantId } : { email, password },
-      auth: false,
-    })
+  function applySession(s: Session): void {
     kind.value = 'session'
     stored.value = { token: s.token, refresh_token: s.refresh_token, expires_at: s.expires_at }
     persist()
@@ -162,6 +154,27 @@ export const useAuthStore = defineStore('auth', () => {
       tenant: s.tenant,
     }
     expiredNotice.value = false
+  }
+
+  async function signInWithPassword(
+    email: string,
+    password: string,
+    tenantId?: string,
+  ): Promise<void> {
+    const s = await raw<Session>('POST', '/v1/sessions', {
+      body: tenantId ? { email, password, tenant_id: tenantId } : { email, password },
+      auth: false,
+    })
+    applySession(s)
+  }
+
+  /** An invited member sets a password through the invite link and is signed in. */
+  async function acceptInvite(token: string, password: string, name?: string): Promise<void> {
+    const s = await raw<Session>('POST', `/v1/invites/${encodeURIComponent(token)}/accept`, {
+      body: name ? { password, name } : { password },
+      auth: false,
+    })
+    applySession(s)
   }
 
   async function signInWithKey(key: string): Promise<void> {
@@ -201,6 +214,7 @@ export const useAuthStore = defineStore('auth', () => {
     loadMe,
     refresh,
     signInWithPassword,
+    acceptInvite,
     signInWithKey,
     signOut,
   }

@@ -1,0 +1,26 @@
+export default {
+  'zh-CN': {
+    title: '接受邀请',
+    intro: '设置登录密码后即可进入运营后台。',
+    name: '你的名字（可选）',
+    password: '密码',
+    passwordHint: '至少 10 个字符',
+    confirm: '再次输入密码',
+    mismatch: '两次输入的密码不一致',
+    submit: '设置密码并登录',
+    failed: '无法接受邀请',
+    toLogin: '已有账号？去登录',
+  },
+  en: {
+    title: 'Accept the invitation',
+    intro: 'Set a password to open the console.',
+    name: 'Your name (optional)',
+    password: 'Password',
+    passwordHint: 'At least 10 characters',
+    confirm: 'Password again',
+    mismatch: 'The two passwords differ',
+    submit: 'Set password and sign in',
+    failed: 'The invitation could not be accepted',
+    toLogin: 'Already have an account? Sign in',
+  },
+}
