@@ -64,7 +64,12 @@ SCHEMAS = {
             "severity": {"enum": ["warning", "critical"]}, "message": {"type": "string"},
             "object": {"type": "object", "required": ["type", "id", "name"], "properties": {
                 "type": {"enum": ["target", "campaign", "wecom_integration"]},
-                "id": {"type": "string"}, "name": {"type": "string"}}},
+                "id": {"type": "string"}, "name": {"type": "string"},
+                "code_id": {"type": "string", "description": "targets: the live code holding it"},
+                "code_name": {"type": "string"},
+                "run_id": {"type": "string", "description": "sends_failed: the run"},
+                "failed": {"type": "integer", "description": "sends_failed: failed sends"},
+                "count": {"type": "integer", "description": "wecom_problem: problems seen"}}},
             "at": {"type": "string", "format": "date-time"}}}}}},
 }
 PATHS = {
