@@ -16,6 +16,8 @@ from pathlib import Path
 
 from chalice import local
 
+from infra.yutang_infra.console_routing import is_file_path
+
 PREFIX = "/console"
 IMMUTABLE = "public, max-age=31536000, immutable"
 TYPES = {".js": "text/javascript; charset=utf-8", ".mjs": "text/javascript; charset=utf-8",
@@ -53,8 +55,7 @@ def resolve(dist: Path, url_path: str) -> tuple[int, Path | None, dict[str, str]
     if candidate.is_file():
         cache = IMMUTABLE if rel.startswith("assets/") else "no-cache"
         return 200, candidate, {"Cache-Control": cache}
-    last = rel.rsplit("/", 1)[-1]
-    if rel.startswith("assets/") or "." in last:  # a missing file, not a screen: no HTML for it
+    if is_file_path(rel):  # a missing file, not a screen: no HTML for it
         return 404, None, {}
     return 200, index.resolve(), {"Cache-Control": "no-cache"}
 

@@ -31,6 +31,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from . import derive
+from .console_routing import CONSOLE_ROUTING_JS
 
 DYNAMODB_ACTIONS = [  # no Scan: DESIGN.md keeps it off every path; grant it here if a job needs it
     "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:PutItem",
@@ -65,20 +66,6 @@ ERROR_RESPONSES = {  # API Gateway's own answers (no route, throttled...) in the
 CONSOLE_PATTERN = "/console/*"
 ASSET_CACHE_CONTROL = "public, max-age=31536000, immutable"
 INDEX_CACHE_CONTROL = "no-cache"
-# CloudFront Function (viewer request): a path under /console/ whose last segment has no dot is a
-# screen of the single-page app (history mode), answered with its index.html; files are files.
-CONSOLE_ROUTING_JS = """function handler(event) {
-  var request = event.request;
-  var uri = request.uri;
-  if (uri === '/' || uri === '/console') {
-    return {statusCode: 301, statusDescription: 'Moved Permanently',
-            headers: {location: {value: '/console/'}, 'cache-control': {value: 'no-cache'}}};
-  }
-  if (uri.indexOf('/console/') === 0 && uri.slice(uri.lastIndexOf('/') + 1).indexOf('.') === -1) {
-    request.uri = '/console/index.html';
-  }
-  return request;
-}"""
 
 
 @dataclass(frozen=True)

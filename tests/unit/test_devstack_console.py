@@ -1,9 +1,16 @@
-"""The local server's console hosting (devstack/console.py): which file answers which path."""
+"""The local server's console hosting (devstack/console.py): which file answers which path, and
+CloudFront's viewer-request function (infra) draws the same line between files and screens."""
+import json
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
 
 from devstack import console
+from infra.yutang_infra.console_routing import CONSOLE_ROUTING_JS
+
+INVITE = "/console/invite/yti1.e2etest2.pj8z22z8bv.w51h-4SIRj8JDka7ea1tgwHDivWoAqI1JfN1-S_rQt8"
 
 
 @pytest.fixture
@@ -23,7 +30,8 @@ def test_index_and_prefix_redirect(dist):
 
 
 def test_deep_link_gets_index_html(dist):
-    for path in ("/console/livecodes", "/console/livecodes/abc?tab=stats", "/console/overview/"):
+    for path in ("/console/livecodes", "/console/livecodes/abc?tab=stats", "/console/overview/",
+                 INVITE):
         status, file, _ = console.resolve(dist, path)
         assert (status, file.name) == (200, "index.html"), path
 
@@ -81,3 +89,22 @@ def test_gzip_when_accepted(dist):
     f = dist / "assets" / "index-abc123.js"
     packed = console.gzipped(f, f.stat().st_mtime_ns)
     assert gzip.decompress(packed) == f.read_bytes()
+
+
+def test_cloudfront_function_routes_as_the_local_server_does(dist):
+    """Runs the CloudFront Function's JavaScript in Node: a screen (even one whose token has dots)
+    becomes /console/index.html, a file stays itself, exactly where the local server agrees."""
+    node = shutil.which("node")
+    assert node, "node is needed (make test installs the console with npm)"
+    paths = ["/console/", "/console/livecodes", "/console/livecodes/abc", INVITE,
+             "/console/assets/index-abc123.js", "/console/assets/gone-123.js", "/console/favicon.svg",
+             "/console/robots.txt", "/console/site.webmanifest", "/console/v1.2"]
+    script = (CONSOLE_ROUTING_JS + "\nconsole.log(JSON.stringify(" + json.dumps(paths)
+              + ".map(u => handler({request: {uri: u}}).uri)))")
+    rewritten = json.loads(subprocess.run([node, "-e", script], capture_output=True, text=True,
+                                          check=True).stdout)
+    for path, uri in zip(paths, rewritten, strict=True):
+        status, file, _ = console.resolve(dist, path)
+        local_screen = status == 200 and file.name == "index.html"
+        assert (uri == "/console/index.html") == local_screen, (path, uri, status)
+    assert rewritten[3] == "/console/index.html" and rewritten[4] == paths[4]

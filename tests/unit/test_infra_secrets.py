@@ -5,7 +5,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "infra"))
 
-import verify  # noqa: E402
+from yutang_infra import template_checks as verify  # noqa: E402
 
 SECRETS = {"S": "AWS::SecretsManager::Secret", "A": "AWS::SecretsManager::Secret",
            "D": "AWS::SecretsManager::Secret"}
