@@ -11,8 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from pynamodb.connection.table import TableConnection
 from pynamodb.exceptions import DeleteError, PutError, TransactWriteError, UpdateError
 from pynamodb.models import Model
+from pynamodb.transactions import TransactWrite
 
 from chalicelib.settings import get_settings
 
@@ -32,6 +34,25 @@ class BaseModel(Model):
         if not cls.__dict__.get("_yutang_bound"):
             _bind(cls)
         return super()._get_connection()
+
+    @classmethod
+    def transaction(cls) -> TransactWrite:
+        """A TransactWrite on this model's connection (and its hooks): ``with M.transaction() as tx``.
+        Items of other models may join it (one DynamoDB client serves every table)."""
+        return TransactWrite(connection=cls._get_connection().connection)
+
+    @classmethod
+    def table(cls) -> TableConnection:
+        """The low-level table connection (bound to the deployed table name), for the few
+        operations PynamoDB's model API lacks (an UpdateItem with ADD on many counters, a raw
+        BatchWriteItem). Key strings still come from the model's own key builders."""
+        return cls._get_connection()
+
+    @classmethod
+    def table_name(cls) -> str:
+        """The deployed table name (prefix + Meta.table_name)."""
+        cls._get_connection()
+        return cls.Meta.table_name
 
 
 def _bind(cls: type[BaseModel]) -> None:
