@@ -101,6 +101,7 @@ def render_rows(repeat: int) -> list[dict]:
 
 
 def aws_rows() -> list[dict]:
+    from chalicelib import clock
     from chalicelib.auth import service as auth
     from chalicelib.fission import invites, service
     from chalicelib.ids import new_id
@@ -131,7 +132,7 @@ def aws_rows() -> list[dict]:
     def scan_event(new: bool, ref: str) -> dict:
         return {"type": "scan", "tenant_id": tenant, "code_id": code["id"], "ref": ref,
                 "visitor_id": new_id(16), "new_visitor": new, "first_today": new,
-                "at": livecodes.utcnow().isoformat()}
+                "at": clock.now().isoformat()}
 
     ref = people[0]["ref"]
     invites.record_scan(scan_event(True, ref))

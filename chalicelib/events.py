@@ -20,7 +20,7 @@ log = logging.getLogger("yutang.events")
 AGGREGATE = "chalicelib.analytics.aggregate:consume"
 HANDLERS: dict[str, list[str]] = {
     "scan": [AGGREGATE,
-             "chalicelib.livecodes.warnings:check_after_scans",
+             "chalicelib.livecodes.consumers:check_after_scans",
              "chalicelib.audience.handlers:tag_scanners",
              "chalicelib.fission.invites:record_scans"],
     "user_event": [AGGREGATE, "chalicelib.campaigns.dispatch:on_user_events"],

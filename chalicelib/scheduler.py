@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 log = logging.getLogger("yutang.scheduler")
 
 JOBS: list[str] = [
-    "chalicelib.livecodes.warnings:check_expiring",
+    "chalicelib.livecodes.consumers:check_expiring",
     "chalicelib.campaigns.dispatch:run_due",
 ]
 

@@ -161,3 +161,27 @@ def _parse_welcome(body: dict) -> dict | None:
     v.only_keys(raw, {"text", "content_id"}, "welcome")
     return {k: val for k, val in (("text", v.text(raw, "text", max_len=4000)),
                                   ("content_id", v.text(raw, "content_id", max_len=64))) if val}
+
+
+def parse_target_order(body: Any, current: list[str]) -> list[str]:
+    """``{"target_ids": [...]}``: exactly the code's current target ids, each once, in the new order."""
+    if not isinstance(body, dict):
+        raise ValidationFailed("body must be an object", field="target_ids")
+    v.only_keys(body, {"target_ids"})
+    ids = v.list_(body, "target_ids", required=True, max_items=MAX_TARGETS)
+    if not all(isinstance(i, str) for i in ids):
+        raise ValidationFailed("'target_ids' must be an array of target ids", field="target_ids")
+    if len(ids) != len(set(ids)) or set(ids) != set(current):
+        missing = sorted(set(current) - set(ids))
+        unknown = sorted(set(ids) - set(current))
+        repeated = sorted({i for i in ids if ids.count(i) > 1})
+        detail = "; ".join(f"{label}: {', '.join(x)[:200]}" for label, x in
+                           (("missing", missing), ("unknown", unknown), ("repeated", repeated)) if x)
+        raise ValidationFailed("'target_ids' must list each of this live code's targets exactly "
+                               f"once ({detail})", code="target-order-mismatch", field="target_ids")
+    return ids
+
+
+def parse_search(q: str | None) -> str | None:
+    """The ``q`` of a list: a case-insensitive substring of the name or title (None: no filter)."""
+    return (v.text({"q": q}, "q", max_len=100, min_len=0) or "").casefold() or None

@@ -12,6 +12,8 @@ Access patterns:
 """
 from __future__ import annotations
 
+from datetime import datetime
+
 from pynamodb.attributes import (
     BooleanAttribute,
     JSONAttribute,
@@ -27,6 +29,7 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from chalicelib.db import BaseModel
 
 MAX_TARGETS = 50
+DUE = "due"  # the one partition of the due index
 
 
 class TargetMap(MapAttribute):
@@ -79,3 +82,35 @@ class LiveCode(BaseModel):
     due_pk = UnicodeAttribute(null=True)
     due_at = NumberAttribute(null=True)
     due_index = DueIndex()
+
+    # ---- key builders (the strings stored in keys and in the ``warned`` set live here only) ------
+
+    @classmethod
+    def list_start(cls, tenant_id: str, code_id: str) -> dict:
+        """The exclusive start key of a query over a tenant's codes that goes on after ``code_id``."""
+        return {"tenant_id": {"S": tenant_id}, "code_id": {"S": code_id}}
+
+    @classmethod
+    def due_by(cls, now: datetime):
+        """The codes whose next unwarned expiry is within the warning lead time at ``now``."""
+        return cls.due_index.query(DUE, cls.due_at <= int(now.timestamp()))
+
+    @classmethod
+    def due_actions(cls, due: int | None) -> list:
+        """Update actions that put the code in the due index at ``due`` (or take it out)."""
+        if due is None:
+            return [cls.due_pk.remove(), cls.due_at.remove()]
+        return [cls.due_pk.set(DUE), cls.due_at.set(due)]
+
+    def set_due(self, due: int | None) -> None:
+        self.due_pk, self.due_at = (DUE, due) if due is not None else (None, None)
+
+    @staticmethod
+    def expiry_warning_key(target: TargetMap) -> str:
+        """The ``warned`` entry for one expiry of one target (a re-uploaded image warns again)."""
+        return f"expiring:{target.id}:{int(target.expires_at.timestamp())}"
+
+    @staticmethod
+    def capacity_warning_key(total_capacity: int) -> str:
+        """The ``warned`` entry for low capacity (a raised total capacity warns again)."""
+        return f"capacity_low:{total_capacity}"

@@ -29,7 +29,7 @@ def create_livecode():
 def list_livecodes():
     params = query(routes.current_request)
     return json_response(service.list_codes(tenant_id(routes.current_request), v.page_limit(params),
-                                            params.get("cursor")))
+                                            params.get("cursor"), params.get("q")))
 
 
 @routes.route("/v1/livecodes/{code_id}", methods=["GET"])
@@ -53,6 +53,12 @@ def delete_livecode(code_id):
 def add_target(code_id):
     request = routes.current_request
     return created(service.add_target(tenant_id(request), code_id, json_body(request)))
+
+
+@routes.route("/v1/livecodes/{code_id}/targets/order", methods=["PUT"])
+def reorder_targets(code_id):
+    request = routes.current_request
+    return json_response(service.reorder_targets(tenant_id(request), code_id, json_body(request)))
 
 
 @routes.route("/v1/livecodes/{code_id}/targets/{target_id}", methods=["PATCH"])

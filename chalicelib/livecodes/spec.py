@@ -52,6 +52,9 @@ SCHEMAS = {
         "welcome": _WELCOME,
         "tags": {**_TAGS, "type": ["array", "null"], "description": "null or [] clears; "
                  + _TAGS["description"]}}},
+    "TargetOrder": {"type": "object", "additionalProperties": False, "required": ["target_ids"],
+                    "properties": {"target_ids": {"type": "array", "maxItems": 50, "uniqueItems": True,
+                                                  "items": {"type": "string"}}}},
     "NewTarget": {"allOf": [{"$ref": "#/components/schemas/TargetInput"},
                             {"required": ["kind", "name"]}]},
     "NewLiveCode": {"allOf": [{"$ref": "#/components/schemas/LiveCodeInput"}, {
@@ -98,7 +101,12 @@ PATHS = {
         "post": op("Create a live code", TAG, body=ref("NewLiveCode"), ok=201,
                    response=ref("LiveCode"), errors=(400, 413)),
         "get": op("List live codes", TAG, response=list_of(ref("LiveCode")),
-                  params=[query_param("limit", {"type": "integer"}), query_param("cursor")]),
+                  params=[query_param("limit", {"type": "integer"}), query_param("cursor"),
+                          query_param("q", {"type": "string", "maxLength": 100},
+                                      description="search: codes whose name or title contains "
+                                                  "this text (case-insensitive); a page may hold "
+                                                  "fewer than `limit` items while `next_cursor` "
+                                                  "goes on")]),
     },
     "/v1/livecodes/{code_id}": {
         "get": op("Get a live code", TAG, params=[_ID], response=ref("LiveCode")),
@@ -109,6 +117,11 @@ PATHS = {
     "/v1/livecodes/{code_id}/targets": {"post": op(
         "Add a target", TAG, params=[_ID], body=ref("NewTarget"), ok=201, response=ref("Target"),
         errors=(400, 404, 409, 413))},
+    "/v1/livecodes/{code_id}/targets/order": {"put": op(
+        "Reorder the targets", TAG, params=[_ID], body=ref("TargetOrder"), response=ref("LiveCode"),
+        errors=(400, 404, 409),
+        description="`target_ids` must be exactly the code's current target ids, each once "
+                    "(else 400 `target-order-mismatch`); `fill` routes in this order.")},
     "/v1/livecodes/{code_id}/targets/{target_id}": {
         "patch": op("Update a target", TAG, params=[_ID, _TID], body=ref("TargetInput"),
                     response=ref("Target"), errors=(400, 404, 409)),

@@ -87,6 +87,7 @@ PATCH  /v1/livecodes/{code_id}                                   operator
 GET    /v1/livecodes/{code_id}/qr                                analyst
 GET    /v1/livecodes/{code_id}/stats                             analyst
 POST   /v1/livecodes/{code_id}/targets                           operator
+PUT    /v1/livecodes/{code_id}/targets/order                     operator
 DELETE /v1/livecodes/{code_id}/targets/{target_id}               operator
 PATCH  /v1/livecodes/{code_id}/targets/{target_id}               operator
 GET    /v1/me                                                    analyst

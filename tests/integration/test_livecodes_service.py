@@ -10,9 +10,9 @@ import app as app_module
 from bench.common import counting
 from chalicelib import aws, events, media
 from chalicelib.auth import service as auth
-from chalicelib.livecodes import service
+from chalicelib.livecodes import scans, service
+from chalicelib.livecodes.consumers import check_expiring
 from chalicelib.livecodes.models import LiveCode
-from chalicelib.livecodes.warnings import check_expiring
 from chalicelib.settings import get_settings
 from devstack.drain import drain_all, drain_once
 from tests.support.http_sink import Sink
@@ -132,8 +132,8 @@ def test_lost_race_rereads_and_moves_on(tenant):
     stale = service.load(tenant["tenant_id"], code["id"])
     for _ in range(3):
         service.scan(code["slug"], visitor())  # fills g1 behind the stale copy's back
-    _, target, _, wrote = service._claim(stale, service.to_rules(stale), datetime.now(timezone.utc),
-                                         None, None)
+    _, target, _, wrote = scans._claim(stale, service.to_rules(stale), datetime.now(timezone.utc),
+                                       None, None)
     assert wrote and target.name == "g2"
     assert [int(t.assigned) for t in service.load(tenant["tenant_id"], code["id"]).targets] == [3, 1]
 

@@ -1,4 +1,5 @@
-"""Warn the operator (webhook) once per condition: capacity running low, a target expiring soon.
+"""The live codes' event consumer (``scan``) and tick job: warn the operator (webhook) once per
+condition: capacity running low, a target expiring soon.
 
 Each condition has a key kept in the code's ``warned`` set; a conditional ADD claims it, so
 concurrent consumers send one warning. When the webhook fails the claim is released and the
@@ -8,16 +9,19 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from datetime import datetime, timezone
+from datetime import datetime
 
 from pynamodb.exceptions import UpdateError
 
-from chalicelib import webhooks
+from chalicelib import clock, webhooks
 from chalicelib.auth.service import get_tenant, webhook_secret
 from chalicelib.db import condition_failed
 from chalicelib.errors import NotFound
-from chalicelib.livecodes import routing, service
+from chalicelib.livecodes import routing
+from chalicelib.livecodes.expiry import WARN_AHEAD, refresh_due
+from chalicelib.livecodes.loading import load, to_rules
 from chalicelib.livecodes.models import LiveCode
+from chalicelib.livecodes.views import target_view
 
 log = logging.getLogger("yutang.warnings")
 
@@ -31,31 +35,31 @@ def check_after_scans(events: Iterable[dict]) -> None:
 
 
 def _check_capacity(tenant_id: str, code_id: str, now: datetime | None = None) -> None:
-    now = now or datetime.now(timezone.utc)
+    now = now or clock.now()
     try:
-        code = service.load(tenant_id, code_id)
+        code = load(tenant_id, code_id)
     except NotFound:
         return
-    remaining = routing.remaining_capacity(service.to_rules(code), now)
+    remaining = routing.remaining_capacity(to_rules(code), now)
     if remaining is None or remaining > int(code.warn_threshold):
         return
     total = sum(int(t.capacity or 0) for t in code.targets or [] if t.enabled)
-    key = f"capacity_low:{total}"
+    key = LiveCode.capacity_warning_key(total)
     _warn_once(code, key, {"type": "livecode.capacity_low", "remaining": remaining,
                            "threshold": int(code.warn_threshold)}, now)
 
 
 def check_expiring(now: datetime | None = None) -> int:
     """Scheduler tick: warn for targets expiring within 24 h; returns warnings sent."""
-    now = now or datetime.now(timezone.utc)
+    now = now or clock.now()
     sent = 0
-    for item in LiveCode.due_index.query("due", LiveCode.due_at <= int(now.timestamp())):
-        code = service.load(item.tenant_id, item.code_id)
-        for t in routing.expiring_soon(service.to_rules(code), now, service.WARN_AHEAD):
+    for item in LiveCode.due_by(now):
+        code = load(item.tenant_id, item.code_id)
+        for t in routing.expiring_soon(to_rules(code), now, WARN_AHEAD):
             target = next(x for x in code.targets if x.id == t.id)
-            sent += _warn_once(code, service.expiry_key(target), {
-                "type": "livecode.target_expiring", "target": service.target_view(target, now)}, now)
-        service._refresh_due(code, now)  # each warning's update refreshed it
+            sent += _warn_once(code, LiveCode.expiry_warning_key(target), {
+                "type": "livecode.target_expiring", "target": target_view(target, now)}, now)
+        refresh_due(code, now)  # each warning's update refreshed it
     return sent
 
 

@@ -1,0 +1,59 @@
+"""Find a live code: ids and slugs, the consistent read, a target's place, the routing rules."""
+from __future__ import annotations
+
+from pynamodb.exceptions import DoesNotExist
+
+from chalicelib.errors import NotFound
+from chalicelib.ids import is_id
+from chalicelib.livecodes import routing
+from chalicelib.livecodes.models import LiveCode, TargetMap
+
+TENANT_ID_LEN = CODE_ID_LEN = 8
+
+
+def slug_for(tenant_id: str, code_id: str) -> str:
+    return tenant_id + code_id
+
+
+def parse_slug(slug: str) -> tuple[str, str]:
+    if len(slug or "") != TENANT_ID_LEN + CODE_ID_LEN or not is_id(slug):
+        raise NotFound("no such live code", code="livecode-not-found")
+    return slug[:TENANT_ID_LEN], slug[TENANT_ID_LEN:]
+
+
+def load(tenant_id: str, code_id: str) -> LiveCode:
+    if not is_id(code_id, CODE_ID_LEN):
+        raise NotFound("no such live code", code="livecode-not-found")
+    try:
+        return LiveCode.get(tenant_id, code_id, consistent_read=True)
+    except DoesNotExist:
+        raise NotFound("no such live code", code="livecode-not-found") from None
+
+
+def index_of(code: LiveCode, target_id: str) -> int:
+    for i, t in enumerate(code.targets or []):
+        if t.id == target_id:
+            return i
+    raise NotFound("no such target on this live code", code="target-not-found")
+
+
+def target_by_id(code: LiveCode, target_id: str) -> TargetMap | None:
+    """A target or the fallback, by id (None when it is gone)."""
+    if code.fallback is not None and code.fallback.id == target_id:
+        return code.fallback
+    return next((t for t in code.targets or [] if t.id == target_id), None)
+
+
+def to_rules(code: LiveCode) -> routing.Rules:
+    return routing.Rules(
+        strategy=code.strategy, targets=tuple(rule_target(t) for t in code.targets or []),
+        fallback=rule_target(code.fallback) if code.fallback else None,
+        windows=tuple(routing.parse_window(w) for w in code.windows or []),
+        timezone=code.timezone, seq=int(code.seq or 0))
+
+
+def rule_target(t: TargetMap) -> routing.Target:
+    return routing.Target(id=t.id, kind=t.kind, capacity=None if t.capacity is None else int(t.capacity),
+                          assigned=int(t.assigned or 0), expires_at=t.expires_at,
+                          weight=int(t.weight if t.weight is not None else 1),
+                          enabled=bool(t.enabled))
