@@ -155,9 +155,11 @@ def test_operator_flow_desktop(dev_stack, browser, tmp_path):
     assert page.locator("[data-test=codes] [role=progressbar]").count() >= 2
     shot(page, "livecodes-1440")
     check_axe(page, "livecodes-1440")
-    page.fill("[data-test=search]", "没有这个")
-    page.wait_for_url(re.compile(r"q=%E6%B2%A1"))
-    assert page.locator("[data-test=empty]").is_visible()
+    page.fill("[data-test=search]", "没有这个")  # the search runs on the server (GET ?q=)
+    with page.expect_response(lambda r: "/v1/livecodes?" in r.url and "q=" in r.url) as searched:
+        page.wait_for_url(re.compile(r"q=%E6%B2%A1"))
+    assert searched.value.json()["items"] == []
+    page.locator("[data-test=empty]").wait_for()
     page.fill("[data-test=search]", "")
     page.wait_for_url(re.compile(r"/console/livecodes$"))
     page.click("[data-test=status]")
@@ -261,12 +263,16 @@ def test_operator_flow_desktop(dev_stack, browser, tmp_path):
     page.click("[data-test=add-target]")
     page.fill("[data-test=target-2] [data-test=target-name]", "福利群 C")
     page.set_input_files("[data-test=target-2] [data-test=target-image]", str(image))
-    page.click("[data-test=save]")
+    # saved targets reorder too: A (saved) dragged to the front, then saved with one PUT
+    page.locator("[data-test=target-1] .handle").drag_to(page.locator("[data-test=target-0]"))
+    assert page.input_value("[data-test=target-0] [data-test=target-name]") == "福利群 A"
+    with page.expect_request(lambda r: r.method == "PUT" and r.url.endswith("/targets/order")):
+        page.click("[data-test=save]")
     page.wait_for_url(re.compile(r"/console/livecodes/(?!new\b)[a-z0-9]+$"))
     code = json.loads(dev_stack.request("GET", f"/v1/livecodes/{code_id}")[2])
     assert code["name"] == "地铁海报活码 2"
     assert [(t["name"], t["capacity"]) for t in code["targets"]] == [
-        ("福利群 B", 200), ("福利群 A", 50), ("福利群 C", 200)]
+        ("福利群 A", 50), ("福利群 B", 200), ("福利群 C", 200)]
     settle(page)
 
     # delete asks first, naming the code; cancelling keeps it

@@ -13,9 +13,12 @@ export interface LiveCodePage {
   next_cursor: string | null
 }
 
-export function listLiveCodes(cursor?: string, limit = 20): Promise<LiveCodePage> {
+/** A page of live codes; with `q`, the server searches names and titles across all pages. */
+export function listLiveCodes(cursor?: string, limit = 20, q?: string): Promise<LiveCodePage> {
   return call(() =>
-    api.GET('/v1/livecodes', { params: { query: { limit, cursor: cursor || undefined } } }),
+    api.GET('/v1/livecodes', {
+      params: { query: { limit, cursor: cursor || undefined, q: q?.trim() || undefined } },
+    }),
   ) as Promise<LiveCodePage>
 }
 
@@ -60,6 +63,16 @@ export function deleteTarget(id: string, targetId: string): Promise<void> {
       params: { path: { code_id: id, target_id: targetId } },
     }),
   ) as Promise<void>
+}
+
+/** Puts the saved targets in this order (exactly the code's target ids, each once). */
+export function reorderTargets(id: string, targetIds: string[]): Promise<LiveCode> {
+  return call(() =>
+    api.PUT('/v1/livecodes/{code_id}/targets/order', {
+      params: { path: { code_id: id } },
+      body: { target_ids: targetIds },
+    }),
+  )
 }
 
 export function getStats(id: string, from: string, to: string): Promise<LiveCodeStats> {

@@ -9,6 +9,7 @@ import {
   emptyTarget,
   errorPath,
   move,
+  targetOrder,
 } from './draft'
 
 const code: LiveCode = {
@@ -118,12 +119,47 @@ describe('reordering', () => {
     expect(canMove(d.targets, 0, 3)).toBe(false)
     expect(move(['a', 'b', 'c'], 2, 0)).toEqual(['c', 'a', 'b'])
   })
-  it('keeps saved targets in place on edit (the API cannot reorder them)', () => {
+  it('moves saved and new targets alike on edit', () => {
     const d = draftFromCode(code)
     d.targets.push(emptyTarget(), emptyTarget())
-    expect(canMove(d.targets, 0, 1)).toBe(false)
-    expect(canMove(d.targets, 3, 1)).toBe(false)
-    expect(canMove(d.targets, 3, 2)).toBe(true)
+    expect(canMove(d.targets, 0, 1)).toBe(true)
+    expect(canMove(d.targets, 3, 0)).toBe(true)
+    expect(canMove(d.targets, 1, 1)).toBe(false)
+    expect(canMove(d.targets, 0, 4)).toBe(false)
+  })
+  it('reorders saved targets with one call after the others', () => {
+    const after = draftFromCode(code)
+    after.targets = move(after.targets, 1, 0)
+    const steps = editSteps(draftFromCode(code), after)
+    expect(steps.map((s) => s.op)).toEqual(['patch-code', 'reorder'])
+    expect(targetOrder(after.targets)).toEqual(['b', 'a'])
+  })
+  it('makes no reorder call when the order is what the API will hold', () => {
+    const same = draftFromCode(code)
+    expect(editSteps(draftFromCode(code), same).map((s) => s.op)).toEqual(['patch-code'])
+    const appended = draftFromCode(code)
+    const extra = emptyTarget('url')
+    extra.name = 'C'
+    extra.url = 'https://example.com/c'
+    appended.targets.push(extra)
+    expect(editSteps(draftFromCode(code), appended).map((s) => s.op)).toEqual(['patch-code', 'add'])
+    const removed = draftFromCode(code)
+    removed.targets.splice(0, 1)
+    expect(editSteps(draftFromCode(code), removed).map((s) => s.op)).toEqual([
+      'patch-code',
+      'delete',
+    ])
+  })
+  it('reorders when a new target is placed before saved ones, with its id once added', () => {
+    const after = draftFromCode(code)
+    const extra = emptyTarget('url')
+    extra.name = 'C'
+    extra.url = 'https://example.com/c'
+    after.targets.unshift(extra)
+    const steps = editSteps(draftFromCode(code), after)
+    expect(steps.map((s) => s.op)).toEqual(['patch-code', 'add', 'reorder'])
+    after.targets[0]!.id = 'c' // what the save does with the add call's answer
+    expect(targetOrder(after.targets)).toEqual(['c', 'a', 'b'])
   })
 })
 

@@ -1,7 +1,8 @@
 /**
  * The live code form's model and how it becomes API calls: one POST on create; on edit a PATCH of
  * the code plus one call per added, changed or removed target (the API changes targets through
- * /v1/livecodes/{id}/targets). Pure functions, unit-tested in draft.spec.ts.
+ * /v1/livecodes/{id}/targets) and, when the order shown is not the order the API will then hold,
+ * one PUT /v1/livecodes/{id}/targets/order. Pure functions, unit-tested in draft.spec.ts.
  */
 import type { LiveCodeInput, NewLiveCode, TargetInput } from '@/api/livecodes'
 import type { LiveCode, Target } from '@/api/types'
@@ -172,6 +173,8 @@ export type Step =
   | { op: 'add'; index: number; body: TargetInput & { kind: Kind; name: string } }
   | { op: 'update'; index: number; id: string; body: TargetInput }
   | { op: 'delete'; id: string; name: string }
+  /** put the targets in the order shown; the ids of added targets are known only once added */
+  | { op: 'reorder' }
 
 /** The calls that turn `before` (as loaded) into `after` (as edited). */
 export function editSteps(before: CodeDraft, after: CodeDraft): Step[] {
@@ -197,15 +200,30 @@ export function editSteps(before: CodeDraft, after: CodeDraft): Step[] {
       if (patch) steps.push({ op: 'update', index, id: t.id!, body: patch })
     }
   })
+  if (!sameOrder(apiOrderAfterSteps(before, after), after.targets)) steps.push({ op: 'reorder' })
   return steps
 }
 
-/** Moves an item; in edit mode saved targets keep their order (the API cannot reorder them). */
+/** The API keeps saved targets in their order and appends added ones in the order they are sent. */
+function apiOrderAfterSteps(before: CodeDraft, after: CodeDraft): TargetDraft[] {
+  const keep = new Set(after.targets.map((t) => t.id).filter(Boolean))
+  const byId = new Map(after.targets.filter((t) => t.id).map((t) => [t.id, t]))
+  const kept = before.targets.filter((t) => t.id && keep.has(t.id)).map((t) => byId.get(t.id)!)
+  return [...kept, ...after.targets.filter((t) => !t.id)]
+}
+
+function sameOrder(a: TargetDraft[], b: TargetDraft[]): boolean {
+  return a.length === b.length && a.every((t, i) => t === b[i])
+}
+
+/** The `target_ids` of the reorder call: every target shown, in the order shown. */
+export function targetOrder(targets: TargetDraft[]): string[] {
+  return targets.map((t) => t.id).filter((id): id is string => !!id)
+}
+
+/** Whether an item can move there (saved and new targets alike: the API reorders saved ones). */
 export function canMove(targets: TargetDraft[], from: number, to: number): boolean {
-  if (from === to || to < 0 || to >= targets.length || from < 0 || from >= targets.length)
-    return false
-  const saved = targets.filter((t) => t.id).length
-  return from >= saved && to >= saved
+  return from !== to && to >= 0 && to < targets.length && from >= 0 && from < targets.length
 }
 
 export function move<T>(list: T[], from: number, to: number): T[] {
