@@ -263,8 +263,9 @@ def test_operator_flow_desktop(dev_stack, browser, tmp_path):
     page.click("[data-test=add-target]")
     page.fill("[data-test=target-2] [data-test=target-name]", "福利群 C")
     page.set_input_files("[data-test=target-2] [data-test=target-image]", str(image))
-    # saved targets reorder too (drag or ↑/↓, one code path): A (saved) to the front, saved with a PUT
-    page.get_by_role("button", name="上移: 福利群 A").click()
+    # saved targets reorder too: A (saved) dragged to the front, saved with one PUT
+    page.locator("[data-test=target-0] .row-head").scroll_into_view_if_needed()
+    page.locator("[data-test=target-1] .handle").drag_to(page.locator("[data-test=target-0] .row-head"))
     assert page.input_value("[data-test=target-0] [data-test=target-name]") == "福利群 A"
     with page.expect_request(lambda r: r.method == "PUT" and r.url.endswith("/targets/order")):
         page.click("[data-test=save]")
