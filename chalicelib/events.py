@@ -24,8 +24,8 @@ HANDLERS: dict[str, list[str]] = {
              "chalicelib.audience.handlers:tag_scanners",
              "chalicelib.fission.consumers:record_scans"],
     "user_event": [AGGREGATE, "chalicelib.campaigns.dispatch:on_user_events"],
-    "wecom_callback": ["chalicelib.wecom.callbacks:handle_callbacks"],
-    "wecom_cleanup": ["chalicelib.wecom.ways:handle_cleanup"],
+    "wecom_callback": ["chalicelib.wecom.consumers:handle_callbacks"],
+    "wecom_cleanup": ["chalicelib.wecom.consumers:handle_cleanup"],
     # domain events (docs/events.md); the audience-backed ones also drive after_event campaigns
     "staff_added": [AGGREGATE, "chalicelib.campaigns.dispatch:on_user_events"],
     "customer_lost": [AGGREGATE, "chalicelib.campaigns.dispatch:on_user_events"],
