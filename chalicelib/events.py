@@ -46,7 +46,7 @@ HANDLERS: dict[str, list[str]] = {
 WEBHOOK_TYPES = ("scan", "staff_added", "customer_lost", "group_joined", "group_left",
                  "invite_counted", "reward_granted", "message_sent", "message_skipped",
                  "message_failed", "message_clicked", "order_paid")
-WEBHOOKS = "chalicelib.hooks.fanout:on_events"
+WEBHOOKS = "chalicelib.hooks.consumers:on_events"
 for _type in WEBHOOK_TYPES:
     HANDLERS[_type].append(WEBHOOKS)
 SCAN_LOG = "chalicelib.portability.scanlog:record_scans"  # the scans export's source
