@@ -96,7 +96,7 @@ def _raw_calls(tenant: str, code_id: str) -> None:
 def qr_rows(repeat: int) -> list[dict]:
     import zxingcpp
 
-    from chalicelib.livecodes import qr
+    from chalicelib import qr
 
     url = "https://yutang.example.com/s/8hxjic57pkesyrax"
     style = qr.QrStyle(size=512)

@@ -103,7 +103,7 @@ def render_rows(repeat: int) -> list[dict]:
 def aws_rows() -> list[dict]:
     from chalicelib import clock
     from chalicelib.auth import service as auth
-    from chalicelib.fission import invites, service
+    from chalicelib.fission import consumers, participants, progress, tasks
     from chalicelib.ids import new_id
     from chalicelib.livecodes import service as livecodes
     from chalicelib.posters import service as poster_service
@@ -115,18 +115,18 @@ def aws_rows() -> list[dict]:
 
     template = poster_service.create(tenant, {"name": "bench", "background": base64.b64encode(
         background()).decode(), "width": 1080, "height": 1920, "layout": LAYOUT})
-    task = service.create_task(tenant, {"name": "bench", "livecode_id": code["id"],
-                                        "template_id": template["id"], "goal": 1000})
-    people = [service.register(tenant, task["id"], {"nickname": NICKNAME,
-                                                    "avatar": base64.b64encode(avatar()).decode()})[0]
+    task = tasks.create_task(tenant, {"name": "bench", "livecode_id": code["id"],
+                                      "template_id": template["id"], "goal": 1000})
+    people = [participants.register(tenant, task["id"], {"nickname": NICKNAME,
+                                                         "avatar": base64.b64encode(avatar()).decode()})[0]
               for _ in range(2)]
     key = people[0]["progress_url"].rsplit("/", 1)[1]
-    service.poster_for_key(people[1]["progress_url"].rsplit("/", 1)[1])  # warm clients and canvas
+    progress.poster_for_key(people[1]["progress_url"].rsplit("/", 1)[1])  # warm clients and canvas
     with counting() as calls:
-        service.poster_for_key(key)
+        progress.poster_for_key(key)
     uncached = calls.total
     with counting() as calls:
-        service.poster_for_key(key)
+        progress.poster_for_key(key)
     cached = calls.total
 
     def scan_event(new: bool, ref: str) -> dict:
@@ -135,13 +135,13 @@ def aws_rows() -> list[dict]:
                 "at": clock.now().isoformat()}
 
     ref = people[0]["ref"]
-    invites.record_scan(scan_event(True, ref))
+    consumers.record_scan(scan_event(True, ref))
     consumer = {}
     for name, event in (("new visitor, invite counted", scan_event(True, ref)),
                         ("returning visitor", scan_event(False, ref)),
                         ("unknown ref, not counted", scan_event(True, ref[:-8] + "2" * 8))):
         with counting() as calls:
-            invites.record_scan(event)
+            consumers.record_scan(event)
         consumer[name] = calls.total
     livecodes.scan(code["slug"], livecodes.Visitor())
     with counting() as calls:

@@ -22,10 +22,10 @@ HANDLERS: dict[str, list[str]] = {
     "scan": [AGGREGATE,
              "chalicelib.livecodes.consumers:check_after_scans",
              "chalicelib.audience.handlers:tag_scanners",
-             "chalicelib.fission.invites:record_scans"],
+             "chalicelib.fission.consumers:record_scans"],
     "user_event": [AGGREGATE, "chalicelib.campaigns.dispatch:on_user_events"],
-    "wecom_callback": ["chalicelib.wecom.callbacks:handle_callbacks"],
-    "wecom_cleanup": ["chalicelib.wecom.ways:handle_cleanup"],
+    "wecom_callback": ["chalicelib.wecom.consumers:handle_callbacks"],
+    "wecom_cleanup": ["chalicelib.wecom.consumers:handle_cleanup"],
     # domain events (docs/events.md); the audience-backed ones also drive after_event campaigns
     "staff_added": [AGGREGATE, "chalicelib.campaigns.dispatch:on_user_events"],
     "customer_lost": [AGGREGATE, "chalicelib.campaigns.dispatch:on_user_events"],
@@ -39,19 +39,20 @@ HANDLERS: dict[str, list[str]] = {
     "message_clicked": [AGGREGATE, "chalicelib.campaigns.dispatch:on_user_events"],
     "order_paid": [AGGREGATE, "chalicelib.campaigns.dispatch:on_user_events"],
     "agg_retry": [AGGREGATE],
+    "template_changed": ["chalicelib.fission.consumers:on_template_changed"],
 }
 # The domain events a tenant can subscribe a webhook to (docs/events.md); each also goes to the
 # webhook fan-out, which reads the tenant's subscriptions (cached) and queues the deliveries.
 WEBHOOK_TYPES = ("scan", "staff_added", "customer_lost", "group_joined", "group_left",
                  "invite_counted", "reward_granted", "message_sent", "message_skipped",
                  "message_failed", "message_clicked", "order_paid")
-WEBHOOKS = "chalicelib.hooks.fanout:on_events"
+WEBHOOKS = "chalicelib.hooks.consumers:on_events"
 for _type in WEBHOOK_TYPES:
     HANDLERS[_type].append(WEBHOOKS)
 SCAN_LOG = "chalicelib.portability.scanlog:record_scans"  # the scans export's source
 HANDLERS["scan"].append(SCAN_LOG)
 # Handlers called once per SQS batch with every payload that lists them (not once per payload).
-BATCH_HANDLERS = frozenset({AGGREGATE, "chalicelib.fission.invites:record_scans", WEBHOOKS,
+BATCH_HANDLERS = frozenset({AGGREGATE, "chalicelib.fission.consumers:record_scans", WEBHOOKS,
                             SCAN_LOG})
 # The queue type of an audience event (audience.record_event publishes under this type).
 AUDIENCE_TYPES = {"joined_staff": "staff_added", "left_staff": "customer_lost",

@@ -109,3 +109,30 @@ def prefers_json(accept: str) -> bool:
 def header(request: Any, name: str) -> str:
     headers = request.headers or {}
     return headers.get(name) or headers.get(name.lower()) or ""
+
+
+def bearer(request: Any) -> str:
+    value = header(request, "Authorization")
+    return value[7:].strip() if value[:7].lower() == "bearer " else ""
+
+
+def client_ip(request: Any) -> str:
+    """The caller's address for login throttling and the audit log. Behind a CDN that forwards the
+    viewer's address in a header it sets itself (``YUTANG_CLIENT_IP_HEADER``, e.g. CloudFront's
+    ``CloudFront-Viewer-Address``: "ip:port"), that header; else the gateway's source IP."""
+    from chalicelib.settings import get_settings
+
+    name = get_settings().client_ip_header
+    if name:
+        forwarded = header(request, name).strip()
+        if forwarded:
+            host = forwarded.rsplit(":", 1)[0] if forwarded.count(":") == 1 or "]" in forwarded \
+                else forwarded  # "1.2.3.4:567", "[2001:db8::1]:567" or a bare address
+            return host.strip("[]")[:64]
+    return source_ip(request)
+
+
+def source_ip(event: Any) -> str:
+    """The address API Gateway saw the request come from (``-`` when it says none)."""
+    identity = (event.context or {}).get("identity") or {}
+    return str(identity.get("sourceIp") or "-")

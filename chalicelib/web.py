@@ -16,7 +16,7 @@ from typing import Any
 from chalice import Blueprint, Response
 
 from chalicelib.errors import DomainError, ValidationFailed
-from chalicelib.http import header, json_response
+from chalicelib.http import bearer, json_response, source_ip
 
 log = logging.getLogger("yutang")
 
@@ -78,11 +78,6 @@ def documented_query(path: str, method: str) -> frozenset[str]:
 
     operation = document()["paths"].get(path, {}).get(method.lower(), {})
     return frozenset(p["name"] for p in operation.get("parameters", []) if p.get("in") == "query")
-
-
-def bearer(request: Any) -> str:
-    value = header(request, "Authorization")
-    return value[7:].strip() if value[:7].lower() == "bearer " else ""
 
 
 def tenant_id(request: Any) -> str:
@@ -230,7 +225,7 @@ def guard_middleware(event: Any, get_response: Callable) -> Response:
     path = event.path or ""
     if not path.startswith(PUBLIC_PREFIXES):
         return get_response(event)
-    ip = _client_ip(event)
+    ip = source_ip(event)
     wait = _public_guard().check(ip, _public_key(event))
     strikes = f"{(event.uri_params or {}).get('tenant_id')}|{ip}" if path.startswith(CALLBACK_PREFIX) \
         else None
@@ -273,27 +268,6 @@ def _public_guard() -> Any:
 def reset_guard() -> None:
     _guard.clear()
     _callback_failures.clear()
-
-
-def client_ip(request: Any) -> str:
-    """The caller's address for login throttling and the audit log. Behind a CDN that forwards the
-    viewer's address in a header it sets itself (``YUTANG_CLIENT_IP_HEADER``, e.g. CloudFront's
-    ``CloudFront-Viewer-Address``: "ip:port"), that header; else the gateway's source IP."""
-    from chalicelib.settings import get_settings
-
-    name = get_settings().client_ip_header
-    if name:
-        forwarded = header(request, name).strip()
-        if forwarded:
-            host = forwarded.rsplit(":", 1)[0] if forwarded.count(":") == 1 or "]" in forwarded \
-                else forwarded  # "1.2.3.4:567", "[2001:db8::1]:567" or a bare address
-            return host.strip("[]")[:64]
-    return _client_ip(request)
-
-
-def _client_ip(event: Any) -> str:
-    identity = (event.context or {}).get("identity") or {}
-    return str(identity.get("sourceIp") or "-")
 
 
 def _public_key(event: Any) -> str | None:

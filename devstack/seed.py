@@ -20,7 +20,7 @@ def demo_image(title: str, subtitle: str, color: tuple[int, int, int]) -> str:
     """A stand-in group QR image: a real QR (pointing nowhere useful) with a caption."""
     from PIL import Image, ImageDraw
 
-    from chalicelib.livecodes import qr
+    from chalicelib import qr
 
     code = Image.open(io.BytesIO(qr.render_png(f"yutang-demo:{title}", qr.QrStyle(size=400,
                                                                                     fg=color))))

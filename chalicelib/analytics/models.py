@@ -46,3 +46,8 @@ class DailyStats(BaseModel):
     @staticmethod
     def code_day_key(code_id: str, day: str) -> str:
         return f"LC#{code_id}#D#{day}"
+
+    @staticmethod
+    def day_of_key(sk: str) -> str:
+        """The day of a ``code_day_key``."""
+        return sk.rsplit("#", 1)[1]

@@ -16,7 +16,7 @@ def create_tenant():
     name = v.text(body, "name", required=True, max_len=100)
     owner_email = None
     if body.get("owner_email") is not None:
-        from chalicelib.members.service import normalize_email
+        from chalicelib.members.emails import normalize_email
 
         owner_email = normalize_email(body["owner_email"], "owner_email")
     return created(service.create_tenant(name, v.timezone_name(body, "timezone"), owner_email))

@@ -1,16 +1,17 @@
-"""Tenants and API keys: create, authenticate (cached briefly per container), rotate."""
+"""Tenants and API keys: create, authenticate (cached briefly per container), rotate. Reading a
+tenant is :func:`chalicelib.auth.tenants.get_tenant` (also importable from here)."""
 from __future__ import annotations
 
 import hmac
 import time
-from datetime import datetime, timezone
 from typing import NamedTuple
 
 from pynamodb.exceptions import DoesNotExist, UpdateError
 
-from chalicelib import secret_store, vault
-from chalicelib.auth import keys
+from chalicelib import clock, secret_store, vault
+from chalicelib.auth import keys, tenants
 from chalicelib.auth.models import ApiKey, Tenant
+from chalicelib.auth.tenants import get_tenant  # noqa: F401 - the tenant read most callers use
 from chalicelib.errors import Forbidden, NotFound, Unauthorized
 from chalicelib.ids import new_id, new_token
 from chalicelib.settings import get_settings
@@ -27,12 +28,7 @@ class KeyIdentity(NamedTuple):
 
 
 _key_cache: dict[tuple[str, str], tuple[float, tuple | None]] = {}
-_tenant_cache: dict[str, tuple[float, Tenant]] = {}
 MAX_KEYS_PER_TENANT = 20
-
-
-def now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def check_admin(presented: str) -> None:
@@ -46,7 +42,7 @@ def check_admin(presented: str) -> None:
 def create_tenant(name: str, timezone_name: str | None = None, owner_email: str | None = None) -> dict:
     """A tenant, its first API key (role owner) and, with ``owner_email``, an invited owner."""
     tenant_id = new_id(keys.TENANT_ID_LEN)
-    tenant = Tenant(tenant_id=tenant_id, name=name, created_at=now(),
+    tenant = Tenant(tenant_id=tenant_id, name=name, created_at=clock.now(),
                     webhook_secret_sealed=seal_webhook_secret(tenant_id, new_token(24)))
     if timezone_name:
         tenant.timezone = timezone_name
@@ -82,11 +78,11 @@ def create_api_key(tenant_id: str, label: str | None = None, fixed_key: str | No
         key_id, full, secret_hash = parsed.key_id, fixed_key, keys.hash_secret(parsed.secret)
     else:
         key_id, full, secret_hash = keys.make_key(tenant_id)
-    ApiKey(tenant_id=tenant_id, key_id=key_id, secret_hash=secret_hash, created_at=now(),
+    ApiKey(tenant_id=tenant_id, key_id=key_id, secret_hash=secret_hash, created_at=clock.now(),
            label=label, role=role).save()
     _key_cache.pop((tenant_id, key_id), None)
     return {"id": key_id, "api_key": full, "label": label, "role": role,
-            "created_at": now().isoformat()}
+            "created_at": clock.now().isoformat()}
 
 
 def list_api_keys(tenant_id: str) -> list[dict]:
@@ -141,18 +137,6 @@ def authenticate_key(bearer: str) -> KeyIdentity:
     return KeyIdentity(parsed.tenant_id, parsed.key_id, stored[1], stored[2])
 
 
-def get_tenant(tenant_id: str, max_age: float = 30.0) -> Tenant:
-    hit = _tenant_cache.get(tenant_id)
-    if hit and hit[0] > time.monotonic():
-        return hit[1]
-    try:
-        tenant = Tenant.get(tenant_id)
-    except DoesNotExist:
-        raise NotFound("no such tenant", code="tenant-not-found") from None
-    _tenant_cache[tenant_id] = (time.monotonic() + max_age, tenant)
-    return tenant
-
-
 WEBHOOK_SECRET = "tenant.webhook_secret"  # the vault purpose
 
 
@@ -197,13 +181,13 @@ def update_tenant(tenant_id: str, changes: dict) -> dict:
             actions.append(getattr(Tenant, field).set(changes[field]))
     if actions:
         tenant.update(actions=actions)
-    _tenant_cache.pop(tenant_id, None)
+    tenants.forget(tenant_id)
     return tenant_view(tenant)
 
 
 def clear_caches() -> None:
     _key_cache.clear()
-    _tenant_cache.clear()
+    tenants.forget()
     from chalicelib.members import sessions  # light: no AWS client, no cryptography
 
     sessions.clear_cache()

@@ -69,6 +69,11 @@ class FissionTask(BaseModel):
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
 
+    @staticmethod
+    def raw_key(tenant_id: str, task_id: str) -> dict:
+        """The item's key in DynamoDB's wire form (a BatchGetItem request)."""
+        return {"tenant_id": {"S": tenant_id}, "task_id": {"S": task_id}}
+
 
 class LeaderboardIndex(GlobalSecondaryIndex):
     class Meta:
@@ -124,6 +129,16 @@ class Participant(BaseModel):
     leaderboard_index = LeaderboardIndex()
     rewards_index = RewardsIndex()
 
+    @staticmethod
+    def raw_key(pk: str, participant_id: str) -> dict:
+        """The item's key in DynamoDB's wire form (a BatchGetItem request, a page's start)."""
+        return {"pk": {"S": pk}, "participant_id": {"S": participant_id}}
+
+    @staticmethod
+    def rewards_page_key(pk: str, participant_id: str, rewarded_ts: str) -> dict:
+        """Where a page of ``rewards-index`` starts (its keys plus the table's)."""
+        return {**Participant.raw_key(pk, participant_id), "rewarded_ts": {"N": rewarded_ts}}
+
 
 class Invite(BaseModel):
     class Meta:
@@ -153,3 +168,8 @@ class RewardCode(BaseModel):
     code = UnicodeAttribute()
     participant_id = UnicodeAttribute(null=True)
     claimed_at = UTCDateTimeAttribute(null=True)
+
+    @staticmethod
+    def raw_key(pk: str, n: str) -> dict:
+        """The item's key in DynamoDB's wire form (a page's start)."""
+        return {"pk": {"S": pk}, "n": {"N": n}}

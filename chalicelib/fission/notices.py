@@ -19,11 +19,11 @@ from __future__ import annotations
 import logging
 import re
 import time
-from datetime import datetime, timezone
 from typing import Any
 
 from pynamodb.exceptions import UpdateError
 
+from chalicelib import clock
 from chalicelib.db import condition_failed
 from chalicelib.fission.models import FissionTask, Participant
 from chalicelib.settings import get_settings
@@ -37,10 +37,6 @@ _PLACEHOLDER = re.compile(r"\{(nickname|code)\}")
 
 class NoticeBusy(Exception):
     """Another consumer holds a live claim on this notice; the event is retried later."""
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def render(template: str | None, nickname: str, code: str | None) -> str | None:
@@ -69,7 +65,7 @@ def deliver(task: FissionTask, p: Participant) -> str | None:
     for delay in (*WAIT_FOR_OTHER_SENDER, None):
         if p.notice not in ("pending", "sending"):
             return None
-        if p.notice == "pending" or int(p.notice_lease or 0) <= utcnow().timestamp():
+        if p.notice == "pending" or int(p.notice_lease or 0) <= clock.now().timestamp():
             return _deliver(task, p)
         if delay is None:
             raise NoticeBusy(f"the notice of participant {p.participant_id} is being sent")
@@ -87,7 +83,7 @@ def _deliver(task: FissionTask, p: Participant) -> str | None:
         log.warning("reward notice of %s: its sender vanished; not resending", p.participant_id)
         done = _finish(p, p.notice_lease, "failed", "outcome_unknown", p.notice_user, None)
         return "failed" if done else None
-    lease = int(utcnow().timestamp()) + get_settings().send_lease_seconds
+    lease = int(clock.now().timestamp()) + get_settings().send_lease_seconds
     if not _claim(p, lease):
         return None
     try:
@@ -115,7 +111,7 @@ def _release(p: Participant, lease: int) -> None:
 
 def _finish(p: Participant, lease: Any, status: str, reason: str | None, user: str | None,
             detail: str | None) -> bool:
-    actions = [Participant.notice.set(status), Participant.notice_at.set(utcnow()),
+    actions = [Participant.notice.set(status), Participant.notice_at.set(clock.now()),
                Participant.notice_lease.remove(),
                Participant.notice_reason.set(reason) if reason else Participant.notice_reason.remove(),
                Participant.notice_detail.set(detail[:200]) if detail
@@ -169,7 +165,7 @@ def _send(task: FissionTask, p: Participant,
         target = user_id or p.user_id
         if not target:
             return "skipped", "no_user", None, None
-        adapter.put(delivery, channels.Recipient(target, identities, text(task, p), None), utcnow(),
+        adapter.put(delivery, channels.Recipient(target, identities, text(task, p), None), clock.now(),
                     source=SOURCE)
         return "sent", None, target, None
     if channel == "wecom":

@@ -1,18 +1,14 @@
 """Storage helpers that need more than one model: a task and one participant in one round trip,
-and transactions on the models' own connection (so they share its client and its hooks)."""
+and the failure codes of a cancelled transaction (``FissionTask.transaction()`` opens one on the
+models' own connection, so it shares their client and hooks)."""
 from __future__ import annotations
 
 from typing import Any
 
 from pynamodb.exceptions import TransactWriteError
-from pynamodb.transactions import TransactWrite
 
 from chalicelib import aws
 from chalicelib.fission.models import FissionTask, Participant, task_pk
-
-
-def transaction() -> TransactWrite:
-    return TransactWrite(connection=FissionTask._get_connection().connection)
 
 
 def cancel_codes(exc: TransactWriteError) -> list[str | None]:
@@ -27,14 +23,11 @@ def cancel_codes(exc: TransactWriteError) -> list[str | None]:
 def task_and_participant(tenant_id: str, task_id: str,
                          participant_id: str) -> tuple[FissionTask | None, Participant | None]:
     """Both items with one consistent BatchGetItem."""
-    FissionTask._get_connection()
-    Participant._get_connection()
-    task_table, part_table = FissionTask.Meta.table_name, Participant.Meta.table_name
+    task_table, part_table = FissionTask.table_name(), Participant.table_name()
     request: dict[str, Any] = {
-        task_table: {"Keys": [{"tenant_id": {"S": tenant_id}, "task_id": {"S": task_id}}],
+        task_table: {"Keys": [FissionTask.raw_key(tenant_id, task_id)], "ConsistentRead": True},
+        part_table: {"Keys": [Participant.raw_key(task_pk(tenant_id, task_id), participant_id)],
                      "ConsistentRead": True},
-        part_table: {"Keys": [{"pk": {"S": task_pk(tenant_id, task_id)},
-                               "participant_id": {"S": participant_id}}], "ConsistentRead": True},
     }
     found: dict[str, list[dict]] = {task_table: [], part_table: []}
     client = aws.client("dynamodb")

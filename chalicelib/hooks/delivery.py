@@ -22,10 +22,10 @@ from typing import Any
 
 from pynamodb.exceptions import UpdateError
 
-from chalicelib import webhooks
+from chalicelib import clock, webhooks
 from chalicelib.db import condition_failed
 from chalicelib.errors import DomainError
-from chalicelib.hooks import fanout, service
+from chalicelib.hooks import consumers, service
 from chalicelib.hooks.models import HookItem
 from chalicelib.settings import get_settings
 
@@ -48,7 +48,7 @@ def _subscription(tenant_id: str, sub_id: str) -> HookItem | None:
         item = service.load(tenant_id, sub_id)
     except DomainError:
         item = None
-    _subs[(tenant_id, sub_id)] = (time.monotonic() + fanout.CACHE_SECONDS, item)
+    _subs[(tenant_id, sub_id)] = (time.monotonic() + consumers.CACHE_SECONDS, item)
     return item
 
 
@@ -100,11 +100,11 @@ def deliver(msg: dict) -> None:
         _finish(item, "failed", status, error)
         return
     delay = min(900, int(get_settings().hook_retry_base_seconds * 2 ** (attempt - 1)))
-    fanout.send([{**msg, "attempt": attempt + 1}], delay=delay)
+    consumers.send([{**msg, "attempt": attempt + 1}], delay=delay)
     item.update(actions=[HookItem.response_status.set(status) if status is not None
                          else HookItem.response_status.remove(),
                          HookItem.last_error.set(error[:500]), HookItem.lease.remove(),
-                         HookItem.next_attempt_at.set(service.utcnow() + timedelta(seconds=delay))])
+                         HookItem.next_attempt_at.set(clock.now() + timedelta(seconds=delay))])
 
 
 def _finish(item: HookItem, status: str, response: int | None, error: str | None) -> None:
@@ -114,5 +114,5 @@ def _finish(item: HookItem, status: str, response: int | None, error: str | None
                    else HookItem.response_status.remove())
     actions.append(HookItem.last_error.set(error[:500]) if error else HookItem.last_error.remove())
     if status == "delivered":
-        actions.append(HookItem.delivered_at.set(service.utcnow()))
+        actions.append(HookItem.delivered_at.set(clock.now()))
     item.update(actions=actions)

@@ -77,3 +77,12 @@ class HookItem(BaseModel):
     @staticmethod
     def delivery_key(delivery_id: str = "") -> str:
         return f"D#{delivery_id}"
+
+    @staticmethod
+    def subscription_delivery_key(subscription_id: str, delivery_id: str = "") -> str:
+        """``sub_key`` of a delivery (``subscription-index``); with no delivery: the prefix."""
+        return f"{subscription_id}#{delivery_id}"
+
+    @staticmethod
+    def subscription_of(sub_key: str) -> str:
+        return sub_key.split("#", 1)[0]

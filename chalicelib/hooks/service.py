@@ -7,11 +7,9 @@ change). Its signing secret is shown once, in the create (or rotate) answer, and
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
-
 from pynamodb.exceptions import DoesNotExist
 
-from chalicelib import fetch
+from chalicelib import clock, fetch
 from chalicelib import validate as v
 from chalicelib.errors import Conflict, NotFound, ValidationFailed
 from chalicelib.events import WEBHOOK_TYPES
@@ -23,10 +21,6 @@ SUBSCRIPTION_ID_LEN = 10
 MAX_SUBSCRIPTIONS = 20
 STATUSES = ("pending", "delivered", "failed")
 FIELDS = {"url", "events", "description", "enabled"}
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def _purpose(subscription_id: str) -> str:
@@ -78,14 +72,14 @@ def _parse(body: dict, partial: bool) -> dict:
 
 def create(tenant_id: str, body: dict) -> dict:
     values = _parse(body, partial=False)
-    existing = list(HookItem.query(tenant_id, HookItem.sk.startswith("S#"),
+    existing = list(HookItem.query(tenant_id, HookItem.sk.startswith(HookItem.subscription_key()),
                                    attributes_to_get=["sk"], limit=MAX_SUBSCRIPTIONS + 1))
     if len(existing) >= MAX_SUBSCRIPTIONS:
         raise Conflict(f"a tenant has at most {MAX_SUBSCRIPTIONS} webhook subscriptions",
                        code="too-many-subscriptions")
     sub_id = new_id(SUBSCRIPTION_ID_LEN)
     secret, sealed = _new_secret(tenant_id, sub_id)
-    now = utcnow()
+    now = clock.now()
     item = HookItem(tenant_id=tenant_id, sk=HookItem.subscription_key(sub_id), subscription_id=sub_id,
                     url=values["url"], events=values["events"],
                     description=values.get("description"), enabled=values.get("enabled", True),
@@ -110,7 +104,7 @@ def get(tenant_id: str, subscription_id: str) -> dict:
 
 
 def list_subscriptions(tenant_id: str) -> dict:
-    items = HookItem.query(tenant_id, HookItem.sk.startswith("S#"))
+    items = HookItem.query(tenant_id, HookItem.sk.startswith(HookItem.subscription_key()))
     return {"items": [view(i) for i in items], "next_cursor": None}
 
 
@@ -123,7 +117,7 @@ def update(tenant_id: str, subscription_id: str, body: dict) -> dict:
     if rotate:
         secret, sealed = _new_secret(tenant_id, subscription_id)
         actions.append(HookItem.secret_sealed.set(sealed))
-    actions.append(HookItem.updated_at.set(utcnow()))
+    actions.append(HookItem.updated_at.set(clock.now()))
     item.update(actions=actions, condition=HookItem.sk.exists())
     answer = view(item)
     if secret:
@@ -138,7 +132,7 @@ def delete(tenant_id: str, subscription_id: str) -> None:
 # ---- the delivery log ---------------------------------------------------------------------------
 
 def delivery_view(item: HookItem) -> dict:
-    return {"id": item.delivery_id, "subscription_id": item.sub_key.split("#", 1)[0],
+    return {"id": item.delivery_id, "subscription_id": HookItem.subscription_of(item.sub_key),
             "event_type": item.event_type, "status": item.status, "attempts": int(item.attempts or 0),
             "response_status": None if item.response_status is None else int(item.response_status),
             "last_error": item.last_error, "created_at": item.created_at.isoformat(),
@@ -158,13 +152,14 @@ def list_deliveries(tenant_id: str, params: dict) -> dict:
     filt = HookItem.status == status if status else None
     if sub_id:
         load(tenant_id, sub_id)
-        cond = (HookItem.sub_key.between(f"{sub_id}#", f"{sub_id}#{cursor}") if cursor
-                else HookItem.sub_key.startswith(f"{sub_id}#"))
+        prefix = HookItem.subscription_delivery_key(sub_id)
+        cond = (HookItem.sub_key.between(prefix, HookItem.subscription_delivery_key(sub_id, cursor))
+                if cursor else HookItem.sub_key.startswith(prefix))
         found = HookItem.subscription_index.query(tenant_id, cond, filter_condition=filt,
                                                   scan_index_forward=False)
     else:
-        cond = (HookItem.sk.between("D#", HookItem.delivery_key(cursor)) if cursor
-                else HookItem.sk.startswith("D#"))
+        cond = (HookItem.sk.between(HookItem.delivery_key(), HookItem.delivery_key(cursor)) if cursor
+                else HookItem.sk.startswith(HookItem.delivery_key()))
         found = HookItem.query(tenant_id, cond, filter_condition=filt, scan_index_forward=False)
     items, more = [], False
     for item in found:

@@ -9,7 +9,7 @@ from chalicelib.livecodes.views import scan_url
 
 def qr_image(tenant_id: str, code_id: str, params: dict) -> tuple[bytes, str]:
     """The code's QR as PNG or SVG, rendered once per parameter set and cached in S3."""
-    from chalicelib.livecodes import qr
+    from chalicelib import qr
 
     code = load(tenant_id, code_id)
     style = qr.parse_style(params)

@@ -14,9 +14,9 @@ from __future__ import annotations
 import json
 import logging
 import re
-from datetime import datetime, timezone
 from typing import Any
 
+from chalicelib import clock
 from chalicelib.errors import ValidationFailed
 from chalicelib.ids import new_id
 
@@ -134,7 +134,7 @@ def record(request: Any, response: Any) -> None:
 
 
 def _ip(request: Any) -> str | None:
-    from chalicelib.web import client_ip
+    from chalicelib.http import client_ip
 
     address = client_ip(request)
     return None if address in ("", "-") else address
@@ -153,7 +153,7 @@ def write(tenant_id: str, *, actor: dict, action: str, route: str, object_type: 
           user_agent: str | None, outcome: str | None = None) -> str:
     from chalicelib.members.models import AuditEntry
 
-    at = datetime.now(timezone.utc)
+    at = clock.now()
     entry_id = f"{int(at.timestamp() * 1000):013d}-{new_id(8)}"
     entry = AuditEntry(
         tenant_id=tenant_id, entry_id=entry_id, at=at, actor_kind=actor.get("kind") or "anonymous",

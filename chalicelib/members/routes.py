@@ -7,9 +7,9 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib import validate as v
-from chalicelib.http import created, header, json_body, json_response, no_content, query
+from chalicelib.http import client_ip, created, header, json_body, json_response, no_content, query
 from chalicelib.lazy import lazy
-from chalicelib.web import Routes, actor, client_ip, role, tenant_id
+from chalicelib.web import Routes, actor, role, tenant_id
 
 routes = Routes(__name__)
 audit = lazy("chalicelib.members.audit")

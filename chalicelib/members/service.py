@@ -8,23 +8,21 @@ Invariants kept with conditional writes in one transaction each:
 """
 from __future__ import annotations
 
-import re
-from datetime import datetime, timedelta, timezone
-from typing import Any, NamedTuple
+from datetime import timedelta
+from typing import NamedTuple
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from chalicelib import pagination
+from chalicelib import clock, pagination
 from chalicelib import validate as v
 from chalicelib.auth.models import Tenant
-from chalicelib.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
+from chalicelib.errors import Conflict, DomainError, Forbidden, NotFound
 from chalicelib.ids import new_id
 from chalicelib.members import passwords, policy, tokens
+from chalicelib.members.emails import normalize_email
 from chalicelib.members.models import Member, MemberLogin
 from chalicelib.settings import get_settings
-
-EMAIL = re.compile(r"^[^@\s,;<>\"]{1,64}@[^@\s,;<>\"]+\.[^@\s,;<>\".]{2,}$")
 
 
 class Actor(NamedTuple):
@@ -36,19 +34,6 @@ class Actor(NamedTuple):
 class InviteGone(DomainError):
     status = 410
     code = "invite-expired"
-
-
-def now() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-def normalize_email(value: Any, field: str = "email") -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise ValidationFailed(f"'{field}' is required", field=field, code="invalid-email")
-    email = value.strip().lower()
-    if len(email) > 254 or not EMAIL.match(email):
-        raise ValidationFailed(f"'{field}' is not an email address", field=field, code="invalid-email")
-    return email
 
 
 def view(member: Member) -> dict:
@@ -75,7 +60,7 @@ def list_members(tenant_id: str, limit: int, cursor: str | None) -> dict:
 
 
 def _transaction() -> TransactWrite:
-    return TransactWrite(connection=Member._get_connection().connection)
+    return Member.transaction()
 
 
 def _role(body: dict, required: bool) -> str | None:
@@ -95,7 +80,7 @@ def _invite_link(token: str) -> str:
 def _issue_invite(member: Member) -> dict:
     token, token_hash = tokens.issue_invite(member.tenant_id, member.member_id)
     member.invite_hash = token_hash
-    member.invite_expires_at = now() + timedelta(days=get_settings().invite_days)
+    member.invite_expires_at = clock.now() + timedelta(days=get_settings().invite_days)
     return {"invite_token": token, "invite_url": _invite_link(token),
             "invite_expires_at": member.invite_expires_at.isoformat()}
 
@@ -110,7 +95,7 @@ def invite(tenant_id: str, body: dict, inviter_role: str, inviter_id: str) -> di
                         f"the {role} role", code="forbidden-role", field="role")
     member = Member(tenant_id=tenant_id, member_id=new_id(tokens.MEMBER_ID_LEN), email=email,
                     name=v.text(body, "name", max_len=100), role=role, status="invited",
-                    created_at=now(), invited_by=inviter_id)
+                    created_at=clock.now(), invited_by=inviter_id)
     link = _issue_invite(member)
     try:
         with _transaction() as tx:
@@ -157,7 +142,7 @@ def accept_invite(token: str, body: dict) -> Member:
                                                                                 member.invite_hash):
         raise NotFound("no such invite (it may have been used already)", code="invite-not-found")
     was_invited = member.status == "invited"
-    if member.invite_expires_at is None or member.invite_expires_at <= now():
+    if member.invite_expires_at is None or member.invite_expires_at <= clock.now():
         raise InviteGone("this invite has expired; ask an admin for a new link")
     password = passwords.check_rules(body.get("password"), member.email)
     name = v.text(body, "name", max_len=100)

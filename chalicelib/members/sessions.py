@@ -18,7 +18,8 @@ from typing import Any, NamedTuple
 
 from pynamodb.exceptions import DoesNotExist, UpdateError
 
-from chalicelib import db
+from chalicelib import clock, db
+from chalicelib.auth import tenants
 from chalicelib.errors import Conflict, RateLimited, Unauthorized, ValidationFailed
 from chalicelib.ids import new_id
 from chalicelib.members import passwords, tokens
@@ -40,10 +41,6 @@ class MemberIdentity(NamedTuple):
 
 _cache: dict[tuple[str, str], tuple[float, MemberIdentity | None]] = {}
 _guard: list = []
-
-
-def now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def clear_cache() -> None:
@@ -76,7 +73,7 @@ def _cost() -> passwords.Cost:
 
 def login(body: dict, ip: str, user_agent: str, note: dict) -> dict:
     from chalicelib import validate as v
-    from chalicelib.members.service import normalize_email
+    from chalicelib.members.emails import normalize_email
 
     throttle(ip)
     v.only_keys(body, {"email", "password", "tenant_id"})
@@ -101,9 +98,7 @@ def login(body: dict, ip: str, user_agent: str, note: dict) -> dict:
             if member is not None and member.status == "active":
                 _failed(member, note)
         raise Unauthorized(INVALID, code="invalid-credentials")
-    from chalicelib.auth import service as auth
-
-    choices = [{"id": m.tenant_id, "name": auth.get_tenant(m.tenant_id).name} for m in matching]
+    choices = [{"id": m.tenant_id, "name": tenants.get_tenant(m.tenant_id).name} for m in matching]
     raise Conflict("this email belongs to several tenants: send tenant_id with one of them",
                    code="tenant-required", details={"tenants": choices})
 
@@ -125,7 +120,7 @@ def _load(login_item: MemberLogin) -> Member | None:
 
 
 def _locked(member: Member) -> bool:
-    return member.locked_until is not None and member.locked_until > now()
+    return member.locked_until is not None and member.locked_until > clock.now()
 
 
 def _password_ok(member: Member, password: str) -> bool:
@@ -161,12 +156,12 @@ def _failed(member: Member, note: dict) -> None:
     member.update(actions=[Member.failed_logins.add(1)])
     if int(member.failed_logins or 0) >= cfg.lockout_failures:
         member.update(actions=[Member.failed_logins.set(0),
-                               Member.locked_until.set(now() + timedelta(minutes=cfg.lockout_minutes))])
+                               Member.locked_until.set(clock.now() + timedelta(minutes=cfg.lockout_minutes))])
         note["outcome"] = "failed-login-locked"
 
 
 def _succeeded(member: Member, password: str) -> None:
-    actions = [Member.last_login_at.set(now())]
+    actions = [Member.last_login_at.set(clock.now())]
     if member.failed_logins:
         actions.append(Member.failed_logins.set(0))
     if member.locked_until is not None:
@@ -187,9 +182,9 @@ def open_session(member: Member, ip: str, user_agent: str, note: dict | None = N
     session_id = new_id(tokens.SESSION_ID_LEN)
     refresh, refresh_hash = tokens.issue_refresh(cfg.secret, member.tenant_id, member.member_id,
                                                  session_id, 0)
-    expires = now() + timedelta(days=cfg.session_days)
+    expires = clock.now() + timedelta(days=cfg.session_days)
     Session(tenant_id=member.tenant_id, session_key=session_key(member.member_id, session_id),
-            member_id=member.member_id, created_at=now(), expires_at=expires, generation=0,
+            member_id=member.member_id, created_at=clock.now(), expires_at=expires, generation=0,
             refresh_hash=refresh_hash, ip=ip[:64] or None, user_agent=user_agent[:256] or None,
             ttl=expires + timedelta(days=1)).save()
     if note is not None:
@@ -199,12 +194,10 @@ def open_session(member: Member, ip: str, user_agent: str, note: dict | None = N
 
 
 def _answer(member: Member, session_id: str, refresh: str, session_expires: datetime) -> dict:
-    from chalicelib.auth import service as auth
-
     cfg = get_settings()
     expires = int(time.time()) + cfg.access_token_seconds
     token = tokens.issue_access(cfg.secret, member.tenant_id, member.member_id, session_id, expires)
-    tenant = auth.get_tenant(member.tenant_id)
+    tenant = tenants.get_tenant(member.tenant_id)
     return {"token": token, "token_type": "Bearer",
             "expires_at": datetime.fromtimestamp(expires, timezone.utc).isoformat(),
             "refresh_token": refresh, "refresh_expires_at": session_expires.isoformat(),
@@ -232,7 +225,7 @@ def refresh(body: dict, ip: str, note: dict) -> dict:
     note.update(tenant_id=claims.tenant_id, changed_fields=[],
                 actor={"kind": "member", "id": claims.member_id},
                 object={"type": "session", "id": claims.session_id})
-    if session.revoked_at is not None or session.expires_at <= now():
+    if session.revoked_at is not None or session.expires_at <= clock.now():
         raise Unauthorized("this session has ended; log in again", code="session-ended")
     if claims.generation < session.generation:
         _revoke(session, "refresh-reuse")
@@ -251,7 +244,7 @@ def refresh(body: dict, ip: str, note: dict) -> dict:
                                                claims.generation + 1)
     try:
         session.update(actions=[Session.generation.set(claims.generation + 1),
-                                Session.refresh_hash.set(new_hash), Session.refreshed_at.set(now())],
+                                Session.refresh_hash.set(new_hash), Session.refreshed_at.set(clock.now())],
                        condition=(Session.generation == claims.generation)
                        & Session.revoked_at.does_not_exist())
     except UpdateError as exc:
@@ -274,7 +267,7 @@ def _active_member(tenant_id: str, member_id: str) -> Member | None:
 
 
 def _revoke(session: Session, reason: str) -> None:
-    session.update(actions=[Session.revoked_at.set(now()), Session.revoked_reason.set(reason)])
+    session.update(actions=[Session.revoked_at.set(clock.now()), Session.revoked_reason.set(reason)])
     _cache.pop((session.tenant_id, session.session_key), None)
 
 
@@ -365,7 +358,7 @@ def _lookup(claims: Any) -> MemberIdentity | None:
         session = Session.get(claims.tenant_id, session_key(claims.member_id, claims.session_id))
     except DoesNotExist:
         return None
-    if session.revoked_at is not None or session.expires_at <= now():
+    if session.revoked_at is not None or session.expires_at <= clock.now():
         return None
     member = _active_member(claims.tenant_id, claims.member_id)
     if member is None:

@@ -7,8 +7,8 @@ from datetime import datetime, timezone
 
 from pynamodb.exceptions import DoesNotExist, UpdateError
 
+from chalicelib import clock, vault
 from chalicelib import validate as v
-from chalicelib import vault
 from chalicelib.audience import service as audience
 from chalicelib.auth import service as auth
 from chalicelib.content import service as content
@@ -39,7 +39,7 @@ def set_app(tenant_id: str, body: dict) -> dict:
         raise ValidationFailed("'appid' must look like wx followed by 16 hex digits", field="appid")
     secret = v.text(body, "secret", required=True, max_len=64, min_len=8)
     MpApp(tenant_id=tenant_id, appid=appid, secret_sealed=vault.seal(tenant_id, SECRET, secret),
-          updated_at=datetime.now(timezone.utc)).save()
+          updated_at=clock.now()).save()
     _app_cache.pop(tenant_id, None)
     return app_view(tenant_id)
 

@@ -42,7 +42,7 @@ def verify(token: str, now: float | None = None) -> tuple[str, str]:
 
 def user_from_request(request: Any, tenant_id: str) -> str | None:
     """The user of a valid mp token in the request for this tenant, else None (public routes)."""
-    from chalicelib.web import bearer
+    from chalicelib.http import bearer
 
     token = bearer(request)
     if not token.startswith(PREFIX + "."):

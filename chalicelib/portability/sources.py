@@ -173,9 +173,9 @@ def participants(tenant_id: str, filt: dict, after: Any,
     rewarded = v.boolean(filt, "rewarded")
     position = after or {}
     if filt.get("task_id"):
-        from chalicelib.fission import service
+        from chalicelib.fission.tasks import load_task
 
-        tasks = [service.load_task(tenant_id, filt["task_id"])]
+        tasks = [load_task(tenant_id, filt["task_id"])]
     else:
         start = position.get("t")
         tasks = FissionTask.query(tenant_id, FissionTask.task_id >= start if start else None)

@@ -175,7 +175,7 @@ def _text(data: Any, where: str, static: bool) -> TextBox:
 
 
 def _color(value: Any, field: str) -> str:
-    from chalicelib.livecodes.qr import parse_color
+    from chalicelib.qr import parse_color
 
     if not isinstance(value, str):
         raise ValidationFailed(f"'{field}' must be a hex colour like #1a2b3c", field=field)

@@ -21,9 +21,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from chalicelib.livecodes import qr
-from chalicelib.livecodes.qr import QUIET_ZONE
+from chalicelib import qr
 from chalicelib.posters.layout import AvatarBox, Layout, QrBox, TextBox
+from chalicelib.qr import QUIET_ZONE
 
 FONTS = Path(__file__).resolve().parent / "fonts"
 FONT_PATH = FONTS / "NotoSansSC-Yutang.otf"

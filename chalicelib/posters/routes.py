@@ -10,6 +10,7 @@ from chalicelib.web import Routes, tenant_id
 
 routes = Routes(__name__)
 service = lazy("chalicelib.posters.service")
+fission_tasks = lazy("chalicelib.fission.tasks")
 
 
 @routes.route("/v1/poster-templates", methods=["POST"])
@@ -39,7 +40,8 @@ def update_poster_template(template_id):
 
 @routes.route("/v1/poster-templates/{template_id}", methods=["DELETE"])
 def delete_poster_template(template_id):
-    service.delete(tenant_id(routes.current_request), template_id)
+    service.delete(tenant_id(routes.current_request), template_id,
+                   users=fission_tasks.tasks_using_template)  # a template in use stays
     return no_content()
 
 

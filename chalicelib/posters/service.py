@@ -1,16 +1,21 @@
-"""Poster templates (CRUD, preview) and participant posters rendered once and cached in S3."""
+"""Poster templates (CRUD, preview) and participant posters rendered once and cached in S3.
+
+A template whose rendering changes publishes ``template_changed`` (docs/events.md); the tasks that
+use it (fission) follow from the events queue. Posters knows no task: a template's users are asked
+through the ``users`` function its caller passes to :func:`delete`."""
 from __future__ import annotations
 
 import hashlib
 import json
 import threading
 from collections import OrderedDict
-from datetime import datetime, timezone
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from pynamodb.exceptions import DoesNotExist
 
-from chalicelib import images, media, pagination
+from chalicelib import clock, images, media, pagination
 from chalicelib import validate as v
 from chalicelib.errors import Conflict, NotFound, ValidationFailed
 from chalicelib.ids import is_id, new_id
@@ -25,10 +30,6 @@ SAMPLE_NICKNAME = "鱼塘示例昵称"
 _BASES: OrderedDict[str, Any] = OrderedDict()  # decoded prepared canvases, per container
 _BASES_MAX = 4
 _bases_lock = threading.Lock()
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def sample_invite_url() -> str:
@@ -72,7 +73,7 @@ def _prepare(tenant_id: str, background: bytes, layout: lay.Layout) -> dict:
 
 
 def create(tenant_id: str, body: dict, now: datetime | None = None) -> dict:
-    now = now or utcnow()
+    now = now or clock.now()
     v.only_keys(body, FIELDS)
     name = v.text(body, "name", required=True, max_len=100)
     width, height = lay.parse_canvas(body)
@@ -97,9 +98,7 @@ def list_templates(tenant_id: str, limit: int, cursor: str | None) -> dict:
 
 
 def update(tenant_id: str, template_id: str, body: dict, now: datetime | None = None) -> dict:
-    from chalicelib.fission import service as fission
-
-    now = now or utcnow()
+    now = now or clock.now()
     v.only_keys(body, FIELDS)
     t = load(tenant_id, template_id)
     actions = [PosterTemplate.updated_at.set(now)]
@@ -120,15 +119,22 @@ def update(tenant_id: str, template_id: str, body: dict, now: datetime | None = 
         actions += [getattr(PosterTemplate, k).set(val) for k, val in prepared.items()]
     t.update(actions=actions, condition=PosterTemplate.template_id.exists())
     if prepared is not None:
-        fission.template_changed(tenant_id, template_id, prepared["fingerprint"])
+        _publish_change(tenant_id, template_id, prepared["fingerprint"], now)
     return view(load(tenant_id, template_id))
 
 
-def delete(tenant_id: str, template_id: str) -> None:
-    from chalicelib.fission import service as fission
+def _publish_change(tenant_id: str, template_id: str, fingerprint: str, now: datetime) -> None:
+    from chalicelib import events
 
+    events.publish("template_changed", {"tenant_id": tenant_id, "at": now.isoformat(),
+                                        "template_id": template_id, "fingerprint": fingerprint})
+
+
+def delete(tenant_id: str, template_id: str, *, users: Callable[[str, str], list[str]]) -> None:
+    """Delete the template unless ``users(tenant_id, template_id)`` names what still uses it (the
+    fission tasks, passed in by the route)."""
     t = load(tenant_id, template_id)
-    using = fission.tasks_using_template(tenant_id, template_id)
+    using = users(tenant_id, template_id)
     if using:
         raise Conflict(f"the template is used by fission task(s) {', '.join(using[:5])}; change or "
                        "delete them first", code="template-in-use")

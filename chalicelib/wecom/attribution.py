@@ -39,10 +39,11 @@ def _identities(tenant_id: str, external_userid: str, unionid: str | None,
     ``externalcontact/get`` call; a failure only costs the merge, never the attribution)."""
     found = {"external_userid": external_userid}
     if not unionid and lookup:
-        from chalicelib.wecom import client
+        from chalicelib.wecom import client, integration
 
         try:
-            unionid = client.get_external_contact(tenant_id, external_userid).get("unionid")
+            unionid = client.get_external_contact(integration.load(tenant_id),
+                                                  external_userid).get("unionid")
         except client.WecomRejected as exc:
             log.info("no unionid for a 企业微信 customer of tenant %s: %s", tenant_id, exc.message)
             unionid = None

@@ -1,9 +1,12 @@
 """The one 企业微信 server API client, shared by live code ways, callbacks and campaigns.
 
-Generic use (issue 5's ``add_msg_template`` goes through :func:`add_msg_template` or directly)::
+The client takes the tenant's configuration (:class:`~chalicelib.wecom.config.Config`, opened by
+:func:`chalicelib.wecom.integration.load`) instead of loading it, so it knows nothing of where
+settings are stored::
 
-    from chalicelib.wecom import client
-    result = client.call(tenant_id, "POST", "/cgi-bin/externalcontact/add_msg_template", {...})
+    from chalicelib.wecom import client, integration
+    config = integration.load(tenant_id)
+    result = client.call(config, "POST", "/cgi-bin/externalcontact/add_msg_template", {...})
 
 :func:`call` adds the tenant's access token, sends JSON, and returns the decoded answer when
 ``errcode`` is 0. Otherwise it raises:
@@ -36,6 +39,7 @@ from pynamodb.exceptions import DeleteError, DoesNotExist
 from chalicelib.db import condition_failed
 from chalicelib.errors import DomainError
 from chalicelib.settings import get_settings
+from chalicelib.wecom.config import Config
 
 log = logging.getLogger("yutang.wecom")
 
@@ -127,12 +131,11 @@ def check_credentials(corp_id: str, secret: str) -> None:
     _fetch_token(corp_id, secret)
 
 
-def access_token(tenant_id: str) -> str:
+def access_token(config: Config) -> str:
     from chalicelib import vault
-    from chalicelib.wecom import integration
     from chalicelib.wecom.models import WecomToken
 
-    config = integration.load(tenant_id)
+    tenant_id = config.tenant_id
     now = time.time()
     hit = _tokens.get(tenant_id)
     if hit and hit[1] > now and hit[2] == config.fingerprint:
@@ -193,11 +196,12 @@ def forget_tokens(tenant_id: str | None = None) -> None:
 
 # ---- calls --------------------------------------------------------------------------------------
 
-def call(tenant_id: str, method: str, path: str, json_body: dict | None = None,
+def call(config: Config, method: str, path: str, json_body: dict | None = None,
          params: dict | None = None) -> dict:
     """Call a 企业微信 API path (e.g. ``/cgi-bin/externalcontact/add_contact_way``) for a tenant."""
+    tenant_id = config.tenant_id
     for attempt in (1, 2):
-        token = access_token(tenant_id)
+        token = access_token(config)
         answer = _http(method, path, {**(params or {}), "access_token": token}, json_body)
         error = classify(path, answer)
         if error is None:
@@ -215,7 +219,7 @@ def call(tenant_id: str, method: str, path: str, json_body: dict | None = None,
 
 # ---- typed helpers ------------------------------------------------------------------------------
 
-def add_contact_way(tenant_id: str, *, user_ids: list[str], state: str, skip_verify: bool = True,
+def add_contact_way(config: Config, *, user_ids: list[str], state: str, skip_verify: bool = True,
                     remark: str | None = None) -> dict:
     """「联系我」 as a QR code (scene 2); type single for one staff member, multi for several.
     Returns ``{config_id, qr_code}``."""
@@ -223,18 +227,18 @@ def add_contact_way(tenant_id: str, *, user_ids: list[str], state: str, skip_ver
             "state": state, "user": user_ids}
     if remark:
         body["remark"] = remark[:30]
-    answer = call(tenant_id, "POST", "/cgi-bin/externalcontact/add_contact_way", body)
+    answer = call(config, "POST", "/cgi-bin/externalcontact/add_contact_way", body)
     return {"config_id": answer["config_id"], "qr_code": answer.get("qr_code")}
 
 
-def update_contact_way(tenant_id: str, config_id: str, *, user_ids: list[str], state: str,
+def update_contact_way(config: Config, config_id: str, *, user_ids: list[str], state: str,
                        skip_verify: bool = True) -> None:
-    call(tenant_id, "POST", "/cgi-bin/externalcontact/update_contact_way",
+    call(config, "POST", "/cgi-bin/externalcontact/update_contact_way",
          {"config_id": config_id, "skip_verify": skip_verify, "state": state, "user": user_ids})
 
 
-def del_contact_way(tenant_id: str, config_id: str) -> None:
-    call(tenant_id, "POST", "/cgi-bin/externalcontact/del_contact_way", {"config_id": config_id})
+def del_contact_way(config: Config, config_id: str) -> None:
+    call(config, "POST", "/cgi-bin/externalcontact/del_contact_way", {"config_id": config_id})
 
 
 def _join_way_body(chat_ids: list[str], state: str, auto_create_room: bool,
@@ -249,59 +253,59 @@ def _join_way_body(chat_ids: list[str], state: str, auto_create_room: bool,
     return body
 
 
-def add_join_way(tenant_id: str, *, chat_ids: list[str], state: str, auto_create_room: bool = False,
+def add_join_way(config: Config, *, chat_ids: list[str], state: str, auto_create_room: bool = False,
                  room_base_name: str | None = None, room_base_id: int | None = None) -> str:
     """A 「加入群聊」 QR (scene 2) over ≤ 5 customer groups; returns the config_id."""
-    answer = call(tenant_id, "POST", "/cgi-bin/externalcontact/groupchat/add_join_way",
+    answer = call(config, "POST", "/cgi-bin/externalcontact/groupchat/add_join_way",
                   _join_way_body(chat_ids, state, auto_create_room, room_base_name, room_base_id))
     return answer["config_id"]
 
 
-def get_join_way(tenant_id: str, config_id: str) -> dict:
-    answer = call(tenant_id, "POST", "/cgi-bin/externalcontact/groupchat/get_join_way",
+def get_join_way(config: Config, config_id: str) -> dict:
+    answer = call(config, "POST", "/cgi-bin/externalcontact/groupchat/get_join_way",
                   {"config_id": config_id})
     return answer.get("join_way") or {}
 
 
-def update_join_way(tenant_id: str, config_id: str, *, chat_ids: list[str], state: str,
+def update_join_way(config: Config, config_id: str, *, chat_ids: list[str], state: str,
                     auto_create_room: bool = False, room_base_name: str | None = None,
                     room_base_id: int | None = None) -> None:
     body = _join_way_body(chat_ids, state, auto_create_room, room_base_name, room_base_id)
-    call(tenant_id, "POST", "/cgi-bin/externalcontact/groupchat/update_join_way",
+    call(config, "POST", "/cgi-bin/externalcontact/groupchat/update_join_way",
          {"config_id": config_id, **body})
 
 
-def del_join_way(tenant_id: str, config_id: str) -> None:
-    call(tenant_id, "POST", "/cgi-bin/externalcontact/groupchat/del_join_way",
+def del_join_way(config: Config, config_id: str) -> None:
+    call(config, "POST", "/cgi-bin/externalcontact/groupchat/del_join_way",
          {"config_id": config_id})
 
 
-def send_welcome_msg(tenant_id: str, welcome_code: str, text: str | None,
+def send_welcome_msg(config: Config, welcome_code: str, text: str | None,
                      attachments: list[dict] | None = None) -> None:
     body: dict[str, Any] = {"welcome_code": welcome_code}
     if text:
         body["text"] = {"content": text}
     if attachments:
         body["attachments"] = attachments
-    call(tenant_id, "POST", "/cgi-bin/externalcontact/send_welcome_msg", body)
+    call(config, "POST", "/cgi-bin/externalcontact/send_welcome_msg", body)
 
 
-def get_group_chat(tenant_id: str, chat_id: str) -> dict:
+def get_group_chat(config: Config, chat_id: str) -> dict:
     """``group_chat`` of ``groupchat/get``: owner, member_list [{userid, type, state?...}], ..."""
-    answer = call(tenant_id, "POST", "/cgi-bin/externalcontact/groupchat/get",
+    answer = call(config, "POST", "/cgi-bin/externalcontact/groupchat/get",
                   {"chat_id": chat_id, "need_name": 0})
     return answer.get("group_chat") or {}
 
 
-def get_external_contact(tenant_id: str, external_userid: str) -> dict:
+def get_external_contact(config: Config, external_userid: str) -> dict:
     """``external_contact`` of ``externalcontact/get`` (GET): name, type, and ``unionid`` when the
     enterprise has bound a WeChat Open Platform account (else absent)."""
-    answer = call(tenant_id, "GET", "/cgi-bin/externalcontact/get",
+    answer = call(config, "GET", "/cgi-bin/externalcontact/get",
                   params={"external_userid": external_userid})
     return answer.get("external_contact") or {}
 
 
-def add_msg_template(tenant_id: str, *, external_userids: list[str], text: str | None = None,
+def add_msg_template(config: Config, *, external_userids: list[str], text: str | None = None,
                      attachments: list[dict] | None = None, sender: str | None = None,
                      chat_type: str = "single") -> dict:
     """Customer mass message (≤ 10,000 external_userids a call). Returns ``{msgid, fail_list}``."""
@@ -314,5 +318,5 @@ def add_msg_template(tenant_id: str, *, external_userids: list[str], text: str |
         body["text"] = {"content": text}
     if attachments:
         body["attachments"] = attachments
-    answer = call(tenant_id, "POST", "/cgi-bin/externalcontact/add_msg_template", body)
+    answer = call(config, "POST", "/cgi-bin/externalcontact/add_msg_template", body)
     return {"msgid": answer.get("msgid"), "fail_list": answer.get("fail_list") or []}

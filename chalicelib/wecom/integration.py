@@ -10,15 +10,15 @@ import hashlib
 import logging
 import re
 import time
-from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from pynamodb.exceptions import DoesNotExist
 
+from chalicelib import clock, vault
 from chalicelib import validate as v
-from chalicelib import vault
 from chalicelib.errors import Conflict, ValidationFailed
 from chalicelib.settings import get_settings
+from chalicelib.wecom.config import Config
 from chalicelib.wecom.crypto import AES_KEY_RE, CryptoError, aes_key
 from chalicelib.wecom.models import WecomIntegration, WecomToken
 
@@ -28,25 +28,11 @@ FIELDS = {"corp_id", "secret", "agent_id", "token", "encoding_aes_key", "verify"
 CORP_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 TOKEN_RE = re.compile(r"^[A-Za-z0-9]{1,32}$")
 CACHE_SECONDS = 30.0
-_cache: dict[str, tuple[float, "Config"]] = {}
+_cache: dict[str, tuple[float, Config]] = {}
 
 
 class NotConfigured(Conflict):
     code = "wecom-not-configured"
-
-
-@dataclass(frozen=True)
-class Config:
-    tenant_id: str
-    corp_id: str
-    secret: str
-    token: str
-    encoding_aes_key: str
-    agent_id: int | None
-    fingerprint: str
-
-    def __repr__(self) -> str:  # never print secrets (logs, tracebacks)
-        return f"Config(tenant_id={self.tenant_id!r}, corp_id={self.corp_id!r})"
 
 
 def callback_url(tenant_id: str) -> str:
@@ -84,7 +70,7 @@ def put(tenant_id: str, body: dict, now: datetime | None = None) -> dict:
     """Validate, optionally check the credentials with ``gettoken``, then store (sealed)."""
     from chalicelib.wecom import client
 
-    now = now or datetime.now(timezone.utc)
+    now = now or clock.now()
     values = parse(body)
     fp = fingerprint(values["corp_id"], values["secret"])
     if values["verify"]:
@@ -134,7 +120,7 @@ def delete(tenant_id: str) -> None:
 
 
 def load(tenant_id: str) -> Config:
-    """The tenant's opened settings, or NotConfigured."""
+    """The tenant's opened settings (what :mod:`chalicelib.wecom.client` takes), or NotConfigured."""
     hit = _cache.get(tenant_id)
     if hit and hit[0] > time.monotonic():
         return hit[1]
@@ -178,7 +164,7 @@ def touch_callback(tenant_id: str, now: datetime | None = None) -> None:
     _touched[tenant_id] = mono
     try:
         WecomIntegration(tenant_id=tenant_id).update(
-            actions=[WecomIntegration.last_callback_at.set(now or datetime.now(timezone.utc))],
+            actions=[WecomIntegration.last_callback_at.set(now or clock.now())],
             condition=WecomIntegration.tenant_id.exists())
     except Exception:  # noqa: BLE001 - a missing item (settings removed) or a throttle: skip
         log.info("could not note the last 企业微信 callback for tenant %s", tenant_id)
@@ -188,7 +174,7 @@ def health(tenant_id: str, now: datetime | None = None) -> dict:
     """What the console shows next to the settings: whether the cached access token is usable (it
     is fetched on first use and refreshed before it expires) and when a callback last came in.
     Two GetItems; no call to 企业微信."""
-    now = now or datetime.now(timezone.utc)
+    now = now or clock.now()
     try:
         item = WecomIntegration.get(tenant_id, consistent_read=True)
     except DoesNotExist:

@@ -6,11 +6,11 @@ The callback consumer ADDs ``wecom_adds``, ``wecom_dels``, ``wecom_group_joins``
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from chalicelib.analytics.models import DailyStats
-from chalicelib.analytics.service import MAX_RANGE_DAYS, parse_day
+from chalicelib import clock
+from chalicelib.analytics.service import MAX_RANGE_DAYS, code_days, parse_day
 from chalicelib.errors import ValidationFailed
 
 TOTALS = ("wecom_adds", "wecom_dels", "wecom_group_joins")
@@ -18,7 +18,7 @@ TOTALS = ("wecom_adds", "wecom_dels", "wecom_group_joins")
 
 def livecode_stats(code, start: str | None, end: str | None, now: datetime | None = None) -> dict:
     tz = ZoneInfo(code.timezone)
-    last = parse_day(end, "to", tz) or (now or datetime.now(timezone.utc)).astimezone(tz).date()
+    last = parse_day(end, "to", tz) or (now or clock.now()).astimezone(tz).date()
     first = parse_day(start, "from", tz) or last - timedelta(days=29)
     if first > last:
         raise ValidationFailed("'from' must not be after 'to'", field="from")
@@ -28,7 +28,7 @@ def livecode_stats(code, start: str | None, end: str | None, now: datetime | Non
     per_target = {tid: {"id": tid, "adds": 0, "group_joins": 0} for tid in ids}
     totals = dict.fromkeys(TOTALS, 0)
     days = []
-    for day_name, counters in _rows(code.tenant_id, code.code_id, first.isoformat(), last.isoformat()):
+    for day_name, counters in code_days(code.tenant_id, code.code_id, first, last):
         day = {"date": day_name, **{k: counters.get(k, 0) for k in TOTALS}}
         if not any(day[k] for k in TOTALS):
             continue
@@ -44,19 +44,3 @@ def livecode_stats(code, start: str | None, end: str | None, now: datetime | Non
             "group_joins": totals["wecom_group_joins"], "targets": list(per_target.values()),
             "days": days}
 
-
-def _rows(tenant_id: str, code_id: str, first: str, last: str):
-    """(day, counters) of the code's daily items, including the counters the model does not
-    declare (raw items, as the analytics service reads them)."""
-    conn = DailyStats._get_connection()
-    condition = DailyStats.sk.between(DailyStats.code_day_key(code_id, first),
-                                      DailyStats.code_day_key(code_id, last))
-    start_key = None
-    while True:
-        page = conn.query(tenant_id, range_key_condition=condition, exclusive_start_key=start_key)
-        for item in page.get("Items", []):
-            yield item["sk"]["S"].rsplit("#", 1)[1], {k: int(v["N"]) for k, v in item.items()
-                                                      if "N" in v}
-        start_key = page.get("LastEvaluatedKey")
-        if not start_key:
-            return

@@ -29,6 +29,7 @@ from pynamodb.exceptions import DoesNotExist, UpdateError
 from chalicelib.db import condition_failed
 from chalicelib.errors import DomainError, ValidationFailed
 from chalicelib.wecom import client, targets
+from chalicelib.wecom.config import Config
 from chalicelib.wecom.models import WecomChatLink
 
 log = logging.getLogger("yutang.wecom")
@@ -61,28 +62,33 @@ def attached(tenant_id: str, code_id: str, new_targets: Iterable[Any]) -> Iterat
         raise
 
 
-def _create(tenant_id: str, code_id: str, target: Any, spec: dict) -> None:
+def _config(tenant_id: str) -> Config:
+    """The tenant's settings for the client (NotConfigured: 409 ``wecom-not-configured``)."""
     from chalicelib.wecom import integration
 
-    integration.load(tenant_id)  # a clear 409 before any call when the tenant has no settings
+    return integration.load(tenant_id)
+
+
+def _create(tenant_id: str, code_id: str, target: Any, spec: dict) -> None:
+    config = _config(tenant_id)  # a clear 409 before any call when the tenant has no settings
     state = targets.state_for(code_id, target.id)
     options = {k: v for k, v in spec.items() if k != "pending"}
     if target.kind == "staff":
         options.setdefault("skip_verify", True)
-        result = client.add_contact_way(tenant_id, user_ids=options["user_ids"], state=state,
+        result = client.add_contact_way(config, user_ids=options["user_ids"], state=state,
                                         skip_verify=options["skip_verify"], remark=target.name)
         info = {"way": "contact", "config_id": result["config_id"], "qr_code": result["qr_code"],
                 "state": state, **options}
     else:
         options.setdefault("auto_create_room", False)
-        config_id = client.add_join_way(tenant_id, chat_ids=options["chat_ids"], state=state,
+        config_id = client.add_join_way(config, chat_ids=options["chat_ids"], state=state,
                                         **_room_options(options))
         info = {"way": "join", "config_id": config_id, "qr_code": None, "state": state, **options}
     target.extra = {**(target.extra or {}), "wecom": info}
     try:
         if info["way"] == "join":
-            info["qr_code"] = client.get_join_way(tenant_id, config_id).get("qr_code")
-            info["members"] = _count_members(tenant_id, info["chat_ids"])
+            info["qr_code"] = client.get_join_way(config, config_id).get("qr_code")
+            info["members"] = _count_members(config, info["chat_ids"])
             target.assigned = sum(info["members"].values())
             if target.capacity is None and not info["auto_create_room"]:
                 target.capacity = targets.GROUP_SIZE * len(info["chat_ids"])
@@ -99,8 +105,8 @@ def _room_options(options: dict) -> dict:
             "room_base_id": options.get("room_base_id")}
 
 
-def _count_members(tenant_id: str, chat_ids: list[str]) -> dict[str, int]:
-    return {chat: len(client.get_group_chat(tenant_id, chat).get("member_list") or [])
+def _count_members(config: Config, chat_ids: list[str]) -> dict[str, int]:
+    return {chat: len(client.get_group_chat(config, chat).get("member_list") or [])
             for chat in chat_ids}
 
 
@@ -156,15 +162,16 @@ def update(tenant_id: str, code_id: str, current: Any, target_input: Any) -> dic
         if (len(info["user_ids"]) == 1) != (len(merged["user_ids"]) == 1):
             raise ValidationFailed("企业微信 cannot turn a one-person contact way into a multi-person "
                                    "one or back; add a new target instead", field="wecom_user_ids")
-        client.update_contact_way(tenant_id, info["config_id"], user_ids=merged["user_ids"],
+        client.update_contact_way(_config(tenant_id), info["config_id"], user_ids=merged["user_ids"],
                                   state=info["state"], skip_verify=merged.get("skip_verify", True))
     else:
-        client.update_join_way(tenant_id, info["config_id"], chat_ids=merged["chat_ids"],
+        config = _config(tenant_id)
+        client.update_join_way(config, info["config_id"], chat_ids=merged["chat_ids"],
                                state=info["state"], **_room_options(merged))
         old, new = set(info["chat_ids"]), set(merged["chat_ids"])
         merged["members"] = {chat: count for chat, count in (info.get("members") or {}).items()
                              if chat in new}
-        merged["members"].update(_count_members(tenant_id, sorted(new - old)))
+        merged["members"].update(_count_members(config, sorted(new - old)))
         _unlink_chats(tenant_id, code_id, current.id, old - new)
         _link_chats(tenant_id, code_id, current.id, new - old)
         changes["assigned"] = sum(merged["members"].values())
@@ -184,7 +191,7 @@ def release(tenant_id: str, gone: Iterable[Any]) -> None:
             continue
         job = {"tenant_id": tenant_id, "way": info["way"], "config_id": info["config_id"]}
         try:
-            _delete_way(job)
+            delete_way(job)
         except client.WecomRetryable:
             log.warning("企业微信 way %s not deleted yet; retrying through the queue", info["config_id"])
             events.publish("wecom_cleanup", job)
@@ -193,26 +200,21 @@ def release(tenant_id: str, gone: Iterable[Any]) -> None:
             _unlink_chats(tenant_id, issued_for[0], target.id, info.get("chat_ids") or [])
 
 
-def _delete_way(job: dict) -> None:
+def delete_way(job: dict) -> None:
+    """Delete one contact or join way (a ``wecom_cleanup`` job); retryable errors re-raise."""
     from chalicelib.wecom import integration
 
     try:
         if job["way"] == "contact":
-            client.del_contact_way(job["tenant_id"], job["config_id"])
+            client.del_contact_way(_config(job["tenant_id"]), job["config_id"])
         else:
-            client.del_join_way(job["tenant_id"], job["config_id"])
+            client.del_join_way(_config(job["tenant_id"]), job["config_id"])
     except integration.NotConfigured:
         log.warning("企业微信 settings removed; way %s cannot be deleted here", job["config_id"])
     except client.WecomRetryable:
         raise
     except client.WecomRejected as exc:  # already gone, or the app lost the permission
         log.warning("企业微信 refused to delete way %s: %s", job["config_id"], exc.errcode)
-
-
-def handle_cleanup(jobs: list[dict]) -> None:
-    """Events-queue consumer for ``wecom_cleanup``: retryable errors re-raise (SQS retries)."""
-    for job in jobs:
-        _delete_way(job)
 
 
 # ---- member counts ------------------------------------------------------------------------------

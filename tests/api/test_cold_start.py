@@ -12,7 +12,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 HEAVY = ("PIL", "qrcode", "boto3", "cryptography")
-IMAGE_MODULES = ("chalicelib.images", "chalicelib.livecodes.qr", "chalicelib.posters.render",
+IMAGE_MODULES = ("chalicelib.images", "chalicelib.qr", "chalicelib.posters.render",
                  "chalicelib.posters.service")
 TEAM_MODULES = ("chalicelib.members.service", "chalicelib.members.sessions",
                 "chalicelib.members.audit", "chalicelib.members.passwords")

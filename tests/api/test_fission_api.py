@@ -206,15 +206,15 @@ def test_bad_leaderboard_and_list_queries(app_client, tenant):
 def test_registration_after_the_end_is_refused(app_client, tenant):
     from datetime import datetime, timedelta, timezone
 
-    from chalicelib.fission import service
+    from chalicelib.fission import participants, tasks
 
     task = make_task(app_client, tenant)
     later = datetime.now(timezone.utc) + timedelta(days=1)
-    service.update_task(tenant["tenant_id"], task["id"],
-                        {"ends_at": (later + timedelta(seconds=1)).isoformat()})
+    tasks.update_task(tenant["tenant_id"], task["id"],
+                      {"ends_at": (later + timedelta(seconds=1)).isoformat()})
     with pytest.raises(Exception) as exc:
-        service.register(tenant["tenant_id"], task["id"], {"nickname": "late"},
-                         now=later + timedelta(days=1))
+        participants.register(tenant["tenant_id"], task["id"], {"nickname": "late"},
+                              now=later + timedelta(days=1))
     assert getattr(exc.value, "code", None) == "task-ended"
 
 

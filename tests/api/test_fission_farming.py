@@ -6,7 +6,7 @@ import json
 import pytest
 
 import app as app_module
-from chalicelib.fission import invites
+from chalicelib.fission import consumers
 from devstack.drain import drain_once
 from tests.conftest import auth_headers
 from tests.integration.test_fission_invites import event, join, world  # noqa: F401
@@ -62,30 +62,30 @@ def test_one_ip_counts_at_most_three_invites_a_day_and_the_participant_is_flagge
 def _one_ip_ceiling(world):  # noqa: F811
     task = world["make_task"](goal=50)
     p = join(world, task)
-    results = [invites.record_scan({**event(world, p), "ip": "iphash-1"}) for _ in range(5)]
+    results = [consumers.record_scan({**event(world, p), "ip": "iphash-1"}) for _ in range(5)]
     assert results[:3] == ["counted"] * 3
     assert results[3:] == ["ip-daily-ceiling"] * 2
-    assert invites.record_scan({**event(world, p), "ip": "iphash-2"}) == "counted"  # another IP
-    from chalicelib.fission import service
+    assert consumers.record_scan({**event(world, p), "ip": "iphash-2"}) == "counted"  # another IP
+    from chalicelib.fission import participants, tasks
 
-    view = service.get_participant(world["tenant"], task["id"], p["participant_id"])
+    view = participants.get_participant(world["tenant"], task["id"], p["participant_id"])
     assert view["invites"] == 4 and view["suspicious"]["reason"] == "ip_daily_ceiling"
     other = join(world, task, openid="o-clean")
-    invites.record_scan({**event(world, other), "ip": "iphash-3"})
-    flagged = service.list_participants(world["tenant"], task["id"], 20, None, suspicious=True)
+    consumers.record_scan({**event(world, other), "ip": "iphash-3"})
+    flagged = participants.list_participants(world["tenant"], task["id"], 20, None, suspicious=True)
     assert [x["participant_id"] for x in flagged["items"]] == [p["participant_id"]]
-    assert service.stats(world["tenant"], task["id"])["not_counted"]["daily_ceiling"] == 2
+    assert tasks.stats(world["tenant"], task["id"])["not_counted"]["daily_ceiling"] == 2
 
 
 def test_a_participant_counts_at_most_the_daily_ceiling(world, monkeypatch):  # noqa: F811
-    monkeypatch.setattr(invites, "MAX_PER_PARTICIPANT_PER_DAY", 4)
+    monkeypatch.setattr(consumers, "MAX_PER_PARTICIPANT_PER_DAY", 4)
     task = world["make_task"](goal=50)
     p = join(world, task)
-    results = [invites.record_scan({**event(world, p), "ip": f"ip-{i}"}) for i in range(6)]
+    results = [consumers.record_scan({**event(world, p), "ip": f"ip-{i}"}) for i in range(6)]
     assert results == ["counted"] * 4 + ["participant-daily-ceiling"] * 2
-    from chalicelib.fission import service
+    from chalicelib.fission import participants
 
-    assert service.get_participant(world["tenant"], task["id"], p["participant_id"])[
+    assert participants.get_participant(world["tenant"], task["id"], p["participant_id"])[
         "suspicious"]["reason"] == "participant_daily_ceiling"
 
 

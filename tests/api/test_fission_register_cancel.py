@@ -6,7 +6,8 @@ import contextlib
 import pytest
 from pynamodb.exceptions import TransactWriteError
 
-from chalicelib.fission import service, store
+from chalicelib.fission import participants
+from chalicelib.fission.models import FissionTask
 from tests.support.fission import make_task
 
 
@@ -25,7 +26,7 @@ class Cancelled(TransactWriteError):
 
 
 def failing_transaction(monkeypatch, *attempts):
-    real = store.transaction
+    real = FissionTask.transaction
     calls = []
 
     @contextlib.contextmanager
@@ -36,7 +37,7 @@ def failing_transaction(monkeypatch, *attempts):
             raise Cancelled(attempts[len(calls) - 1])
         with real() as tx:
             yield tx
-    monkeypatch.setattr(store, "transaction", fake)
+    monkeypatch.setattr(FissionTask, "transaction", fake)
     return calls
 
 
@@ -44,18 +45,18 @@ def test_a_validation_cancel_is_not_read_as_already_registered(app_client, tenan
     task = make_task(app_client, tenant)
     failing_transaction(monkeypatch, ["ValidationError", None])
     with pytest.raises(TransactWriteError):
-        service.register(tenant["tenant_id"], task["id"], {"nickname": "n", "openid": "o-1"})
+        participants.register(tenant["tenant_id"], task["id"], {"nickname": "n", "openid": "o-1"})
 
 
 def test_a_conflict_is_retried_and_registers(app_client, tenant, monkeypatch):
     task = make_task(app_client, tenant)
     calls = failing_transaction(monkeypatch, ["TransactionConflict", None])
-    view, is_new = service.register(tenant["tenant_id"], task["id"], {"nickname": "n", "openid": "o-1"})
+    view, is_new = participants.register(tenant["tenant_id"], task["id"], {"nickname": "n", "openid": "o-1"})
     assert is_new and len(calls) == 2 and view["nickname"] == "n"
 
 
 def test_condition_failed_means_exists(app_client, tenant):
     task = make_task(app_client, tenant)
-    first, new1 = service.register(tenant["tenant_id"], task["id"], {"nickname": "a", "openid": "o-1"})
-    again, new2 = service.register(tenant["tenant_id"], task["id"], {"nickname": "b", "openid": "o-1"})
+    first, new1 = participants.register(tenant["tenant_id"], task["id"], {"nickname": "a", "openid": "o-1"})
+    again, new2 = participants.register(tenant["tenant_id"], task["id"], {"nickname": "b", "openid": "o-1"})
     assert new1 and not new2 and again["participant_id"] == first["participant_id"]

@@ -137,3 +137,41 @@ def test_background_is_fitted_to_the_canvas(app_client, tenant):
     from PIL import Image
 
     assert Image.open(io.BytesIO(resp.body)).size == (1080, 1920)
+
+
+def test_a_changed_template_reaches_its_tasks_posters_through_the_events_queue(app_client, tenant):
+    """GIVEN a participant whose poster was rendered (and cached) from a template, WHEN the
+    template's size and layout change, THEN posters publishes ``template_changed`` (it calls no
+    fission code) and, once the events consumer ran, the participant's poster is the new one."""
+    import io
+
+    from PIL import Image
+
+    from tests.support.wecom import drain, queued_types
+
+    template = make_template(app_client, tenant)
+    task = make_task(app_client, tenant, template_id=template["id"])
+    p = body(post(app_client, tenant, f"/v1/fission-tasks/{task['id']}/participants",
+                  {"nickname": "小明", "openid": "o-poster"}))
+    path = p["poster_url"].replace("http://testserver", "")
+
+    def poster_size():
+        resp = app_client.http.get(path, headers={"Accept": "image/jpeg"})
+        assert resp.status_code == 200, resp.body
+        return Image.open(io.BytesIO(resp.body)).size
+
+    assert poster_size() == (1080, 1920)
+    drain()  # nothing else waiting
+    resp = app_client.http.patch(f"/v1/poster-templates/{template['id']}", headers=auth_headers(tenant),
+                                 body=json.dumps({"width": 720, "height": 1280,
+                                                  "layout": {"qr": {"x": 160, "y": 700, "size": 400}}}))
+    assert resp.status_code == 200, resp.body
+    assert queued_types() == ["template_changed"]
+    assert poster_size() == (1080, 1920)  # the task still names the old rendering's cached poster
+    assert drain() == 1
+    assert poster_size() == (720, 1280)
+    assert decode_qr(app_client.http.get(path, headers={"Accept": "image/jpeg"}).body) == [p["invite_url"]]
+    # a rename changes no rendering: nothing is published
+    app_client.http.patch(f"/v1/poster-templates/{template['id']}", headers=auth_headers(tenant),
+                          body=json.dumps({"name": "改名"}))
+    assert queued_types() == []

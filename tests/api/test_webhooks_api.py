@@ -186,7 +186,7 @@ def test_a_disabled_subscription_gets_nothing(app_client, tenant, sink):
 
 def test_subscriptions_are_read_once_per_batch_not_per_event(app_client, tenant, sink,
                                                             monkeypatch):
-    from chalicelib.hooks import fanout
+    from chalicelib.hooks import consumers
     from chalicelib.hooks.models import HookItem
 
     subscribe(app_client, tenant, sink.url)
@@ -199,7 +199,7 @@ def test_subscriptions_are_read_once_per_batch_not_per_event(app_client, tenant,
         return original(hash_key, *args, **kwargs)
 
     monkeypatch.setattr(HookItem, "query", counting)
-    fanout.clear_cache()
+    consumers.clear_cache()
     events.publish_many("order_paid", [order(tenant["tenant_id"], n) for n in range(1, 13)])
     drain()
     assert len(sink.requests) == 12 and len(reads) == 1

@@ -250,7 +250,7 @@ def test_health_token_and_last_callback(app_client, tenant, fake_wecom, monkeypa
     got = body(app_client.http.get("/v1/integrations/wecom/health", headers=h))
     assert got["configured"] and got["token"]["status"] == "none" and got["last_callback_at"] is None
 
-    client.access_token(tenant["tenant_id"])  # fetched on first use, as a contact-way call does
+    client.access_token(integration.load(tenant["tenant_id"]))  # fetched on first use, as a contact-way call does
     got = body(app_client.http.get("/v1/integrations/wecom/health", headers=h))
     assert got["token"]["status"] == "valid" and got["token"]["expires_at"]
 

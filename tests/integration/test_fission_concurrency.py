@@ -17,7 +17,7 @@ def _event(tenant, code_id, ref, visitor):
 
 def test_concurrent_finishers_get_one_reward_each_and_codes_go_to_one_participant_each():
     from chalicelib.auth import service as auth
-    from chalicelib.fission import invites, service
+    from chalicelib.fission import consumers, participants, tasks
     from chalicelib.fission.models import Participant, RewardCode, task_pk
     from chalicelib.ids import new_id
     from chalicelib.livecodes import service as livecodes
@@ -29,17 +29,17 @@ def test_concurrent_finishers_get_one_reward_each_and_codes_go_to_one_participan
             {"kind": "url", "name": "u", "url": "https://example.com"}]})
         template = posters.create(tenant, {"name": "t", "background": png_b64(540, 960), "width": 540,
                                            "height": 960, "layout": {"qr": {"x": 0, "y": 0, "size": 300}}})
-        task = service.create_task(tenant, {
+        task = tasks.create_task(tenant, {
             "name": "race", "livecode_id": code["id"], "template_id": template["id"], "goal": 2,
             "reward": {"message": "m", "codes": [f"CODE-{i}" for i in range(CODES)]}})
-        people = [service.register(tenant, task["id"], {"nickname": f"p{i}"})[0]
+        people = [participants.register(tenant, task["id"], {"nickname": f"p{i}"})[0]
                   for i in range(FINISHERS)]
         for p in people:  # everyone one invite away from the goal
-            assert invites.record_scan(_event(tenant, code["id"], p["ref"], new_id(16))) == "counted"
+            assert consumers.record_scan(_event(tenant, code["id"], p["ref"], new_id(16))) == "counted"
         # each finisher's last invite arrives twice at once (two consumers), all finishers together
         final = [_event(tenant, code["id"], p["ref"], new_id(16)) for p in people]
         with ThreadPoolExecutor(max_workers=FINISHERS * 2) as pool:
-            outcomes = list(pool.map(invites.record_scan, final + final))
+            outcomes = list(pool.map(consumers.record_scan, final + final))
 
         assert sum(o.endswith("+rewarded") for o in outcomes) == FINISHERS, outcomes
         assert sum(o.startswith("duplicate") for o in outcomes) == FINISHERS, outcomes
@@ -51,6 +51,6 @@ def test_concurrent_finishers_get_one_reward_each_and_codes_go_to_one_participan
         pool_items = list(RewardCode.query(task_pk(tenant, task["id"])))
         owners = {c.code: c.participant_id for c in pool_items}
         assert all(owners[p.reward_code] == p.participant_id for p in stored if p.reward_code)
-        stats = service.stats(tenant, task["id"])
+        stats = tasks.stats(tenant, task["id"])
         assert stats["rewards"] == FINISHERS and stats["invites"] == FINISHERS * 2
         assert stats["codes"]["issued"] == CODES

@@ -4,7 +4,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from chalicelib.fission import invites, service
+from chalicelib.fission import consumers, participants, rewards, tasks
+from chalicelib.fission import progress as own
 from chalicelib.ids import new_id
 from tests.support.images import png_b64
 
@@ -27,13 +28,13 @@ def world(aws_stack):
     def make_task(**overrides):
         body = {"name": "task", "livecode_id": code["id"], "template_id": template["id"], "goal": 2,
                 **overrides}
-        return service.create_task(tenant, body)
+        return tasks.create_task(tenant, body)
 
     return {"tenant": tenant, "code": code, "make_task": make_task}
 
 
 def join(world, task, **body):
-    view, _ = service.register(world["tenant"], task["id"], {"nickname": "p", **body})
+    view, _ = participants.register(world["tenant"], task["id"], {"nickname": "p", **body})
     return view
 
 
@@ -46,23 +47,23 @@ def event(world, participant, *, visitor=None, new=True, at=None, code_id=None, 
 
 
 def progress(world, task, participant):
-    return service.get_participant(world["tenant"], task["id"], participant["participant_id"])
+    return participants.get_participant(world["tenant"], task["id"], participant["participant_id"])
 
 
 def test_one_invite_per_new_visitor(world):
     task = world["make_task"](goal=5)
     p = join(world, task)
-    assert invites.record_scan(event(world, p, visitor="v" * 16)) == "counted"
-    assert invites.record_scan(event(world, p, visitor="v" * 16)) == "duplicate"
-    assert invites.record_scan(event(world, p, new=False)) == "returning"
+    assert consumers.record_scan(event(world, p, visitor="v" * 16)) == "counted"
+    assert consumers.record_scan(event(world, p, visitor="v" * 16)) == "duplicate"
+    assert consumers.record_scan(event(world, p, new=False)) == "returning"
     assert progress(world, task, p)["invites"] == 1
 
 
 def test_a_visitor_counts_once_per_task_even_for_two_participants(world):
     task = world["make_task"](goal=5)
     a, b = join(world, task), join(world, task)
-    invites.record_scan(event(world, a, visitor="w" * 16))
-    assert invites.record_scan(event(world, b, visitor="w" * 16)) == "duplicate"
+    consumers.record_scan(event(world, a, visitor="w" * 16))
+    assert consumers.record_scan(event(world, b, visitor="w" * 16)) == "duplicate"
     assert (progress(world, task, a)["invites"], progress(world, task, b)["invites"]) == (1, 0)
 
 
@@ -70,10 +71,10 @@ def test_not_before_start_nor_after_end(world):
     start, end = NOW + timedelta(hours=1), NOW + timedelta(hours=2)
     task = world["make_task"](starts_at=start.isoformat(), ends_at=end.isoformat())
     p = join(world, task)
-    assert invites.record_scan(event(world, p, at=start - timedelta(seconds=1))) == "outside-window-or-code"
-    assert invites.record_scan(event(world, p, at=end)) == "outside-window-or-code"
-    assert invites.record_scan(event(world, p, at=start)) == "counted"
-    stats = service.stats(world["tenant"], task["id"])
+    assert consumers.record_scan(event(world, p, at=start - timedelta(seconds=1))) == "outside-window-or-code"
+    assert consumers.record_scan(event(world, p, at=end)) == "outside-window-or-code"
+    assert consumers.record_scan(event(world, p, at=start)) == "counted"
+    stats = tasks.stats(world["tenant"], task["id"])
     assert (stats["invites"], stats["not_counted"]["outside_window"], stats["scans"]) == (1, 2, 3)
 
 
@@ -81,12 +82,12 @@ def test_forged_or_foreign_refs_count_nothing(world):
     task = world["make_task"]()
     p = join(world, task)
     forged = p["ref"][:-8] + "22222222"
-    assert invites.record_scan(event(world, p, ref=forged)) == "own-device-or-unknown"
-    assert invites.record_scan(event(world, p, ref="garbage")) == "no-ref"
+    assert consumers.record_scan(event(world, p, ref=forged)) == "own-device-or-unknown"
+    assert consumers.record_scan(event(world, p, ref="garbage")) == "no-ref"
     other_code = world["code"]["id"][::-1]
-    assert invites.record_scan(event(world, p, code_id=other_code)) == "outside-window-or-code"
+    assert consumers.record_scan(event(world, p, code_id=other_code)) == "outside-window-or-code"
     foreign = {**event(world, p), "tenant_id": "zzzzzzzz"}
-    assert invites.record_scan(foreign) == "no-ref"
+    assert consumers.record_scan(foreign) == "no-ref"
     assert progress(world, task, p)["invites"] == 0
 
 
@@ -98,39 +99,39 @@ def test_own_device_never_counts_and_an_early_self_scan_is_taken_back(world):
     p = join(world, task)
     key = p["progress_url"].rsplit("/", 1)[1]
     # scanned her own poster before ever opening her page: counted at first...
-    assert invites.record_scan(event(world, p, visitor="s" * 16)) == "counted"
+    assert consumers.record_scan(event(world, p, visitor="s" * 16)) == "counted"
     assert progress(world, task, p)["invites"] == 1
     # ...then she opens her page on that phone: the device is hers, the invite is taken back
     cookie = cookies.write(world["code"]["id"], cookies.Visit("s" * 16, "-", "-"),
                            get_settings().secret, "/", False).split(";")[0]
-    _, set_cookie = service.progress(key, cookie)
+    _, set_cookie = own.progress(key, cookie)
     assert set_cookie is None
     assert progress(world, task, p)["invites"] == 0
     # and an event from that device still in the queue counts nothing
-    assert invites.record_scan(event(world, p, visitor="s" * 16)) == "own-device-or-unknown"
-    assert invites.record_scan(event(world, p, visitor="t" * 16)) == "counted"
-    _, minted = service.progress(key, "")
+    assert consumers.record_scan(event(world, p, visitor="s" * 16)) == "own-device-or-unknown"
+    assert consumers.record_scan(event(world, p, visitor="t" * 16)) == "counted"
+    _, minted = own.progress(key, "")
     minted_visitor = minted.split("=", 1)[1].split(".")[0]
-    assert invites.record_scan(event(world, p, visitor=minted_visitor)) == "own-device-or-unknown"
+    assert consumers.record_scan(event(world, p, visitor=minted_visitor)) == "own-device-or-unknown"
     assert progress(world, task, p)["invites"] == 1
 
 
 def test_reaching_the_goal_grants_once_with_a_pool_code(world):
     task = world["make_task"](goal=2, reward={"message": "送书", "codes": ["C1"]})
     a, b = join(world, task), join(world, task)
-    invites.record_scan(event(world, a))
-    assert invites.record_scan(event(world, a)) == "counted+rewarded"
-    assert invites.record_scan(event(world, a)) == "counted"  # over the goal: no second reward
-    invites.record_scan(event(world, b))
-    assert invites.record_scan(event(world, b)) == "counted+rewarded"
-    notices = service.rewards(world["tenant"], task["id"], 10, None)["items"]
+    consumers.record_scan(event(world, a))
+    assert consumers.record_scan(event(world, a)) == "counted+rewarded"
+    assert consumers.record_scan(event(world, a)) == "counted"  # over the goal: no second reward
+    consumers.record_scan(event(world, b))
+    assert consumers.record_scan(event(world, b)) == "counted+rewarded"
+    notices = rewards.rewards(world["tenant"], task["id"], 10, None)["items"]
     by_pid = {n["participant_id"]: n for n in notices}
     assert by_pid[a["participant_id"]]["code"] == "C1"
     assert by_pid[b["participant_id"]]["code"] is None
     assert by_pid[b["participant_id"]]["note"] == "codes-exhausted"
-    stats = service.stats(world["tenant"], task["id"])
+    stats = tasks.stats(world["tenant"], task["id"])
     assert stats["rewards"] == 2 and stats["codes"] == {"total": 1, "issued": 1, "left": 0}
-    codes = service.list_codes(world["tenant"], task["id"], 10, None)["items"]
+    codes = tasks.list_codes(world["tenant"], task["id"], 10, None)["items"]
     assert codes[0]["participant_id"] == a["participant_id"]
 
 
@@ -140,16 +141,16 @@ def test_redelivered_goal_event_finishes_the_reward(world):
     task = world["make_task"](goal=1, reward={"message": "m"})
     p = join(world, task)
     e = event(world, p)
-    original = invites.check_reward
-    invites.check_reward = lambda *a: (_ for _ in ()).throw(RuntimeError("crash after counting"))
+    original = rewards.check_reward
+    rewards.check_reward = lambda *a: (_ for _ in ()).throw(RuntimeError("crash after counting"))
     try:
         with pytest.raises(RuntimeError):
-            invites.record_scan(e)
+            consumers.record_scan(e)
     finally:
-        invites.check_reward = original
+        rewards.check_reward = original
     stored = Participant.get(task_pk(world["tenant"], task["id"]), p["participant_id"])
     assert int(stored.invites) == 1 and stored.rewarded_at is None
-    assert invites.record_scan(e) == "duplicate+rewarded"  # SQS delivers it again
+    assert consumers.record_scan(e) == "duplicate+rewarded"  # SQS delivers it again
     assert progress(world, task, p)["rewarded"] and progress(world, task, p)["invites"] == 1
 
 
@@ -158,13 +159,13 @@ def test_ref_scan_costs_at_most_two_calls(world):
 
     task = world["make_task"](goal=10)
     p = join(world, task)
-    invites.record_scan(event(world, p))  # warm the clients
+    consumers.record_scan(event(world, p))  # warm the clients
     for e in (event(world, p), event(world, p, new=False), event(world, p, ref=p["ref"][:-8] + "2" * 8)):
         with CallCounter() as calls:
-            invites.record_scan(e)
+            consumers.record_scan(e)
         assert calls.total <= 2, calls.calls
     with CallCounter() as calls:
-        invites.record_scans([{**event(world, p), "ref": None}])
+        consumers.record_scans([{**event(world, p), "ref": None}])
     assert calls.total == 0
 
 
@@ -173,7 +174,7 @@ def test_leaderboard_orders_by_invites_with_limit(world):
     people = [join(world, task, nickname=f"p{i}") for i in range(5)]
     for i, p in enumerate(people):
         for _ in range(i * 2 % 5):
-            invites.record_scan(event(world, p))
-    board = service.leaderboard(world["tenant"], task["id"], 3)["items"]
+            consumers.record_scan(event(world, p))
+    board = participants.leaderboard(world["tenant"], task["id"], 3)["items"]
     assert [r["invites"] for r in board] == [4, 3, 2]
     assert [r["rank"] for r in board] == [1, 2, 3]

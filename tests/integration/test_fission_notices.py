@@ -6,12 +6,13 @@ from datetime import timedelta
 
 import pytest
 
+from chalicelib import clock
 from chalicelib.audience import service as audience
 from chalicelib.auth import service as auth
 from chalicelib.campaigns import contacts
 from chalicelib.campaigns import service as campaigns
 from chalicelib.campaigns.models import OutboxItem
-from chalicelib.fission import invites, notices, service
+from chalicelib.fission import consumers, notices, participants, rewards, tasks
 from chalicelib.fission.models import Participant, task_pk
 from chalicelib.ids import new_id
 from tests.support.http_sink import Sink
@@ -40,23 +41,23 @@ def world(aws_stack):
             reward = {"message": "恭喜{nickname}，兑换码 {code}", "codes": ["BOOK-1", "BOOK-2"], **reward}
             if channel:
                 reward["notice_channel"] = channel
-            return service.create_task(tenant, {"name": "邀 1 人得书", "livecode_id": code["id"],
-                                                "template_id": template["id"], "goal": 1,
-                                                "reward": reward})
+            return tasks.create_task(tenant, {"name": "邀 1 人得书", "livecode_id": code["id"],
+                                              "template_id": template["id"], "goal": 1,
+                                              "reward": reward})
 
         def user(self, **identities):
             return audience.create_user(tenant, {"brand_user_id": f"b-{new_id(8)}", **identities})["id"]
 
         def join(self, task, nickname="小明", **body):
-            return service.register(tenant, task["id"], {"nickname": nickname, **body})[0]
+            return participants.register(tenant, task["id"], {"nickname": nickname, **body})[0]
 
         def scan(self, participant, visitor=None, **extra):
             return {"type": "scan", "tenant_id": tenant, "code_id": code["id"], "channel": "p",
                     "ref": participant["ref"], "visitor_id": visitor or new_id(16),
-                    "new_visitor": True, "wechat": True, "at": service.utcnow().isoformat(), **extra}
+                    "new_visitor": True, "wechat": True, "at": clock.now().isoformat(), **extra}
 
         def reward(self, task, participant):
-            rows = service.rewards(tenant, task["id"], 10, None)["items"]
+            rows = rewards.rewards(tenant, task["id"], 10, None)["items"]
             return next(r for r in rows if r["participant_id"] == participant["participant_id"])
 
         def stored(self, task, participant):
@@ -80,10 +81,10 @@ def test_outbox_notice_is_written_once_however_often_the_event_is_replayed(world
     uid = world.user(openid="o-xm")
     p = world.join(task, user_id=uid)
     event = world.scan(p)
-    assert invites.record_scan(event) == "counted+rewarded"
+    assert consumers.record_scan(event) == "counted+rewarded"
     for _ in range(3):  # SQS delivers it again, and again
-        assert invites.record_scan(event) == "duplicate"
-    assert invites.record_scan(world.scan(p)) == "counted"  # over the goal: nothing new to send
+        assert consumers.record_scan(event) == "duplicate"
+    assert consumers.record_scan(world.scan(p)) == "counted"  # over the goal: nothing new to send
     items = outbox(world.tid)
     assert [(o.campaign_id, o.run_id, o.user_id, o.source, o.text) for o in items] == [
         (task["id"], p["participant_id"], uid, "fission_reward", "恭喜小明，兑换码 BOOK-1")]
@@ -100,7 +101,7 @@ def test_an_openid_participant_is_addressed_as_the_user_holding_that_openid(worl
     task = world.task(message="你好{nickname}")  # no {code} in it: the code is appended
     uid = world.user(openid="o-known")
     p = world.join(task, openid="o-known")
-    invites.record_scan(world.scan(p))
+    consumers.record_scan(world.scan(p))
     assert [(o.user_id, o.text) for o in outbox(world.tid)] == [(uid, "你好小明\n兑换码：BOOK-1")]
 
 
@@ -108,8 +109,8 @@ def test_outbox_without_a_user_is_skipped_with_a_reason(world):
     task = world.task()
     p = world.join(task)  # neither user_id nor openid
     event = world.scan(p)
-    invites.record_scan(event)
-    invites.record_scan(event)
+    consumers.record_scan(event)
+    consumers.record_scan(event)
     row = world.reward(task, p)
     assert (row["notice"], row["notice_reason"]) == ("skipped", "no_user")
     assert outbox(world.tid) == []
@@ -120,7 +121,7 @@ def test_unsubscribed_users_get_no_notice(world):
     uid = world.user()
     contacts.set_unsubscribed(world.tid, uid, True)
     p = world.join(task, user_id=uid)
-    invites.record_scan(world.scan(p))
+    consumers.record_scan(world.scan(p))
     assert (world.reward(task, p)["notice"], world.reward(task, p)["notice_reason"]) == (
         "skipped", "unsubscribed")
     assert outbox(world.tid) == []
@@ -144,9 +145,9 @@ def test_webhook_notice_is_posted_once_under_replays(world, sink):
     uid = world.user(openid="o-w")
     p = world.join(task, user_id=uid)
     event = world.scan(p)
-    assert invites.record_scan(event) == "counted+rewarded"
-    assert invites.record_scan(event) == "duplicate"
-    invites.record_scan(world.scan(p))
+    assert consumers.record_scan(event) == "counted+rewarded"
+    assert consumers.record_scan(event) == "duplicate"
+    consumers.record_scan(world.scan(p))
     assert len(sink.requests) == 1
     sent = sink.requests[0]
     data = json.loads(sent.body)
@@ -165,8 +166,8 @@ def test_webhook_without_a_url_fails_once_with_a_reason(world):
     task = world.task("webhook")
     p = world.join(task, user_id=world.user())
     event = world.scan(p)
-    invites.record_scan(event)
-    invites.record_scan(event)
+    consumers.record_scan(event)
+    consumers.record_scan(event)
     row = world.reward(task, p)
     assert (row["notice"], row["notice_reason"]) == ("failed", "no_webhook_url")
 
@@ -182,15 +183,15 @@ def test_a_vanished_sender_is_never_repeated_for_the_webhook(world, sink, monkey
     real_send = notices._send
     monkeypatch.setattr(notices, "_send", lambda *a: (real_send(*a), (_ for _ in ()).throw(Killed()))[0])
     with pytest.raises(Killed):
-        invites.record_scan(event)
+        consumers.record_scan(event)
     assert len(sink.requests) == 1 and world.stored(task, p).notice == "sending"
     monkeypatch.setattr(notices, "_send", real_send)
     monkeypatch.setattr(notices, "WAIT_FOR_OTHER_SENDER", (0.01,))
     with pytest.raises(notices.NoticeBusy):  # lease still live: someone may be sending it
-        invites.record_scan(event)
-    later = notices.utcnow() + timedelta(minutes=5)
-    monkeypatch.setattr(notices, "utcnow", lambda: later)
-    assert invites.record_scan(event) == "duplicate"
+        consumers.record_scan(event)
+    later = clock.now() + timedelta(minutes=5)
+    monkeypatch.setattr(clock, "now", lambda: later)
+    assert consumers.record_scan(event) == "duplicate"
     row = world.reward(task, p)
     assert (row["notice"], row["notice_reason"]) == ("failed", "outcome_unknown")
     assert len(sink.requests) == 1  # never twice
@@ -207,12 +208,12 @@ def test_a_vanished_sender_is_redone_for_the_outbox(world, monkeypatch):
     real_send = notices._send
     monkeypatch.setattr(notices, "_send", lambda *a: (real_send(*a), (_ for _ in ()).throw(Killed()))[0])
     with pytest.raises(Killed):
-        invites.record_scan(event)
+        consumers.record_scan(event)
     monkeypatch.setattr(notices, "_send", real_send)
-    later = notices.utcnow() + timedelta(minutes=5)
-    monkeypatch.setattr(notices, "utcnow", lambda: later)
-    invites.record_scan(event)
-    invites.record_scan(event)
+    later = clock.now() + timedelta(minutes=5)
+    monkeypatch.setattr(clock, "now", lambda: later)
+    consumers.record_scan(event)
+    consumers.record_scan(event)
     assert [o.user_id for o in outbox(world.tid)] == [uid]  # rewritten under the same key: one item
     assert world.reward(task, p)["notice"] == "sent"
 
@@ -224,8 +225,8 @@ def test_wecom_notice_goes_to_the_external_userid_once(world, fake_wecom):  # no
     task = world.task("wecom")
     p = world.join(task, user_id=world.user(external_userid="wmREWARD"))
     event = world.scan(p)
-    invites.record_scan(event)
-    invites.record_scan(event)
+    consumers.record_scan(event)
+    consumers.record_scan(event)
     assert len(fake_wecom.templates) == 1
     assert fake_wecom.templates[0]["external_userid"] == ["wmREWARD"]
     assert "BOOK-1" in fake_wecom.templates[0]["text"]["content"]
@@ -239,8 +240,8 @@ def test_wecom_without_an_identity_is_skipped_with_a_reason(world, fake_wecom): 
     nobody = world.join(task, nickname="b", openid="o-unknown")
     for p in (no_wecom, nobody):
         event = world.scan(p)
-        invites.record_scan(event)
-        invites.record_scan(event)
+        consumers.record_scan(event)
+        consumers.record_scan(event)
     assert (world.reward(task, no_wecom)["notice"], world.reward(task, no_wecom)["notice_reason"]) \
         == ("skipped", "no_identity_for_channel")
     assert (world.reward(task, nobody)["notice"], world.reward(task, nobody)["notice_reason"]) \
@@ -257,8 +258,8 @@ def test_wecom_busy_puts_the_notice_back_and_the_retry_sends_it(world, fake_weco
     from chalicelib.wecom.client import WecomRetryable
 
     with pytest.raises(WecomRetryable):  # the events consumer retries this handler later
-        invites.record_scan(event)
+        consumers.record_scan(event)
     row = world.reward(task, p)
     assert (row["notice"], row["notice_reason"]) == ("pending", "retrying")
-    assert invites.record_scan(event) == "duplicate"
+    assert consumers.record_scan(event) == "duplicate"
     assert world.reward(task, p)["notice"] == "sent" and len(fake_wecom.templates) == 1

@@ -5,7 +5,7 @@ import pytest
 from chalicelib import media
 from chalicelib.errors import NotFound, ValidationFailed
 from chalicelib.livecodes import service
-from chalicelib.wecom import attribution, callbacks, client, integration, stats
+from chalicelib.wecom import attribution, callbacks, client, consumers, integration, stats
 from chalicelib.wecom.models import WecomChatLink
 from devstack.fake_wecom import chat_members_changed, contact_added, contact_removed
 from tests.support.images import png_b64
@@ -209,9 +209,9 @@ def test_a_failing_event_is_released_and_retried(tid, fake_wecom, monkeypatch): 
     monkeypatch.setattr(attribution, "contact_added", flaky)
     message = {k: str(v) for k, v in fields.items()}
     with pytest.raises(RuntimeError):
-        callbacks.handle(tid, eid, message)
-    assert callbacks.handle(tid, eid, message) is True
-    assert callbacks.handle(tid, eid, message) is False
+        consumers.handle(tid, eid, message)
+    assert consumers.handle(tid, eid, message) is True
+    assert consumers.handle(tid, eid, message) is False
     assert attribution.get_contact(tid, "wmC5")["channel"] == "offline-poster"
 
 
@@ -431,14 +431,14 @@ def test_an_add_costs_a_bounded_number_of_aws_calls(tid, fake_wecom):  # noqa: F
     message = {k: str(v) for k, v in contact_added(
         CORP_ID, "zhangsan", "wmAUD8", code["targets"][0]["wecom"]["state"]).items()}
     with counting() as calls:
-        assert callbacks.handle(tid, callbacks.event_id(message), message) is True
+        assert consumers.handle(tid, callbacks.event_id(message), message) is True
     # claim (PutItem), code (GetItem), identify (BatchGetItem + TransactWriteItems for a new user;
     # the stage thresholds GetItem is cached per container), contact (UpdateItem), event
     # (TransactWriteItems + SendMessage of user_event), count (UpdateItem): 9 today
     assert calls.calls.get("TransactWriteItems") == 2 and calls.calls.get("SendMessage") == 1
     assert calls.total <= 10, calls.calls
     with counting() as again:
-        assert callbacks.handle(tid, callbacks.event_id(message), message) is False
+        assert consumers.handle(tid, callbacks.event_id(message), message) is False
     assert again.calls == {"PutItem": 1}  # a replay costs the failed claim only
 
 
@@ -542,7 +542,7 @@ def test_the_fake_refuses_malformed_attachments_and_keeps_the_code(tid, fake_wec
                                                                    problem):
     code = fake_wecom.new_welcome_code()
     with pytest.raises(client.WecomRejected) as err:
-        client.send_welcome_msg(tid, code, "hi", attachments)
+        client.send_welcome_msg(integration.load(tid), code, "hi", attachments)
     assert err.value.errcode == 40058 and problem in err.value.errmsg
-    client.send_welcome_msg(tid, code, "hi", [{"msgtype": "file", "file": {"media_id": "m1"}}])
+    client.send_welcome_msg(integration.load(tid), code, "hi", [{"msgtype": "file", "file": {"media_id": "m1"}}])
     assert fake_wecom.welcomes[-1]["attachments"] == [{"msgtype": "file", "file": {"media_id": "m1"}}]

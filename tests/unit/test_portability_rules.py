@@ -48,15 +48,15 @@ def test_list_cells():
 
 def test_ids_derive_from_content():
     from chalicelib.audience import bulk
-    from chalicelib.hooks import fanout
+    from chalicelib.hooks import consumers
 
     a = bulk.user_id_for("t1", {"openid": "o1", "unionid": "u1"})
     assert a == bulk.user_id_for("t1", {"unionid": "u1", "openid": "o1"}) and len(a) == 12
     assert a != bulk.user_id_for("t2", {"openid": "o1", "unionid": "u1"})
     at = datetime(2026, 11, 11, tzinfo=timezone.utc)
     event = {"type": "order_paid", "tenant_id": "t1", "at": at.isoformat(), "user_id": "u"}
-    first = fanout.delivery_id("sub1", event, at)
-    assert first == fanout.delivery_id("sub1", dict(event), at) and len(first) == 16
-    assert first != fanout.delivery_id("sub2", event, at)
-    later = fanout.delivery_id("sub1", {**event, "at": "x"}, datetime(2026, 11, 12, tzinfo=timezone.utc))
+    first = consumers.delivery_id("sub1", event, at)
+    assert first == consumers.delivery_id("sub1", dict(event), at) and len(first) == 16
+    assert first != consumers.delivery_id("sub2", event, at)
+    later = consumers.delivery_id("sub1", {**event, "at": "x"}, datetime(2026, 11, 12, tzinfo=timezone.utc))
     assert later > first  # time-ordered: the log lists newest first

@@ -1,8 +1,8 @@
 """QR rendering decodes with an independent decoder (zxing-cpp) in every variant."""
 import pytest
 
+from chalicelib import qr
 from chalicelib.errors import ValidationFailed
-from chalicelib.livecodes import qr
 from tests.support.images import decode_qr, decode_svg, png_bytes
 
 URL = "https://yutang.example.com/s/8hxjic57pkesyrax"

@@ -24,7 +24,7 @@ def attachments(content: dict | None) -> list[dict]:
 
 
 def send(delivery: Delivery, recipients: list[Recipient], report: Report) -> None:
-    from chalicelib.wecom import client
+    from chalicelib.wecom import client, integration
     from chalicelib.wecom.integration import NotConfigured
 
     if not recipients:
@@ -35,7 +35,8 @@ def send(delivery: Delivery, recipients: list[Recipient], report: Report) -> Non
         part = recipients[start:start + MAX_IDS]
         by_id = {r.identities["external_userid"]: r.user_id for r in part}
         try:
-            answer = client.add_msg_template(delivery.tenant_id, external_userids=list(by_id),
+            answer = client.add_msg_template(integration.load(delivery.tenant_id),
+                                             external_userids=list(by_id),
                                              text=text, attachments=attachments(first.content))
         except NotConfigured:
             for r in part:

@@ -1,5 +1,6 @@
-"""QR images (PNG and SVG): size, colours, optional centre logo. Pure; Pillow and qrcode are
-imported inside the functions so the scan path never loads them.
+"""QR images (PNG and SVG): size, colours, optional centre logo — the one encoder, shared by live
+codes and posters. Pure; Pillow and qrcode are imported inside the functions so the scan path
+never loads them.
 
 Speed: qrcode's automatic mask choice scores all eight masks (~7x the cost of the encoding itself),
 so a fixed mask is used — every mask is valid per ISO 18004 and the renders are cached in S3 anyway.

@@ -1,4 +1,5 @@
-"""The events queue consumer that fans domain events out to webhook subscriptions.
+"""The events queue consumer that fans domain events out to webhook subscriptions (and the hooks
+queue's sender, which :mod:`chalicelib.hooks.delivery` also uses for retries).
 
 Registered in :data:`chalicelib.events.HANDLERS` for every type in
 :data:`chalicelib.hooks.service.EVENT_TYPES`. A tenant's subscriptions are read once per
@@ -17,9 +18,8 @@ from datetime import datetime, timedelta
 
 from pynamodb.exceptions import DoesNotExist, PutError
 
-from chalicelib import aws
+from chalicelib import aws, clock
 from chalicelib.db import condition_failed
-from chalicelib.hooks import service
 from chalicelib.hooks.models import HookItem
 from chalicelib.ids import ALPHABET
 from chalicelib.settings import get_settings
@@ -35,7 +35,7 @@ def subscriptions(tenant_id: str) -> list[tuple[str, frozenset]]:
     if hit and hit[0] > time.monotonic():
         return hit[1]
     found = [(i.subscription_id, frozenset(i.events or ()))
-             for i in HookItem.query(tenant_id, HookItem.sk.startswith("S#"),
+             for i in HookItem.query(tenant_id, HookItem.sk.startswith(HookItem.subscription_key()),
                                      attributes_to_get=["subscription_id", "events", "enabled"])
              if i.enabled]
     _cache[tenant_id] = (time.monotonic() + CACHE_SECONDS, found)
@@ -54,7 +54,7 @@ def _event_time(event: dict) -> datetime:
             return at
     except ValueError:
         pass
-    return service.utcnow()
+    return clock.now()
 
 
 def delivery_id(subscription_id: str, event: dict, at: datetime) -> str:
@@ -86,10 +86,11 @@ def _log(tenant_id: str, sub_id: str, event: dict) -> str | None:
     """Write the delivery's log item; answers its id when it must be (re-)queued."""
     at = _event_time(event)
     did = delivery_id(sub_id, event, at)
-    now = service.utcnow()
+    now = clock.now()
     item = HookItem(tenant_id=tenant_id, sk=HookItem.delivery_key(did), delivery_id=did,
-                    sub_key=f"{sub_id}#{did}", event_type=str(event.get("type")),
-                    status="pending", attempts=0, created_at=now, expires=now + RETENTION)
+                    sub_key=HookItem.subscription_delivery_key(sub_id, did),
+                    event_type=str(event.get("type")), status="pending", attempts=0,
+                    created_at=now, expires=now + RETENTION)
     try:
         item.save(condition=HookItem.sk.does_not_exist())
     except PutError as exc:
