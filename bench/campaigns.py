@@ -18,6 +18,7 @@ import gc
 import time
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 from bench.common import counting, row
 
@@ -54,7 +55,7 @@ def fan_out(tenant_id: str, campaign_id: str) -> tuple[str, float]:
     spent = [0.0]
     original = dispatch.dispatch_page
 
-    def timed(msg: dict) -> None:
+    def timed(msg: Any) -> None:
         started = time.perf_counter()
         try:
             original(msg)

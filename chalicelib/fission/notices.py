@@ -79,7 +79,7 @@ def deliver(task: FissionTask, p: Participant) -> str | None:
 
 
 def _deliver(task: FissionTask, p: Participant) -> str | None:
-    from chalicelib.campaigns import channels
+    from chalicelib import channels
 
     channel = p.notice_channel or DEFAULT_CHANNEL
     stale = p.notice == "sending"
@@ -155,7 +155,8 @@ def _user(p: Participant) -> dict | None:
 def _send(task: FissionTask, p: Participant,
           channel: str) -> tuple[str, str | None, str | None, str | None]:
     """(status, reason, addressed user, detail) of one delivery attempt."""
-    from chalicelib.campaigns import channels, contacts
+    from chalicelib import channels
+    from chalicelib.campaigns import unsubscribes as contacts
 
     user = _user(p)
     user_id = user["id"] if user else None
