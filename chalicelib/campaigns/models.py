@@ -186,6 +186,11 @@ class CampaignBatch(BaseModel):
         return CampaignBatch.stat_key(run_id) if run_id else "S#"
 
     @staticmethod
+    def prefix_end(prefix: str) -> str:
+        """An upper bound of every key starting with ``prefix`` (a ``between`` resuming a query)."""
+        return prefix + "~"
+
+    @staticmethod
     def run_of(sk: str) -> str:
         """The run id of a page, batch or stats item key."""
         return sk.split("#")[1]

@@ -108,7 +108,7 @@ def deliveries(tenant_id: str, campaign_id: str, limit: int, cursor_value: str |
     position = from_cursor(tenant_id, scope, cursor_value) or {}
     prefix = CampaignBatch.batch_prefix(run_id)
     start_sk, start_index = position.get("sk"), int(position.get("i", 0))
-    cond = (CampaignBatch.sk.between(start_sk, prefix + "~") if start_sk
+    cond = (CampaignBatch.sk.between(start_sk, CampaignBatch.prefix_end(prefix)) if start_sk
             else CampaignBatch.sk.startswith(prefix))
     items: list[dict] = []
     for batch in CampaignBatch.query(CampaignBatch.partition(tenant_id, campaign_id), cond):

@@ -71,7 +71,9 @@ def parse(value: Any, now: datetime,
         return Schedule("at", at=_parse_at(value["at"], now))
     if kind == "cron":
         return Schedule("cron", cron=parse_cron(value["cron"]))
-    return _parse_after_event(value["after_event"])
+    if check_event_type is None:
+        raise TypeError("parsing an after_event schedule needs check_event_type")
+    return _parse_after_event(value["after_event"], check_event_type)
 
 
 def _parse_at(value: Any, now: datetime) -> datetime:
@@ -116,8 +118,7 @@ def fires(expr: str) -> bool:
     return True
 
 
-def _parse_after_event(value: Any) -> Schedule:
-    from chalicelib.audience.service import check_event_type
+def _parse_after_event(value: Any, check_event_type: Callable[[Any], str]) -> Schedule:
     from chalicelib.validate import integer, only_keys
 
     if not isinstance(value, dict):

@@ -10,7 +10,7 @@ on every attempt — receivers dedupe on it. A batch is sent with bounded concur
 - 4xx other than 408/429: failed at once, ``http_<status>`` (the receiver will not change its mind).
 - a timeout: ``outcome_unknown`` (the receiver may have it) and retried like the next kind.
 - 5xx, 408, 429, transport errors: retried later, by the sender re-queueing the batch with a real
-  delay (:func:`chalicelib.campaigns.sender.retry_delay`), up to ``sender.ATTEMPTS`` attempts.
+  delay (campaigns: :func:`chalicelib.campaigns.sender.retry_delay`, up to ``ATTEMPTS`` attempts).
 
 A per-endpoint circuit breaker (``delivery.breaker``; campaigns pass
 :mod:`chalicelib.campaigns.breaker`) stops sending to a receiver that keeps failing: within a batch
