@@ -83,7 +83,7 @@ def settled():
 
 
 def baseline(tenant_id: str, user_ids: list[str], run_id: str) -> float:
-    from chalicelib.campaigns.models import OutboxItem
+    from chalicelib.channels.models import OutboxItem
 
     now = datetime.now(timezone.utc)
     with settled():
