@@ -18,6 +18,7 @@ import gc
 import time
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 from bench.common import counting, row
 
@@ -54,7 +55,7 @@ def fan_out(tenant_id: str, campaign_id: str) -> tuple[str, float]:
     spent = [0.0]
     original = dispatch.dispatch_page
 
-    def timed(msg: dict) -> None:
+    def timed(msg: Any) -> None:
         started = time.perf_counter()
         try:
             original(msg)
@@ -82,7 +83,7 @@ def settled():
 
 
 def baseline(tenant_id: str, user_ids: list[str], run_id: str) -> float:
-    from chalicelib.campaigns.models import OutboxItem
+    from chalicelib.channels.models import OutboxItem
 
     now = datetime.now(timezone.utc)
     with settled():

@@ -49,7 +49,7 @@ def run(size: str) -> list[dict]:
     os.environ["YUTANG_ALLOW_PRIVATE_FETCH"] = "1"
     try:
         with stack.moto_over_http():
-            from chalicelib.campaigns.channels import webhook
+            from chalicelib.channels import webhook
 
             _measure("warm", 5, sink.url)
             elapsed, stats = _measure("bench-webhook", n, sink.url)

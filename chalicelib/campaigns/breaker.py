@@ -17,6 +17,7 @@ import hashlib
 from datetime import datetime
 
 from chalicelib import aws
+from chalicelib.campaigns.models import CampaignBatch
 
 THRESHOLD = 10  # consecutive failed sends (timeouts, 5xx, 429, transport errors)
 COOLDOWN = 60  # seconds, doubled per consecutive trip
@@ -24,15 +25,11 @@ MAX_COOLDOWN = 900
 
 
 def _key(tenant_id: str, url: str) -> dict:
-    digest = hashlib.sha256(url.encode()).hexdigest()[:24]
-    return {"pk": {"S": f"{tenant_id}#breaker"}, "sk": {"S": f"E#{digest}"}}
+    return CampaignBatch.breaker_key(tenant_id, hashlib.sha256(url.encode()).hexdigest()[:24])
 
 
 def _table() -> str:
-    from chalicelib.campaigns.models import CampaignBatch
-
-    CampaignBatch._get_connection()
-    return CampaignBatch.Meta.table_name
+    return CampaignBatch.table_name()
 
 
 def open_until(tenant_id: str, url: str, now: datetime) -> int | None:

@@ -18,34 +18,32 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import datetime, timedelta
 from itertools import islice
 from typing import Any
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
-from pynamodb.transactions import TransactWrite
 
-from chalicelib import aws
-from chalicelib.campaigns import clock, due, links, rules, schedule
+from chalicelib import clock
+from chalicelib.campaigns import batches, due, links, planning, redrive, rules, schedule, sends
 from chalicelib.campaigns.models import Campaign, CampaignBatch, DueItem
+from chalicelib.campaigns.wire import BatchMessage, DispatchMessage, Message, message_from_record
 from chalicelib.db import condition_failed
-from chalicelib.settings import get_settings
+from chalicelib.errors import Conflict
 
 log = logging.getLogger("yutang.campaigns")
 
 EVENT_RUN = "ev"
 PAGE_BATCHES = 9  # a page's batches and its continuation fit one SendMessageBatch (10)
 TICK_LIMIT = 200
-MAX_SQS_BATCH_BYTES = 200_000
 
 
 # ---- snapshots and runs -------------------------------------------------------------------------
 
 def snapshot(c: Campaign, links_before: list[str] | None = None) -> dict:
     """Everything a sender needs, resolved once per run: message, links, caps, quiet hours."""
-    from chalicelib.campaigns import service
-
-    cfg = service.messaging_settings(c.tenant_id)
+    cfg = planning.messaging_settings(c.tenant_id)
     caps = rules.effective_caps(cfg["caps"], cfg["channel_caps"].get(c.channel), c.caps)
     quiet = c.quiet_hours if c.quiet_hours is not None else cfg["quiet_hours"]
     message = c.message or {}
@@ -59,7 +57,7 @@ def snapshot(c: Campaign, links_before: list[str] | None = None) -> dict:
             found.append(url)
     return {"name": c.name, "channel": c.channel, "text": message.get("text"), "content": content,
             "links": found, "caps": caps.as_dict(), "quiet": quiet or None, "tz": c.timezone,
-            "ctz": service.tenant_timezone(c.tenant_id), "webhook_url": c.webhook_url,
+            "ctz": planning.tenant_timezone(c.tenant_id), "webhook_url": c.webhook_url,
             "audience": c.audience or {}}
 
 
@@ -77,8 +75,6 @@ def _content(tenant_id: str, content_id: str) -> dict | None:
 def start_run(c: Campaign, trigger: str, run_id: str) -> str:
     """Record the run (idempotent by run id) with its lease check, and queue its first dispatch
     page. The run and its lease due item are written together, so no run exists unwatched."""
-    from chalicelib.campaigns import redrive
-
     now = clock.now()
     lease_until = redrive.lease_end(now)
     run = Campaign(tenant_id=c.tenant_id, sk=Campaign.run_key(c.campaign_id, run_id),
@@ -86,98 +82,79 @@ def start_run(c: Campaign, trigger: str, run_id: str) -> str:
                    snapshot=snapshot(c), created_at=now, updated_at=now, audience_size=0,
                    queued=0, pages=0, dispatched=False, lease_until=lease_until, redrives=0)
     try:
-        with TransactWrite(connection=Campaign._get_connection().connection) as tx:
+        with Campaign.transaction() as tx:
             tx.save(run, condition=Campaign.sk.does_not_exist())
             tx.save(redrive.watch(c.tenant_id, c.campaign_id, run_id, lease_until))
     except TransactWriteError as exc:
         if not condition_failed(exc):
             raise
     Campaign(tenant_id=c.tenant_id, sk=c.sk).update(actions=[Campaign.last_run_id.set(run_id)])
-    send_messages([{"k": "dispatch", "t": c.tenant_id, "c": c.campaign_id, "r": run_id, "p": 0,
-                    "m": run.snapshot}])
+    sends.send_messages([DispatchMessage(c.tenant_id, c.campaign_id, run_id, 0, run.snapshot)])
     return run_id
 
 
-def dispatch_page(msg: dict) -> None:
-    from chalicelib.audience import service as audience
-    from chalicelib.campaigns import sender, service
-
-    tenant_id, campaign_id, run_id, page_no = msg["t"], msg["c"], msg["r"], int(msg["p"])
-    run = Campaign(tenant_id=tenant_id, sk=Campaign.run_key(campaign_id, run_id))
-    snap, now = msg["m"], clock.now()
-    if service.current_status(tenant_id, campaign_id) != "active":
+def dispatch_page(msg: DispatchMessage) -> None:
+    run = Campaign(tenant_id=msg.tenant_id, sk=Campaign.run_key(msg.campaign_id, msg.run_id))
+    snap, now = msg.snapshot, clock.now()
+    if planning.current_status(msg.tenant_id, msg.campaign_id) != "active":
         run.update(actions=[Campaign.dispatched.set(True)])
         return
     until = schedule.quiet_until(now, schedule.quiet_from_stored(snap.get("quiet")), snap["tz"])
-    if until is not None:
-        due.item(until, tenant_id, campaign_id, "dispatch", f"d#{run_id}#{page_no}",
-                 body={**msg, "q": 1}).save()  # q: its recipients waited (stats "deferred")
+    if until is not None:  # its recipients waited: counted as deferred, with the page
+        due.item(until, msg.tenant_id, msg.campaign_id, "dispatch",
+                 f"d#{msg.run_id}#{msg.page}", body=replace(msg, quiet=True).to_record()).save()
         run.update(actions=[Campaign.deferred_until.set(until)])
         return
-    size = sender.batch_size(snap["channel"])
-    aud = snap.get("audience") or {}
-    wanted = size * PAGE_BATCHES + 1  # one more tells whether a next page follows
-    ids = list(islice(audience.iter_audience(tenant_id, aud.get("tags_all") or (),
-                                             aud.get("tags_any") or (), aud.get("tags_none") or (),
-                                             aud.get("stages") or (), after=msg.get("a"),
-                                             limit=wanted), wanted))
-    more = len(ids) > size * PAGE_BATCHES
-    ids = ids[:size * PAGE_BATCHES]
-    page = CampaignBatch(pk=CampaignBatch.partition(tenant_id, campaign_id),
-                         sk=CampaignBatch.page_key(run_id, page_no), users=ids, more=more,
+    size = batches.batch_size(snap["channel"])
+    ids = _resolve(msg, size * PAGE_BATCHES)
+    page = _store_page(msg, run, ids, now)
+    users, messages = list(page.users or []), []
+    for i in range(0, len(users), size):
+        messages.append(BatchMessage(msg.tenant_id, msg.campaign_id, msg.run_id,
+                                     batches.batch_name(msg.page, i // size), users[i:i + size],
+                                     snap))
+    if page.more:
+        messages.append(msg.next_page(page.next_after))
+    sends.send_messages(messages)
+
+
+def _resolve(msg: DispatchMessage, limit: int) -> list[str]:
+    """Up to ``limit`` recipient ids after ``msg.after``, and one more if a next page follows."""
+    from chalicelib.audience import service as audience
+
+    aud = msg.snapshot.get("audience") or {}
+    wanted = limit + 1
+    return list(islice(audience.iter_audience(
+        msg.tenant_id, aud.get("tags_all") or (), aud.get("tags_any") or (),
+        aud.get("tags_none") or (), aud.get("stages") or (), after=msg.after, limit=wanted),
+        wanted))
+
+
+def _store_page(msg: DispatchMessage, run: Campaign, ids: list[str], now: datetime
+                ) -> CampaignBatch:
+    """The page item with the run's counters, once; a replay gets the stored page (same ids)."""
+    limit = batches.batch_size(msg.snapshot["channel"]) * PAGE_BATCHES
+    more = len(ids) > limit
+    ids = ids[:limit]
+    page = CampaignBatch(pk=CampaignBatch.partition(msg.tenant_id, msg.campaign_id),
+                         sk=CampaignBatch.page_key(msg.run_id, msg.page), users=ids, more=more,
                          next_after=ids[-1] if more else None)
     try:
-        with TransactWrite(connection=Campaign._get_connection().connection) as tx:
+        with Campaign.transaction() as tx:
             tx.save(page, condition=CampaignBatch.sk.does_not_exist())
-            tx.update(run, actions=[Campaign.audience_size.add(len(ids)), Campaign.queued.add(len(ids)),
-                                    Campaign.pages.add(1), Campaign.dispatched.set(not more),
-                                    Campaign.deferred_until.remove(), Campaign.updated_at.set(now)])
-            if msg.get("q") and ids:  # this page waited for quiet hours: counted once, with the page
-                shard = CampaignBatch(pk=page.pk, sk=CampaignBatch.stat_key(run_id, f"q{page_no}"))
+            tx.update(run, actions=[
+                Campaign.audience_size.add(len(ids)), Campaign.queued.add(len(ids)),
+                Campaign.pages.add(1), Campaign.dispatched.set(not more),
+                Campaign.deferred_until.remove(), Campaign.updated_at.set(now)])
+            if msg.quiet and ids:  # waited for quiet hours: counted once, with the page
+                shard = CampaignBatch(pk=page.pk,
+                                      sk=CampaignBatch.stat_key(msg.run_id, f"q{msg.page}"))
                 tx.update(shard, actions=[CampaignBatch.deferred.add(len(ids))])
     except TransactWriteError as exc:
         if not condition_failed(exc):
             raise
-        page = CampaignBatch.get(page.pk, page.sk, consistent_read=True)  # a replay: same ids
-    users, messages = list(page.users or []), []
-    for i in range(0, len(users), size):
-        messages.append({"k": "batch", "t": tenant_id, "c": campaign_id, "r": run_id,
-                         "b": f"{page_no:05d}.{i // size:02d}", "u": users[i:i + size], "m": snap})
-    if page.more:
-        messages.append({"k": "dispatch", "t": tenant_id, "c": campaign_id, "r": run_id,
-                         "p": page_no + 1, "a": page.next_after, "m": snap})
-    send_messages(messages)
-
-
-def send_messages(messages: list[dict], delays: list[int] | None = None) -> None:
-    """SendMessageBatch in groups of ≤ 10 entries and ≤ ~200 KB."""
-    sqs = aws.client("sqs")
-    url = aws.queue_url(get_settings().sends_queue)
-    group: list[dict] = []
-    size = 0
-    for i, msg in enumerate(messages):
-        body = json.dumps(msg, ensure_ascii=False, separators=(",", ":"))
-        entry = {"Id": str(len(group)), "MessageBody": body}
-        if delays and delays[i]:
-            entry["DelaySeconds"] = delays[i]
-        if group and (len(group) == 10 or size + len(body.encode()) > MAX_SQS_BATCH_BYTES):
-            _send_batch(sqs, url, group)
-            group, size = [], 0
-            entry["Id"] = "0"
-        group.append(entry)
-        size += len(body.encode())
-    if group:
-        _send_batch(sqs, url, group)
-
-
-def _send_batch(sqs: Any, url: str, entries: list[dict]) -> None:
-    answer = sqs.send_message_batch(QueueUrl=url, Entries=entries)
-    if answer.get("Failed"):
-        failed = {f["Id"] for f in answer["Failed"]}
-        retry = [e for e in entries if e["Id"] in failed]
-        answer = sqs.send_message_batch(QueueUrl=url, Entries=retry)
-        if answer.get("Failed"):
-            raise RuntimeError(f"SQS refused {len(answer['Failed'])} campaign messages")
+        page = CampaignBatch.get(page.pk, page.sk, consistent_read=True)
+    return page
 
 
 # ---- the sends queue ----------------------------------------------------------------------------
@@ -188,9 +165,9 @@ def handle_messages(event: Iterable[Any]) -> None:
     done, failed = [], []
     for record in event:
         try:
-            msg = json.loads(record.body)
+            msg = message_from_record(json.loads(record.body))
             receives = int(record.to_dict().get("attributes", {}).get("ApproximateReceiveCount", 1))
-            if msg.get("k") == "dispatch":
+            if isinstance(msg, DispatchMessage):
                 dispatch_page(msg)
             else:
                 sender.process(msg, receives)
@@ -199,18 +176,8 @@ def handle_messages(event: Iterable[Any]) -> None:
             log.exception("campaign message %s failed", getattr(record, "message_id", "?"))
             failed.append(record)
     if failed:
-        _delete(done)
+        sends.delete(done)
         raise RuntimeError(f"{len(failed)} of {len(done) + len(failed)} campaign messages failed")
-
-
-def _delete(records: list[Any]) -> None:
-    if not records:
-        return
-    sqs = aws.client("sqs")
-    url = aws.queue_url(get_settings().sends_queue)
-    for i in range(0, len(records), 10):
-        sqs.delete_message_batch(QueueUrl=url, Entries=[
-            {"Id": str(n), "ReceiptHandle": r.receipt_handle} for n, r in enumerate(records[i:i + 10])])
 
 
 # ---- the tick -----------------------------------------------------------------------------------
@@ -220,21 +187,20 @@ def run_due(now: datetime) -> int:
     items = list(due.due_now(now, TICK_LIMIT))
     events: dict[tuple[str, str], list[DueItem]] = {}
     resumed = [i for i in items if i.kind in ("dispatch", "batch")]
-    handled, errors = [], []
+    handled: list[DueItem] = []
+    errors: list[Exception] = []
     for item in items:
         if item.kind == "event":
             events.setdefault((item.tenant_id, item.campaign_id), []).append(item)
         elif item.kind == "fire":
             _guard(lambda item=item: _fire(item, now), [item], handled, errors)
         elif item.kind == "lease":
-            from chalicelib.campaigns import redrive
-
             _guard(lambda item=item: redrive.check(item, now), [item], handled, errors)
     for (tenant_id, campaign_id), group in events.items():
         _guard(lambda t=tenant_id, c=campaign_id, g=group: _fire_events(
             t, c, [i.user_id for i in g], now), group, handled, errors)
     if resumed:
-        _guard(lambda: send_messages([{**i.body, "x": 1} for i in resumed]), resumed, handled,
+        _guard(lambda: sends.send_messages([_resumed(i) for i in resumed]), resumed, handled,
                errors)
     with DueItem.batch_write() as batch:
         for item in handled:
@@ -242,6 +208,11 @@ def run_due(now: datetime) -> int:
     if errors:
         raise errors[0]
     return len(handled)
+
+
+def _resumed(item: DueItem) -> Message:
+    """The message a quiet-hours due item kept (old or new shape), to be read again."""
+    return replace(message_from_record(item.body or {}), reload=True)
 
 
 def _guard(action: Any, items: list[DueItem], handled: list, errors: list) -> None:
@@ -255,21 +226,20 @@ def _guard(action: Any, items: list[DueItem], handled: list, errors: list) -> No
 
 
 def _fire(item: DueItem, now: datetime) -> None:
-    from chalicelib.campaigns import service
-
     try:
-        c = Campaign.get(item.tenant_id, Campaign.campaign_key(item.campaign_id), consistent_read=True)
+        c = Campaign.get(item.tenant_id, Campaign.campaign_key(item.campaign_id),
+                         consistent_read=True)
     except DoesNotExist:
         return
     if c.status != "active" or c.due_key != due.ref(item):
         return  # stale: the campaign was paused or re-planned since
-    fire_at = datetime.fromtimestamp(int(item.key.split("#", 1)[0]), tz=now.tzinfo)
+    fire_at = datetime.fromtimestamp(DueItem.epoch_of(item.key), tz=now.tzinfo)
     c.last_run_id = start_run(c, trigger="schedule", run_id="s" + fire_at.strftime("%Y%m%d%H%M"))
     old = {"due_key": c.due_key, "trigger": None}
     c.fired = True
     try:
-        service._save(c, old, now, plan_from=max(now, fire_at))
-    except service.Conflict:
+        planning.save(c, old, now, plan_from=max(now, fire_at))
+    except Conflict:
         log.info("campaign %s changed while firing; its new schedule stands", c.campaign_id)
 
 
@@ -281,9 +251,9 @@ def _fire_events(tenant_id: str, campaign_id: str, user_ids: list[str], now: dat
     if c.status != "active" or schedule.from_stored(c.schedule).kind != "after_event":
         return
     run = _event_run(c, len(user_ids), now)
-    msgs = [{"k": "batch", "t": tenant_id, "c": campaign_id, "r": EVENT_RUN, "b": f"u.{u}",
-             "u": [u], "m": {**run.snapshot, "ev": True}} for u in user_ids]
-    send_messages(msgs)
+    snap = {**run.snapshot, "ev": True}
+    sends.send_messages([BatchMessage(tenant_id, campaign_id, EVENT_RUN, f"u.{u}", [u], snap)
+                         for u in user_ids])
 
 
 def _event_run(c: Campaign, n: int, now: datetime) -> Campaign:
@@ -313,8 +283,6 @@ def _event_run(c: Campaign, n: int, now: datetime) -> Campaign:
 def on_user_events(payloads: list[dict]) -> None:
     """``user_event`` handler: for each active after_event campaign of the event's type, a due item
     (campaign, user) at ``at + delay`` — written only if none is pending (once per user)."""
-    from chalicelib.campaigns import service
-
     now = clock.now()
     for p in payloads:
         tenant_id, user_id, event_type = p.get("tenant_id"), p.get("user_id"), p.get("event_type")
@@ -324,7 +292,7 @@ def on_user_events(payloads: list[dict]) -> None:
         for trigger in Campaign.query(tenant_id, Campaign.sk.startswith(
                 Campaign.trigger_key(event_type))):
             send_at = at + timedelta(minutes=int(trigger.delay_minutes or 0))
-            if send_at < service.event_cutoff(now):
+            if send_at < planning.event_cutoff(now):
                 continue
             due.item(send_at, tenant_id, trigger.campaign_id, "event", f"e#{user_id}",
                      user_id=user_id).save()

@@ -19,7 +19,7 @@ def shard_of(what: str) -> str:
 
 
 def key(at: datetime, tenant_id: str, campaign_id: str, what: str) -> str:
-    return f"{int(at.timestamp()):010d}#{tenant_id}#{campaign_id}#{what}"
+    return DueItem.build_key(int(at.timestamp()), tenant_id, campaign_id, what)
 
 
 def item(at: datetime, tenant_id: str, campaign_id: str, kind: str, what: str,
@@ -40,6 +40,6 @@ def from_ref(value: str) -> DueItem:
 
 
 def due_now(now: datetime, limit: int) -> Iterator[DueItem]:
-    bound = f"{int(now.timestamp()):010d}#~"
+    bound = DueItem.upper_bound(int(now.timestamp()))
     for shard in range(DUE_SHARDS):
         yield from DueItem.query(str(shard), DueItem.key <= bound, limit=limit)

@@ -29,7 +29,7 @@ def parse_campaign(body: dict, now: datetime, *, partial: bool) -> dict:
     if "webhook_url" in body:
         values["webhook_url"] = v.webhook_url(body, "webhook_url")
     if "schedule" in body or not partial:
-        values["schedule"] = schedule.parse(body.get("schedule"), now)
+        values["schedule"] = schedule.parse(body.get("schedule"), now, _check_event_type)
     if "timezone" in body:
         values["timezone"] = v.timezone_name(body, "timezone")
         if values["timezone"] is None and partial:
@@ -39,6 +39,13 @@ def parse_campaign(body: dict, now: datetime, *, partial: bool) -> dict:
     if "quiet_hours" in body:
         values["quiet_hours"] = schedule.parse_quiet_hours(body["quiet_hours"])
     return values
+
+
+def _check_event_type(value: Any) -> str:
+    """The audience's rule for event type names (an ``after_event`` schedule names one)."""
+    from chalicelib.audience.service import check_event_type
+
+    return check_event_type(value)
 
 
 def stored_quiet(value: Any) -> Any:

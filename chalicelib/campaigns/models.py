@@ -33,9 +33,7 @@
   if it stalled, see :mod:`chalicelib.campaigns.redrive`). The minute tick Queries ``key <= now``
   per shard (no Scan).
 
-``outbox`` (hash ``tenant_id``, range ``sk`` = ``<campaign>#<run>#<user>``) — messages delivered by
-  the outbox channel (fission reward notices too: ``<task>#<participant>#<user>``, source
-  ``fission_reward``). Access: Query (all, or ``begins_with(<campaign>#)``). TTL ``expires``.
+The ``outbox`` table (messages of the outbox channel) belongs to :mod:`chalicelib.channels.models`.
 """
 from __future__ import annotations
 
@@ -111,6 +109,27 @@ class Campaign(BaseModel):
     def trigger_key(event_type: str, campaign_id: str = "") -> str:
         return f"E#{event_type}#{campaign_id}"
 
+    @staticmethod
+    def campaign_prefix() -> str:
+        return "C#"
+
+    @staticmethod
+    def settings_key() -> str:
+        return "CFG"
+
+    @staticmethod
+    def unsub_key(bucket: int) -> str:
+        return f"X#{bucket:02d}"
+
+    @staticmethod
+    def unsub_bucket(sk: str) -> int:
+        return int(sk[2:])
+
+    @staticmethod
+    def key_dict(tenant_id: str, sk: str) -> dict:
+        """The item key in DynamoDB JSON (BatchGetItem)."""
+        return {"tenant_id": {"S": tenant_id}, "sk": {"S": sk}}
+
 
 class CampaignBatch(BaseModel):
     class Meta:
@@ -154,6 +173,42 @@ class CampaignBatch(BaseModel):
     def stat_key(run_id: str, shard: int | str = "") -> str:
         return f"S#{run_id}#{shard}"
 
+    @staticmethod
+    def page_prefix(run_id: str) -> str:
+        return f"P#{run_id}#"
+
+    @staticmethod
+    def batch_prefix(run_id: str | None = None) -> str:
+        return CampaignBatch.batch_key(run_id) if run_id else "B#"
+
+    @staticmethod
+    def stat_prefix(run_id: str | None = None) -> str:
+        return CampaignBatch.stat_key(run_id) if run_id else "S#"
+
+    @staticmethod
+    def prefix_end(prefix: str) -> str:
+        """An upper bound of every key starting with ``prefix`` (a ``between`` resuming a query)."""
+        return prefix + "~"
+
+    @staticmethod
+    def run_of(sk: str) -> str:
+        """The run id of a page, batch or stats item key."""
+        return sk.split("#")[1]
+
+    @staticmethod
+    def page_of(sk: str) -> int:
+        """The page number of a page item key."""
+        return int(sk.rsplit("#", 1)[1])
+
+    @staticmethod
+    def breaker_key(tenant_id: str, digest: str) -> dict:
+        """A webhook endpoint's circuit-breaker item (DynamoDB JSON key)."""
+        return {"pk": {"S": f"{tenant_id}#breaker"}, "sk": {"S": f"E#{digest}"}}
+
+    @staticmethod
+    def key_dict(pk: str, sk: str) -> dict:
+        return {"pk": {"S": pk}, "sk": {"S": sk}}
+
 
 class Contact(BaseModel):
     class Meta:
@@ -164,6 +219,20 @@ class Contact(BaseModel):
     @staticmethod
     def key(tenant_id: str, user_id: str) -> str:
         return f"{tenant_id}#{user_id}"
+
+    @staticmethod
+    def key_dict(tenant_id: str, user_id: str) -> dict:
+        return {"pk": {"S": Contact.key(tenant_id, user_id)}}
+
+    @staticmethod
+    def day_attr(channel: str, day: str) -> str:
+        return f"d:{channel}:{day}"
+
+    @staticmethod
+    def week_attr(channel: str, week: str) -> str:
+        return f"w:{channel}:{week}"
+
+    MARKERS_ATTR = "b"  # the batches that counted this user (a replay counts nobody twice)
 
 
 class DueItem(BaseModel):
@@ -178,22 +247,15 @@ class DueItem(BaseModel):
     user_id = UnicodeAttribute(null=True)
     body = JSONAttribute(null=True)
 
-
-class OutboxItem(BaseModel):
-    class Meta:
-        table_name = "outbox"
-
-    tenant_id = UnicodeAttribute(hash_key=True)
-    sk = UnicodeAttribute(range_key=True)
-    campaign_id = UnicodeAttribute()
-    run_id = UnicodeAttribute()
-    user_id = UnicodeAttribute()
-    text = UnicodeAttribute(null=True)
-    content = JSONAttribute(null=True)
-    source = UnicodeAttribute(null=True)  # null: a campaign; fission_reward: a reward notice
-    created_at = UTCDateTimeAttribute()
-    expires = NumberAttribute(null=True)
+    @staticmethod
+    def build_key(epoch: int, tenant_id: str, campaign_id: str, what: str) -> str:
+        return f"{epoch:010d}#{tenant_id}#{campaign_id}#{what}"
 
     @staticmethod
-    def key(campaign_id: str, run_id: str = "", user_id: str = "") -> str:
-        return f"{campaign_id}#{run_id}#{user_id}" if run_id else f"{campaign_id}#"
+    def upper_bound(epoch: int) -> str:
+        """Every key due at or before ``epoch``."""
+        return f"{epoch:010d}#~"
+
+    @staticmethod
+    def epoch_of(key: str) -> int:
+        return int(key.split("#", 1)[0])

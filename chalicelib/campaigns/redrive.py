@@ -31,14 +31,14 @@ from typing import Any
 
 from pynamodb.exceptions import DoesNotExist
 
-from chalicelib.campaigns import due
-from chalicelib.campaigns.models import STAT_SHARDS, Campaign, CampaignBatch, DueItem
+from chalicelib.campaigns import batches, due, sends
+from chalicelib.campaigns.models import Campaign, CampaignBatch, DueItem
+from chalicelib.campaigns.wire import BatchMessage, DispatchMessage, Message, Row, Status
 from chalicelib.settings import get_settings
 
 log = logging.getLogger("yutang.campaigns")
 
 MAX_REDRIVES = 3
-FINAL = {"s", "f", "k"}
 
 
 def lease_end(start: datetime) -> datetime:
@@ -58,7 +58,7 @@ def check(item: DueItem, now: datetime) -> str:
         run = Campaign.get(tenant_id, Campaign.run_key(campaign_id, run_id), consistent_read=True)
     except DoesNotExist:
         return "gone"  # the campaign (and its runs) were deleted
-    done, last_write = _progress(tenant_id, campaign_id, run_id)
+    done, last_write = batches.progress(tenant_id, campaign_id, run_id)
     if run.dispatched and done >= int(run.queued or 0):
         return "done"
     lease = timedelta(seconds=get_settings().run_lease_seconds)
@@ -95,53 +95,48 @@ def _aware(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
 
 
-def _progress(tenant_id: str, campaign_id: str, run_id: str) -> tuple[int, datetime | None]:
-    """Recipients in a final state, and the latest delivery write, from the run's stats shards."""
-    from chalicelib.campaigns import rules
-
-    done, last = 0, 0
-    for shard in CampaignBatch.query(CampaignBatch.partition(tenant_id, campaign_id),
-                                     CampaignBatch.sk.startswith(CampaignBatch.stat_key(run_id)),
-                                     consistent_read=True, limit=STAT_SHARDS):
-        done += int(shard.sent or 0) + int(shard.failed or 0)
-        done += sum(int(getattr(shard, f"skip_{r}") or 0) for r in rules.SKIP_REASONS)
-        last = max(last, int(shard.last_at or 0))
-    return done, datetime.fromtimestamp(last, tz=timezone.utc) if last else None
-
-
 def redrive(run: Campaign, now: datetime, last_try: bool = False) -> int:
     """Queue again what a stalled run is missing; answers how many messages were queued."""
-    from chalicelib.campaigns import dispatch, sender
+    pk = CampaignBatch.partition(run.tenant_id, run.campaign_id)
+    pages = list(CampaignBatch.query(pk, CampaignBatch.sk.startswith(
+        CampaignBatch.page_prefix(run.run_id)), consistent_read=True))
+    messages = _missing_page(run, pages) + _unfinished_batches(run, pk, pages, now, last_try)
+    sends.send_messages(messages)
+    return len(messages)
 
-    tenant_id, campaign_id, run_id = run.tenant_id, run.campaign_id, run.run_id
+
+def _missing_page(run: Campaign, pages: list[CampaignBatch]) -> list[Message]:
+    """The dispatch page a run that is still dispatching lacks (the first, or the next one)."""
     snap = run.snapshot or {}
-    pk = CampaignBatch.partition(tenant_id, campaign_id)
-    size = sender.batch_size(snap["channel"])
-    base = {"t": tenant_id, "c": campaign_id, "r": run_id, "m": snap}
-    messages: list[dict] = []
-    pages = list(CampaignBatch.query(pk, CampaignBatch.sk.startswith(f"P#{run_id}#"),
-                                     consistent_read=True))
-    if not run.dispatched:
-        if not pages:
-            messages.append({**base, "k": "dispatch", "p": 0})
-        elif pages[-1].more:
-            last_no = int(pages[-1].sk.rsplit("#", 1)[1])
-            messages.append({**base, "k": "dispatch", "p": last_no + 1, "a": pages[-1].next_after})
-    batches = {b.sk: b for b in CampaignBatch.query(pk, CampaignBatch.sk.startswith(
-        CampaignBatch.batch_key(run_id)), consistent_read=True)}
+    if run.dispatched:
+        return []
+    if not pages:
+        return [DispatchMessage(run.tenant_id, run.campaign_id, run.run_id, 0, snap)]
+    if pages[-1].more:
+        last_no = CampaignBatch.page_of(pages[-1].sk)
+        return [DispatchMessage(run.tenant_id, run.campaign_id, run.run_id, last_no + 1, snap,
+                                pages[-1].next_after)]
+    return []
+
+
+def _unfinished_batches(run: Campaign, pk: str, pages: list[CampaignBatch], now: datetime,
+                        last_try: bool) -> list[Message]:
+    snap = run.snapshot or {}
+    size = batches.batch_size(snap["channel"])
+    stored = {b.sk: b for b in CampaignBatch.query(pk, CampaignBatch.sk.startswith(
+        CampaignBatch.batch_key(run.run_id)), consistent_read=True)}
+    messages: list[Message] = []
     for page in pages:
-        page_no = int(page.sk.rsplit("#", 1)[1])
+        page_no = CampaignBatch.page_of(page.sk)
         users = list(page.users or [])
         for i in range(0, len(users), size):
-            name = f"{page_no:05d}.{i // size:02d}"
-            stored = batches.get(CampaignBatch.batch_key(run_id, name))
-            if _unfinished(stored, users[i:i + size], now):
-                msg = {**base, "k": "batch", "b": name, "u": users[i:i + size], "x": 1}
-                if last_try:
-                    msg["lt"] = 1
-                messages.append(msg)
-    dispatch.send_messages(messages)
-    return len(messages)
+            name = batches.batch_name(page_no, i // size)
+            item = stored.get(CampaignBatch.batch_key(run.run_id, name))
+            if _unfinished(item, users[i:i + size], now):
+                messages.append(BatchMessage(run.tenant_id, run.campaign_id, run.run_id, name,
+                                             users[i:i + size], snap, reload=True,
+                                             last_try=last_try))
+    return messages
 
 
 def _unfinished(item: Any, users: list[str], now: datetime) -> bool:
@@ -152,13 +147,14 @@ def _unfinished(item: Any, users: list[str], now: datetime) -> bool:
     rows = item.rows or {}
     stamp = now.timestamp()
     for user in users:
-        row = rows.get(user) or {}
-        status = row.get("s")
-        if status in FINAL:
+        row = Row.from_record(rows[user]) if rows.get(user) else None
+        if row is None:
+            return True
+        if row.final:
             continue
-        if status == "d" and row.get("until") and datetime.fromisoformat(row["until"]) > now:
+        if row.status == Status.DEFERRED and row.until and datetime.fromisoformat(row.until) > now:
             continue
-        if status == "c" and int(row.get("lease", 0)) > stamp:
+        if row.status == Status.CLAIMED and int(row.lease or 0) > stamp:
             continue
         return True
     return False

@@ -119,11 +119,3 @@ def skip_reason(contact: dict, day_attr: str, week_attr: str, caps: Caps) -> str
     if caps.per_week is not None and int(contact.get(week_attr, 0)) >= caps.per_week:
         return "capped_week"
     return "raced"  # changed between check and retry: the caller simply tries again
-
-
-def day_attr(channel: str, day: str) -> str:
-    return f"d:{channel}:{day}"
-
-
-def week_attr(channel: str, week: str) -> str:
-    return f"w:{channel}:{week}"

@@ -1,5 +1,6 @@
-"""Schedules and time rules (pure): parsing, the next fire time of a cron in a timezone,
-quiet hours, and the day/week periods frequency caps count in.
+"""Schedules and time rules (pure: imports nothing that does I/O): parsing, the next fire time of
+a cron in a timezone, quiet hours, and the day/week periods frequency caps count in. The one rule
+owned elsewhere, which event types exist, is passed in (``check_event_type``).
 
 Cron expressions are evaluated on the *wall clock* of the campaign's timezone (croniter walks naive
 local times, which only move forward), then each local time is placed on the UTC timeline:
@@ -11,6 +12,7 @@ local times, which only move forward), then each local time is placed on the UTC
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any, NamedTuple
 
@@ -48,9 +50,11 @@ class QuietHours(NamedTuple):
 
 # ---- parsing ------------------------------------------------------------------------------------
 
-def parse(value: Any, now: datetime) -> Schedule:
+def parse(value: Any, now: datetime,
+          check_event_type: Callable[[Any], str] | None = None) -> Schedule:
     """``null``/``{}`` → manual (POST …/run only); else exactly one of ``at``, ``cron``,
-    ``after_event: {type, delay_minutes}``."""
+    ``after_event: {type, delay_minutes}`` (its type checked by ``check_event_type``, which
+    answers the clean type or raises ValidationFailed; required for ``after_event``)."""
     if value is None or value == {}:
         return Schedule("manual")
     if not isinstance(value, dict):
@@ -67,7 +71,9 @@ def parse(value: Any, now: datetime) -> Schedule:
         return Schedule("at", at=_parse_at(value["at"], now))
     if kind == "cron":
         return Schedule("cron", cron=parse_cron(value["cron"]))
-    return _parse_after_event(value["after_event"])
+    if check_event_type is None:
+        raise TypeError("parsing an after_event schedule needs check_event_type")
+    return _parse_after_event(value["after_event"], check_event_type)
 
 
 def _parse_at(value: Any, now: datetime) -> datetime:
@@ -112,8 +118,7 @@ def fires(expr: str) -> bool:
     return True
 
 
-def _parse_after_event(value: Any) -> Schedule:
-    from chalicelib.audience.service import check_event_type
+def _parse_after_event(value: Any, check_event_type: Callable[[Any], str]) -> Schedule:
     from chalicelib.validate import integer, only_keys
 
     if not isinstance(value, dict):

@@ -1,5 +1,5 @@
 """Reward notices: the message a participant gets once their reward is granted, delivered at most
-once through a campaign channel adapter (``chalicelib.campaigns.channels``): outbox (default),
+once through a campaign channel adapter (``chalicelib.channels``): outbox (default),
 webhook or wecom, as chosen by the task's ``reward.notice_channel`` when the reward was granted.
 
 The notice's state lives on the participant and moves only by conditional updates:
@@ -75,7 +75,7 @@ def deliver(task: FissionTask, p: Participant) -> str | None:
 
 
 def _deliver(task: FissionTask, p: Participant) -> str | None:
-    from chalicelib.campaigns import channels
+    from chalicelib import channels
 
     channel = p.notice_channel or DEFAULT_CHANNEL
     stale = p.notice == "sending"
@@ -151,7 +151,8 @@ def _user(p: Participant) -> dict | None:
 def _send(task: FissionTask, p: Participant,
           channel: str) -> tuple[str, str | None, str | None, str | None]:
     """(status, reason, addressed user, detail) of one delivery attempt."""
-    from chalicelib.campaigns import channels, contacts
+    from chalicelib import channels
+    from chalicelib.campaigns import unsubscribes as contacts
 
     user = _user(p)
     user_id = user["id"] if user else None

@@ -10,8 +10,10 @@ import pytest
 
 import app as app_module
 from chalicelib import aws
-from chalicelib.campaigns import dispatch, redrive, sender, service
+from chalicelib.campaigns import batches as batch_items
+from chalicelib.campaigns import dispatch, outcomes, redrive, sender, sends, service
 from chalicelib.campaigns.models import Campaign, DueItem
+from chalicelib.campaigns.wire import BatchMessage, message_from_record
 from chalicelib.settings import get_settings
 from tests.integration.test_campaigns_service import (  # noqa: F401 - fixtures
     campaign,
@@ -60,7 +62,8 @@ def peek(cid):
         sqs.change_message_visibility_batch(QueueUrl=url, Entries=[
             {"Id": str(n), "ReceiptHandle": m["ReceiptHandle"], "VisibilityTimeout": 0}
             for n, m in enumerate(seen[i:i + 10])])
-    return [b for b in (json.loads(m["Body"]) for m in seen) if b.get("c") == cid]
+    return [m for m in (message_from_record(json.loads(m["Body"])) for m in seen)
+            if m.campaign_id == cid]
 
 
 def crash_once(monkeypatch, module, name, when=lambda *a, **k: True):
@@ -114,7 +117,7 @@ def test_a_run_whose_first_dispatch_message_was_never_queued(tid, now, monkeypat
     vip = users(tid, 5, tags=["vip"])
     c = campaign(tid)
     started = now()
-    state = crash_once(monkeypatch, dispatch, "send_messages")
+    state = crash_once(monkeypatch, sends, "send_messages")
     with pytest.raises(RuntimeError):
         service.run_now(tid, c["id"])  # died after recording the run, before queuing page 0
     assert state["crashed"] and drain() == 0
@@ -131,15 +134,16 @@ def test_a_run_whose_first_dispatch_message_was_never_queued(tid, now, monkeypat
 
 @pytest.mark.parametrize("page", [0, 1])
 def test_a_dispatch_page_dying_after_its_write_is_redriven(tid, now, monkeypatch, page):
-    monkeypatch.setitem(sender.BATCH_SIZES, "outbox", 3)
+    monkeypatch.setitem(batch_items.BATCH_SIZES, "outbox", 3)
     monkeypatch.setattr(dispatch, "PAGE_BATCHES", 2)  # pages of 6: 14 recipients, 3 pages
     vip = users(tid, 14, tags=["vip"])
     c = campaign(tid)
 
     def page_batches(messages, *a, **k):  # the queuing step right after page N's transaction
-        return any(m.get("k") == "batch" and m["b"].startswith(f"{page:05d}.") for m in messages)
+        return any(isinstance(m, BatchMessage) and m.batch.startswith(f"{page:05d}.")
+                   for m in messages)
 
-    state = crash_once(monkeypatch, dispatch, "send_messages", page_batches)
+    state = crash_once(monkeypatch, sends, "send_messages", page_batches)
     service.run_now(tid, c["id"])
     drain_until_crash(state)
     lose_queued_messages()  # the failed page message (and anything else queued) is gone
@@ -152,7 +156,7 @@ def test_a_dispatch_page_dying_after_its_write_is_redriven(tid, now, monkeypatch
 def test_an_outbox_sender_dying_before_recording_its_rows(tid, now, monkeypatch):
     vip = users(tid, 6, tags=["vip"])
     c = campaign(tid)
-    state = crash_once(monkeypatch, sender, "_record")  # outbox items written, rows not
+    state = crash_once(monkeypatch, outcomes, "record")  # outbox items written, rows not
     service.run_now(tid, c["id"])
     drain_until_crash(state)
     lose_queued_messages()
@@ -166,7 +170,7 @@ def test_an_outbox_sender_dying_before_recording_its_rows(tid, now, monkeypatch)
 def test_a_webhook_sender_dying_after_sending_never_sends_twice(tid, now, sink, monkeypatch):
     made = users(tid, 4, tags=["vip"])
     c = campaign(tid, channel="webhook", webhook_url=sink.url)
-    state = crash_once(monkeypatch, sender, "_record")  # sent, outcome not recorded
+    state = crash_once(monkeypatch, outcomes, "record")  # sent, outcome not recorded
     service.run_now(tid, c["id"])
     drain_until_crash(state)
     lose_queued_messages()
@@ -196,12 +200,12 @@ def test_a_webhook_sender_dying_after_claiming_sends_nothing_later(tid, now, sin
 
 
 def test_a_slow_run_with_recent_activity_is_not_redriven(tid, now, monkeypatch):
-    monkeypatch.setitem(sender.BATCH_SIZES, "outbox", 2)
+    monkeypatch.setitem(batch_items.BATCH_SIZES, "outbox", 2)
     vip = users(tid, 4, tags=["vip"])
     c = campaign(tid)
     started = now()
     run_dispatch(tid, c["id"])  # page 0 handled: two batches queued
-    batches = [json.loads(m["Body"]) for m in take_messages()]
+    batches = [message_from_record(json.loads(m["Body"])) for m in take_messages()]
     assert len(batches) == 2
     lose_queued_messages()
     busy = started + lease() - timedelta(seconds=60)
@@ -211,7 +215,7 @@ def test_a_slow_run_with_recent_activity_is_not_redriven(tid, now, monkeypatch):
     assert peek(c["id"]) == []
     assert the_run(tid, c["id"])["status"] == "sending"
     tick_after_lease(now, busy)  # a whole lease without activity: re-driven
-    assert [m["b"] for m in peek(c["id"])] == [batches[1]["b"]]
+    assert [m.batch for m in peek(c["id"])] == [batches[1].batch]
     drain()
     assert_complete(tid, c["id"], vip)
 
@@ -243,6 +247,6 @@ def test_a_run_that_never_progresses_is_given_up_after_the_last_try(tid, now, mo
         tick_after_lease(now)
         rounds.append(peek(c["id"]))
     assert [len(r) for r in rounds[:redrive.MAX_REDRIVES]] == [1] * redrive.MAX_REDRIVES
-    assert [m.get("lt") for r in rounds[:redrive.MAX_REDRIVES] for m in r] == [None, None, 1]
+    assert [m.last_try for r in rounds[:redrive.MAX_REDRIVES] for m in r] == [False, False, True]
     assert rounds[-1] == []  # the watch ended: nothing more is queued for this run
     assert run_record(tid, c["id"], run_id).lease_until is None

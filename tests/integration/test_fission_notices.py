@@ -9,9 +9,9 @@ import pytest
 from chalicelib import clock
 from chalicelib.audience import service as audience
 from chalicelib.auth import service as auth
-from chalicelib.campaigns import contacts
 from chalicelib.campaigns import service as campaigns
-from chalicelib.campaigns.models import OutboxItem
+from chalicelib.campaigns import unsubscribes
+from chalicelib.channels.models import OutboxItem
 from chalicelib.fission import consumers, notices, participants, rewards, tasks
 from chalicelib.fission.models import Participant, task_pk
 from chalicelib.ids import new_id
@@ -32,7 +32,7 @@ def world(aws_stack):
         {"kind": "url", "name": "u", "url": "https://example.com"}]})
     template = posters.create(tenant, {"name": "t", "background": png_b64(1080, 1920),
                                        "width": 1080, "height": 1920, "layout": LAYOUT})
-    contacts.forget()
+    unsubscribes.forget()
 
     class World:
         tid = tenant
@@ -119,7 +119,7 @@ def test_outbox_without_a_user_is_skipped_with_a_reason(world):
 def test_unsubscribed_users_get_no_notice(world):
     task = world.task()
     uid = world.user()
-    contacts.set_unsubscribed(world.tid, uid, True)
+    unsubscribes.set_unsubscribed(world.tid, uid, True)
     p = world.join(task, user_id=uid)
     consumers.record_scan(world.scan(p))
     assert (world.reward(task, p)["notice"], world.reward(task, p)["notice_reason"]) == (

@@ -9,9 +9,10 @@ from chalice import Chalice, Rate
 from chalice.app import CloudWatchEvent
 
 import app as app_module
+from chalicelib import clock
 from chalicelib.auth import service as auth
-from chalicelib.campaigns import clock, contacts, service
-from chalicelib.campaigns.models import OutboxItem
+from chalicelib.campaigns import service, unsubscribes
+from chalicelib.channels.models import OutboxItem
 from chalicelib.livecodes import service as livecodes
 from devstack import drain
 from tests.integration.test_campaigns_service import campaign, users
@@ -86,7 +87,7 @@ def now(monkeypatch, aws_stack):
     c = Clock()
     monkeypatch.setattr(clock, "now", c)
     service.forget()
-    contacts.forget()
+    unsubscribes.forget()
     return c
 
 

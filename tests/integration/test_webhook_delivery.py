@@ -11,8 +11,8 @@ from datetime import timedelta
 import pytest
 
 from chalicelib import fetch
-from chalicelib.campaigns import breaker, sender, service
-from chalicelib.campaigns.channels import webhook
+from chalicelib.campaigns import batches, breaker, service
+from chalicelib.channels import webhook
 from chalicelib.settings import get_settings, reset_settings
 from tests.conftest import auth_headers
 from tests.integration.test_campaigns_service import (  # noqa: F401
@@ -81,9 +81,10 @@ def test_a_refused_webhook_fails_permanently(tid, now, sink, monkeypatch):
 @pytest.fixture
 def delayed_queue(monkeypatch):
     """SQS DelaySeconds on the test's clock: delayed sends wait here until ``release()``."""
-    from chalicelib.campaigns import clock, dispatch
+    from chalicelib import clock
+    from chalicelib.campaigns import sends
 
-    waiting, real_send = [], dispatch.send_messages
+    waiting, real_send = [], sends.send_messages
 
     def send(messages, delays=None):
         immediate = []
@@ -103,7 +104,7 @@ def delayed_queue(monkeypatch):
         if due:
             real_send([m for _, m in due])
 
-    monkeypatch.setattr(dispatch, "send_messages", send)
+    monkeypatch.setattr(sends, "send_messages", send)
     send.release, send.waiting = release, waiting
     return send
 
@@ -210,4 +211,4 @@ def test_a_batch_is_sent_with_bounded_concurrency(tid, now, sink):
     assert per_user(sink) == {u: 1 for u in vip}
     assert 1 < peak[0] <= webhook.CONCURRENCY
     assert service.stats(tid, c["id"])["sent"] == 40
-    assert sender.batch_size("webhook") >= webhook.CONCURRENCY
+    assert batches.batch_size("webhook") >= webhook.CONCURRENCY

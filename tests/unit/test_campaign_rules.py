@@ -4,7 +4,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from chalicelib.campaigns import contacts, links, rules, schedule, sender
+from chalicelib.audience.service import check_event_type
+from chalicelib.campaigns import batches, frequency, links, rules, schedule
 from chalicelib.errors import ValidationFailed
 
 UTC = timezone.utc
@@ -31,14 +32,14 @@ def test_no_schedule_means_manual():
 ])
 def test_bad_schedules_are_refused(body, code):
     with pytest.raises(ValidationFailed) as err:
-        schedule.parse(body, NOW)
+        schedule.parse(body, NOW, check_event_type)
     assert err.value.code == code and err.value.field.startswith("schedule")
 
 
 def test_schedule_round_trips_through_storage():
     for body in ({"at": "2025-07-01T10:00:00+08:00"}, {"cron": "0  10 * * 1"},
                  {"after_event": {"type": "joined_group", "delay_minutes": 4320}}):
-        parsed = schedule.parse(body, NOW)
+        parsed = schedule.parse(body, NOW, check_event_type)
         assert schedule.from_stored(parsed.as_dict()) == parsed
     assert schedule.parse({"cron": "0  10 * * 1"}, NOW).cron == "0 10 * * 1"
 
@@ -138,7 +139,7 @@ def test_bad_caps_are_refused(value):
 
 
 def counter(per_day=2, per_week=3):
-    return contacts.Counter("outbox", rules.Caps(per_day, per_week), NOW, "Asia/Shanghai")
+    return frequency.Counter("outbox", rules.Caps(per_day, per_week), NOW, "Asia/Shanghai")
 
 
 def test_counter_refuses_over_the_day_or_week_cap():
@@ -149,7 +150,7 @@ def test_counter_refuses_over_the_day_or_week_cap():
     assert item[c.day] == {"N": "2"} and item[c.week] == {"N": "2"}
     assert c.refusal(item, "r:3") == "capped_day"
     assert c.refusal(item, "r:2") is None  # the batch that counted it finishes its own work
-    tomorrow = contacts.Counter("outbox", rules.Caps(2, 3), NOW + timedelta(days=1), "Asia/Shanghai")
+    tomorrow = frequency.Counter("outbox", rules.Caps(2, 3), NOW + timedelta(days=1), "Asia/Shanghai")
     item = tomorrow.counted(item, "r:3")
     assert tomorrow.refusal(item, "r:4") == "capped_week"
     assert c.day not in item  # yesterday's day counter was cleaned up
@@ -229,8 +230,8 @@ def test_click_tokens_round_trip_and_refuse_tampering():
 
 def test_rows_count_once_when_they_change_state():
     now = NOW
-    rows = {"a": sender.row("s", now), "b": sender.row("k", now, "capped_day"),
-            "c": sender.row("d", now, "quiet_hours_deferred"), "e": sender.row("c", now)}
-    assert sender.counts_of(rows, {}) == {"sent": 1, "skip_capped_day": 1, "deferred": 1}
-    assert sender.counts_of(rows, rows) == {}
-    assert sender.counts_of({"c": sender.row("s", now)}, rows) == {"sent": 1}
+    rows = {"a": batches.row("s", now), "b": batches.row("k", now, "capped_day"),
+            "c": batches.row("d", now, "quiet_hours_deferred"), "e": batches.row("c", now)}
+    assert batches.counts_of(rows, {}) == {"sent": 1, "skip_capped_day": 1, "deferred": 1}
+    assert batches.counts_of(rows, rows) == {}
+    assert batches.counts_of({"c": batches.row("s", now)}, rows) == {"sent": 1}

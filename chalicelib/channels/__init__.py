@@ -1,4 +1,5 @@
-"""Channel adapters: how a batch of recipients is delivered.
+"""Message channels (shared by campaigns and fission reward notices): how a batch of recipients
+is delivered.
 
 An *idempotent* channel (outbox) delivers by writing keyed DynamoDB items alongside the recipients'
 counters, so redoing it after a crash changes nothing. The others (webhook, wecom) are called after
@@ -11,9 +12,9 @@ import importlib
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
-ADAPTERS = {"outbox": "chalicelib.campaigns.channels.outbox",
-            "webhook": "chalicelib.campaigns.channels.webhook",
-            "wecom": "chalicelib.campaigns.channels.wecom"}
+ADAPTERS = {"outbox": "chalicelib.channels.outbox",
+            "webhook": "chalicelib.channels.webhook",
+            "wecom": "chalicelib.channels.wecom"}
 
 
 class Recipient(NamedTuple):
@@ -30,6 +31,7 @@ class Delivery(NamedTuple):
     run_id: str
     batch: str
     snapshot: dict
+    breaker: Any = None  # the caller's per-endpoint circuit breaker (webhook), None for none
 
 
 Report = Callable[..., None]  # (user, ok, reason, detail, retry=False): retry asks for a later attempt

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from chalicelib.campaigns.channels import Delivery, Recipient
-from chalicelib.campaigns.models import OutboxItem
+from chalicelib.channels import Delivery, Recipient
+from chalicelib.channels.models import OutboxItem
 
 IDEMPOTENT = True
 NEEDS_PROFILE = False
@@ -24,9 +24,8 @@ def item(delivery: Delivery, recipient: Recipient, now: datetime,
 
 
 def requests(delivery: Delivery, recipient: Recipient, now: datetime) -> list[tuple[str, dict]]:
-    OutboxItem._get_connection()
     put = item(delivery, recipient, now)
-    return [(OutboxItem.Meta.table_name, {"PutRequest": {"Item": put.serialize()}})]
+    return [(OutboxItem.table_name(), {"PutRequest": {"Item": put.serialize()}})]
 
 
 def put(delivery: Delivery, recipient: Recipient, now: datetime, source: str | None = None) -> None:

@@ -8,7 +8,7 @@ counted; the clicking user is not known). ``fail_list`` ids are recorded as fail
 (busy, frequency limit, transport) raises so the batch is retried later."""
 from __future__ import annotations
 
-from chalicelib.campaigns.channels import Delivery, Recipient, Report
+from chalicelib.channels import Delivery, Recipient, Report
 
 IDEMPOTENT = False
 NEEDS_PROFILE = True
