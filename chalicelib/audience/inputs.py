@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import json
 
+from chalicelib import tags as tagrules
 from chalicelib import validate as v
 from chalicelib.audience import service
 from chalicelib.audience.criteria import Criteria
 from chalicelib.content import cursors
-from chalicelib.content import tags as tagrules
 from chalicelib.errors import NotFound, ValidationFailed
 from chalicelib.secret_store import app_secret
 

@@ -34,10 +34,10 @@ from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib import events
+from chalicelib import tags as tagrules
 from chalicelib.audience import stages as stage_rules
 from chalicelib.audience.criteria import Criteria, driver, postings_decide
 from chalicelib.audience.models import AudienceItem as Item
-from chalicelib.content import tags as tagrules
 from chalicelib.db import condition_failed
 from chalicelib.errors import Conflict, NotFound, ValidationFailed
 from chalicelib.ids import is_id, new_id

@@ -206,7 +206,7 @@ CONTENT_FILTER = {"type", "tags", "from", "to"}
 def contents(tenant_id: str, filt: dict, after: Any, tz: ZoneInfo) -> Iterator[tuple[Row, Any]]:
     """The tenant's content items in id (creation) order, with their lifetime counters;
     ``tags`` (all of them), ``type`` and ``from``/``to`` (creation time) select."""
-    from chalicelib.content import tags as tagrules
+    from chalicelib import tags as tagrules
     from chalicelib.content.models import ContentItem as Item
 
     window = _time_window(filt)
