@@ -99,7 +99,7 @@ def start_run(c: Campaign, trigger: str, run_id: str) -> str:
 
 
 def dispatch_page(msg: dict) -> None:
-    from chalicelib.audience import service as audience
+    from chalicelib.audience import segments as audience
     from chalicelib.campaigns import sender, service
 
     tenant_id, campaign_id, run_id, page_no = msg["t"], msg["c"], msg["r"], int(msg["p"])

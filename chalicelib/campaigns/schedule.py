@@ -113,7 +113,7 @@ def fires(expr: str) -> bool:
 
 
 def _parse_after_event(value: Any) -> Schedule:
-    from chalicelib.audience.service import check_event_type
+    from chalicelib.audience.rules import check_event_type
     from chalicelib.validate import integer, only_keys
 
     if not isinstance(value, dict):

@@ -445,7 +445,7 @@ def outbox(tenant_id: str, limit: int, cursor: str | None, campaign_id: str | No
 
 def set_unsubscribed(tenant_id: str, user_id: str, unsubscribed: bool) -> dict:
     """The mini-program user's choice; senders skip unsubscribed users (reason ``unsubscribed``)."""
-    from chalicelib.audience import service as audience
+    from chalicelib.audience import store as audience
     from chalicelib.campaigns import contacts
 
     user_id = audience.load(tenant_id, user_id).user_id  # follows merges
@@ -513,7 +513,7 @@ def _record_click(c: Any) -> None:
     if not first:
         sender.transact([sender.stat_update(pk, c.run_id, c.batch, {"clicks": 1})])
     if first:
-        from chalicelib.audience import service as audience
+        from chalicelib.audience import activity as audience
 
         try:
             audience.record_event(c.tenant_id, c.user_id, "campaign_clicked",

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from chalicelib.audience import service as audience
+from chalicelib.audience import users as audience
 from chalicelib.auth import service as auth
 from chalicelib.campaigns import contacts
 from chalicelib.campaigns import service as campaigns
