@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import json
 
+from chalicelib import pagination
 from chalicelib import tags as tagrules
 from chalicelib import validate as v
 from chalicelib.audience import activity, identities, rules, segments, store, users
 from chalicelib.audience.criteria import Criteria
-from chalicelib.content import cursors
 from chalicelib.errors import NotFound, ValidationFailed
 from chalicelib.secret_store import app_secret
 
@@ -39,13 +39,13 @@ def list_users(tenant_id: str, params: dict) -> dict:
         return {"items": [user] if user else [], "next_cursor": None}
     c = criteria(params)
     secret, scope = app_secret(), "users:" + c.fingerprint()
-    position = cursors.decode(secret, tenant_id, scope, params.get("cursor"))
+    position = pagination.decode(secret, tenant_id, scope, params.get("cursor"))
     after = position.get("after") if position else None
     if after is not None and not isinstance(after, str):
-        raise cursors.invalid()
+        raise pagination.invalid()
     items, last = segments.list_users(tenant_id, c, limit, after)
     return {"items": items,
-            "next_cursor": cursors.encode(secret, tenant_id, scope, {"after": last}) if last else None}
+            "next_cursor": pagination.encode(secret, tenant_id, scope, {"after": last}) if last else None}
 
 
 PREVIEW_MAX = 10_000

@@ -40,13 +40,13 @@ def _iso(value: datetime | None) -> str | None:
 
 
 def _cursor(tenant_id: str, scope: str, position: dict | None) -> str | None:
-    from chalicelib.content import cursors
+    from chalicelib import pagination as cursors
 
     return cursors.encode(app_secret(), tenant_id, scope, position) if position else None
 
 
 def _from_cursor(tenant_id: str, scope: str, value: str | None) -> dict | None:
-    from chalicelib.content import cursors
+    from chalicelib import pagination as cursors
 
     return cursors.decode(app_secret(), tenant_id, scope, value)
 

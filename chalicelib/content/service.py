@@ -13,8 +13,8 @@ from datetime import datetime, timezone
 from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
-from chalicelib import aws, media
-from chalicelib.content import cursors, inputs
+from chalicelib import aws, media, pagination
+from chalicelib.content import inputs
 from chalicelib.content.models import COUNTERS
 from chalicelib.content.models import ContentItem as Item
 from chalicelib.content.query import ALL, Query, plan
@@ -251,10 +251,10 @@ def query(tenant_id: str, q: Query, limit: int, cursor: str | None) -> dict:
     """One page, newest first: ``{"items", "next_cursor"}``. AWS calls: one BatchGet of list sizes
     when there is a choice, the Query pages of the chosen list(s), one BatchGet of the page."""
     secret, scope = app_secret(), "contents:" + q.fingerprint()
-    position = cursors.decode(secret, tenant_id, scope, cursor)
+    position = pagination.decode(secret, tenant_id, scope, cursor)
     before = position.get("before") if position else None
     if before is not None and not (isinstance(before, str) and is_id(before, CONTENT_ID_LEN)):
-        raise cursors.invalid()
+        raise pagination.invalid()
     lists = plan(q, _sizes(tenant_id, q.candidate_lists()))
     direct = lists == [ALL]  # the all-items list holds the items themselves
     page_size = min(max(limit * 2, 50), 500)
@@ -267,7 +267,7 @@ def query(tenant_id: str, q: Query, limit: int, cursor: str | None) -> dict:
             before = taken[-1].sk
         if not more or len(results) >= limit:
             break
-    next_cursor = cursors.encode(secret, tenant_id, scope, {"before": before}) if more else None
+    next_cursor = pagination.encode(secret, tenant_id, scope, {"before": before}) if more else None
     return {"items": [view(i) for i in results], "next_cursor": next_cursor}
 
 
