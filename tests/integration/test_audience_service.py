@@ -334,3 +334,17 @@ def test_an_untag_between_merge_and_settling_stays_untagged(tid, monkeypatch):
     assert _postings(tid, "new-tag") == {}
     assert list(segments.iter_audience(tid, tags_all=["new-tag"])) == []
     assert users.get_user(tid, first)["tags"] == ["vip"]
+
+
+def test_audience_times_come_from_the_one_clock(tid, monkeypatch):
+    """Created, first seen, active and stage all follow chalicelib.clock.now."""
+    then = datetime(2026, 3, 1, 8, 0, tzinfo=timezone.utc)
+    monkeypatch.setattr("chalicelib.clock.now", lambda: then)
+    user = users.create_user(tid, {"openid": "o-clock"})
+    assert user["created_at"] == user["first_seen_at"] == then.isoformat()
+    later = then + timedelta(days=10)
+    monkeypatch.setattr("chalicelib.clock.now", lambda: later)
+    assert users.get_user(tid, user["id"])["stage"] == "silent"
+    activity.record_event(tid, user["id"], "order_paid")
+    assert users.get_user(tid, user["id"])["last_paid_at"] == later.isoformat()
+    assert list(segments.iter_audience(tid, stages=["paying"])) == [user["id"]]

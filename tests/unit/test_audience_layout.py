@@ -30,3 +30,20 @@ def test_every_event_consumer_resolves():
     for name in names:
         module, _, func = name.partition(":")
         assert callable(getattr(importlib.import_module(module), func)), name
+
+
+def test_audience_and_content_reach_dynamodb_only_through_their_models():
+    """No private connection and no key literal ("U#", "CFG", "T#"...) outside the models."""
+    import pathlib
+    import re
+
+    key_literal = re.compile(r"""["'](?:[A-Z]{1,3}#|CFG["'])""")
+    offenders = []
+    for package in ("audience", "content"):
+        for path in sorted(pathlib.Path("chalicelib", package).glob("*.py")):
+            if path.name == "models.py":
+                continue
+            for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+                if "_get_connection" in line or "utcnow" in line or key_literal.search(line):
+                    offenders.append(f"{path}:{n}: {line.strip()}")
+    assert offenders == []
