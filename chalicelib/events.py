@@ -21,7 +21,7 @@ AGGREGATE = "chalicelib.analytics.aggregate:consume"
 HANDLERS: dict[str, list[str]] = {
     "scan": [AGGREGATE,
              "chalicelib.livecodes.consumers:check_after_scans",
-             "chalicelib.audience.handlers:tag_scanners",
+             "chalicelib.audience.consumers:tag_scanners",
              "chalicelib.fission.consumers:record_scans"],
     "user_event": [AGGREGATE, "chalicelib.campaigns.dispatch:on_user_events"],
     "wecom_callback": ["chalicelib.wecom.consumers:handle_callbacks"],

@@ -1,11 +1,11 @@
 """Bulk writes for imports: many new users per call, and past events that set history right.
 
-New users (none of their identities known) are written as :func:`service.create_user` writes one
+New users (none of their identities known) are written as :func:`users.create_user` writes one
 — the user item, its identity items, tag postings and day buckets — with BatchWriteItem, 25 items a
 call. A user's id is derived from the tenant and its identities, so a re-run or a retried chunk
 writes the same items again (a no-op in content). The caller checks the identities right before
-(one consistent BatchGet per 100); users whose identities are held go through the service's
-``identify``, which attaches, tags and merges as a live request would.
+(one consistent BatchGet per 100); users whose identities are held go through
+:func:`identities.identify`, which attaches, tags and merges as a live request would.
 
 The one gap against live traffic, by design: BatchWriteItem has no conditions, so an identity
 that a live request registers for a new user in the milliseconds between that check and the write
@@ -30,8 +30,12 @@ from typing import NamedTuple
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 
-from chalicelib.audience import service
+from chalicelib import clock
+from chalicelib.audience import store
+from chalicelib.audience.identities import identify
 from chalicelib.audience.models import AudienceItem as Item
+from chalicelib.audience.rules import USER_ID_LEN, check_event_type
+from chalicelib.audience.views import user_tags
 from chalicelib.db import condition_failed
 from chalicelib.ids import ALPHABET
 
@@ -44,7 +48,7 @@ class NewUser(NamedTuple):
     last_paid_at: datetime | None = None
 
 
-def derived_id(tenant_id: str, seed: str, length: int = service.USER_ID_LEN) -> str:
+def derived_id(tenant_id: str, seed: str, length: int = USER_ID_LEN) -> str:
     digest = hashlib.sha256(f"{tenant_id}\x00{seed}".encode()).digest()
     return "".join(ALPHABET[b % 32] for b in digest[:length])
 
@@ -60,8 +64,7 @@ def owners(tenant_id: str, identity_pairs: Iterable[tuple[str, str]]) -> dict[tu
     for i in range(0, len(keys), 100):
         batch = [(tenant_id, Item.identity_key(k, v)) for k, v in keys[i:i + 100]]
         for item in Item.batch_get(batch, consistent_read=True):
-            _, kind, value = item.sk.split("#", 2)
-            found[(kind, value)] = item.user_id
+            found[Item.identity_of(item.sk)] = item.user_id
     return found
 
 
@@ -81,10 +84,10 @@ def _items(tenant_id: str, user: NewUser, now: datetime) -> tuple[Item, list[Ite
                   rev=0, manual_tags=set(user.tags) or None)
     others = [Item(tenant_id=tenant_id, sk=Item.identity_key(k, v), user_id=user_id, created_at=now)
               for k, v in user.identities.items()]
-    others += [service._posting(tenant_id, t, user_id) for t in user.tags]
+    others += [store.posting(tenant_id, t, user_id) for t in user.tags]
     for kind, at in (("F", first), ("A", last), ("P", paid)):
-        if at is not None and service._expires(at) > now.timestamp():
-            others.append(service._bucket(tenant_id, kind, at, user_id))
+        if at is not None and store.expires(at) > now.timestamp():
+            others.append(store.bucket(tenant_id, kind, at, user_id))
     return record, others
 
 
@@ -92,7 +95,7 @@ def create_users(tenant_id: str, users: list[NewUser], now: datetime | None = No
     """Write users none of whose identities is held (the caller checked with :func:`owners`) with
     BatchWriteItem: the items ``create_user`` writes, 25 a call. Returns the indexes of users that
     must go through ``identify`` instead (none today; kept for callers that check)."""
-    now = now or service.utcnow()
+    now = now or clock.now()
     with Item.batch_write() as batch:
         for user in users:
             record, others = _items(tenant_id, user, now)
@@ -107,8 +110,8 @@ def unchanged(tenant_id: str, users: list[NewUser], owned: dict[tuple[str, str],
     history no earlier or later than the row says — read with one BatchGet per 100 owners. Those
     need no write at all (a re-run of a file costs reads only)."""
     owner_ids = [{owned[p] for p in u.identities.items() if p in owned} for u in users]
-    stored = service._batch_load(tenant_id, {uid for ids in owner_ids for uid in ids})
-    now = service.utcnow()
+    stored = store.batch_load(tenant_id, {uid for ids in owner_ids for uid in ids})
+    now = clock.now()
     result = []
     for user, ids in zip(users, owner_ids, strict=True):
         item = stored.get(next(iter(ids))) if len(ids) == 1 else None
@@ -130,15 +133,15 @@ def apply_user(tenant_id: str, user: NewUser) -> bool:
     """Bring an existing user (found by an identity) up to the row: identities, tags, earlier
     history. Returns False when the user already matched the row (nothing written)."""
     owner_ids = set(owners(tenant_id, user.identities.items()).values())
-    current = [service.load(tenant_id, uid) for uid in sorted(owner_ids)]
+    current = [store.load(tenant_id, uid) for uid in sorted(owner_ids)]
     if len({u.user_id for u in current}) == 1 and _holds(current[0], user):
         target = current[0]
         changed = False
     else:
-        view, _ = service.identify(tenant_id, user.identities, user.tags)
-        target = service.load(tenant_id, view["id"])
+        view, _ = identify(tenant_id, user.identities, user.tags)
+        target = store.load(tenant_id, view["id"])
         changed = True
-    first, last, paid = _times(user, service.utcnow()) if _has_times(user) else (None, None, None)
+    first, last, paid = _times(user, clock.now()) if _has_times(user) else (None, None, None)
     if first is not None:
         changed |= move_first_seen(target, first)
     if last is not None or paid is not None:
@@ -155,7 +158,7 @@ def _holds(stored: Item, user: NewUser) -> bool:
     others = {(o["kind"], o["value"]) for o in stored.other_identities or []}
     if any(ids.get(k) != v and (k, v) not in others for k, v in user.identities.items()):
         return False
-    return set(user.tags) <= set(service.user_tags(stored))
+    return set(user.tags) <= set(user_tags(stored))
 
 
 def move_first_seen(user: Item, at: datetime) -> bool:
@@ -169,8 +172,8 @@ def move_first_seen(user: Item, at: datetime) -> bool:
         if condition_failed(exc):
             return False
         raise
-    if service._expires(at) > service.utcnow().timestamp():
-        service._bucket(user.tenant_id, "F", at, user.user_id).save()
+    if store.expires(at) > clock.now().timestamp():
+        store.bucket(user.tenant_id, "F", at, user.user_id).save()
     return True
 
 
@@ -190,8 +193,8 @@ def _move_forward(user: Item, last: datetime | None, paid: datetime | None) -> b
                 continue
             raise
         changed = True
-        if service._expires(at) > service.utcnow().timestamp():
-            service._bucket(user.tenant_id, kind, at, user.user_id).save()
+        if store.expires(at) > clock.now().timestamp():
+            store.bucket(user.tenant_id, kind, at, user.user_id).save()
     return changed
 
 
@@ -206,25 +209,25 @@ def record_past_event(tenant_id: str, user_id: str, event_type: str, at: datetim
     """Record an event that happened at ``at`` exactly once (keyed by its content); returns False
     when it was recorded before. Moves the user's history (see the module docstring). Unlike a live
     event it publishes nothing: history does not trigger campaigns or webhooks."""
-    service.check_event_type(event_type)
+    check_event_type(event_type)
     suffix = event_suffix(event_type, at, properties)
     stamp = at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    for _ in range(service.MAX_MERGE_HOPS):
-        user = service.load(tenant_id, user_id)
+    for _ in range(store.MAX_MERGE_HOPS):
+        user = store.load(tenant_id, user_id)
         key = Item.event_key(user.user_id, stamp, suffix)
         if _exists(tenant_id, key):
             return False
         puts = [Item(tenant_id=tenant_id, sk=key, user_id=user.user_id, event_type=event_type,
-                     at=at, properties=properties or None, expires=service._expires(at))]
-        live = service._expires(at) > service.utcnow().timestamp()
+                     at=at, properties=properties or None, expires=store.expires(at))]
+        live = store.expires(at) > clock.now().timestamp()
         if live:
-            puts.append(service._bucket(tenant_id, "A", at, user.user_id))
+            puts.append(store.bucket(tenant_id, "A", at, user.user_id))
             if event_type == "order_paid":
-                puts.append(service._bucket(tenant_id, "P", at, user.user_id))
+                puts.append(store.bucket(tenant_id, "P", at, user.user_id))
         try:
-            with service._transaction() as tx:
+            with Item.transaction() as tx:
                 tx.update(user, actions=[Item.event_count.add(1), Item.rev.add(1)],
-                          condition=service._live_user_condition())
+                          condition=store.live_user())
                 tx.save(puts[0], condition=Item.sk.does_not_exist())
                 for item in puts[1:]:
                     tx.save(item)
@@ -233,7 +236,7 @@ def record_past_event(tenant_id: str, user_id: str, event_type: str, at: datetim
                 user_id = user.user_id
                 continue  # merged or recorded meanwhile: read again
             raise
-        user = service.load(tenant_id, user.user_id)
+        user = store.load(tenant_id, user.user_id)
         move_first_seen(user, at)
         _move_forward(user, at, at if event_type == "order_paid" else None)
         return True

@@ -10,8 +10,8 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from chalicelib import tags as tagrules
 from chalicelib.audience.stages import STAGES
-from chalicelib.content import tags as tagrules
 from chalicelib.errors import ValidationFailed
 
 

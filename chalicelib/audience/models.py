@@ -8,7 +8,7 @@ One partition per tenant (``tenant_id``); the sort key says what an item is:
                                is *sure* (the user holds the tag) unless it carries ``unsure``:
                                postings are written and deleted in the transaction that changes the
                                user's tags, and the one change that cannot do that — a merge — marks
-                               the postings it touches ``unsure`` first (see ``service._merge``)
+                               the postings it touches ``unsure`` first (see ``identities._merge``)
 - ``A#<day>#<user>``           activity bucket: the user did something on that (UTC) day
 - ``F#<day>#<user>``           first-seen bucket; ``P#<day>#<user>`` paid bucket
 - ``E#<user>#<at>#<rand>``     event log (for the profile and for merges)
@@ -68,22 +68,40 @@ class AudienceItem(BaseModel):
     thresholds = JSONAttribute(null=True)
     expires = NumberAttribute(null=True)
 
-    @staticmethod
-    def user_key(user_id: str) -> str:
+    # Key builders: the only place that knows the sort key formats above.
+
+    @classmethod
+    def user_key(cls, user_id: str = "") -> str:
+        """``U#<user>``; with no id, the prefix of every user item (the listing)."""
         return f"U#{user_id}"
 
-    @staticmethod
-    def identity_key(kind: str, value: str) -> str:
+    @classmethod
+    def identity_key(cls, kind: str, value: str) -> str:
         return f"I#{kind}#{value}"
 
-    @staticmethod
-    def tag_key(tag: str, user_id: str = "") -> str:
+    @classmethod
+    def identity_of(cls, sk: str) -> tuple[str, str]:
+        """(kind, value) of an ``I#`` key."""
+        _, kind, value = sk.split("#", 2)
+        return kind, value
+
+    @classmethod
+    def tag_key(cls, tag: str, user_id: str = "") -> str:
         return f"T#{tag}#{user_id}"
 
-    @staticmethod
-    def bucket_key(kind: str, day: str, user_id: str = "") -> str:
+    @classmethod
+    def bucket_key(cls, kind: str, day: str, user_id: str = "") -> str:
+        """``<kind>#<day>#<user>``: kind ``A`` (active), ``F`` (first seen) or ``P`` (paid)."""
         return f"{kind}#{day}#{user_id}"
 
-    @staticmethod
-    def event_key(user_id: str, at_iso: str = "", rand: str = "") -> str:
+    @classmethod
+    def event_key(cls, user_id: str, at_iso: str = "", rand: str = "") -> str:
         return f"E#{user_id}#{at_iso}#{rand}" if at_iso else f"E#{user_id}#"
+
+    @classmethod
+    def merged_key(cls, user_id: str) -> str:
+        return f"M#{user_id}"
+
+    @classmethod
+    def config_key(cls) -> str:
+        return "CFG"

@@ -8,7 +8,9 @@ from chalicelib.web import Routes, tenant_id
 
 routes = Routes(__name__)
 inputs = lazy("chalicelib.audience.inputs")
-service = lazy("chalicelib.audience.service")
+users = lazy("chalicelib.audience.users")
+activity = lazy("chalicelib.audience.activity")
+thresholds = lazy("chalicelib.audience.thresholds")
 
 
 @routes.route("/v1/users", methods=["POST"])
@@ -26,7 +28,7 @@ def list_users():
 
 @routes.route("/v1/users/{user_id}", methods=["GET"])
 def get_user(user_id):
-    return json_response(service.get_user(tenant_id(routes.current_request), user_id))
+    return json_response(users.get_user(tenant_id(routes.current_request), user_id))
 
 
 @routes.route("/v1/users/{user_id}/tags", methods=["POST"])
@@ -35,7 +37,7 @@ def tag_user(user_id):
     body = json_body(request)
     v.only_keys(body, {"tags"})
     tags = v.list_(body, "tags", required=True, max_items=50)
-    return json_response(service.tag_user(tenant_id(request), user_id, tags))
+    return json_response(users.tag_user(tenant_id(request), user_id, tags))
 
 
 @routes.route("/v1/users/{user_id}/tags/{tag}", methods=["DELETE"])
@@ -43,14 +45,14 @@ def untag_user(user_id, tag):
     from urllib.parse import unquote
 
     request = routes.current_request
-    return json_response(service.untag_user(tenant_id(request), user_id, unquote(tag)))
+    return json_response(users.untag_user(tenant_id(request), user_id, unquote(tag)))
 
 
 @routes.route("/v1/users/{user_id}/events", methods=["GET"])
 def list_user_events(user_id):
     request = routes.current_request
     limit = v.page_limit(query(request), default=50, hi=200)
-    return json_response({"items": service.list_events(tenant_id(request), user_id, limit),
+    return json_response({"items": activity.list_events(tenant_id(request), user_id, limit),
                           "next_cursor": None})
 
 
@@ -69,8 +71,8 @@ def preview_audience():
 
 @routes.route("/v1/audience/settings", methods=["GET"])
 def get_audience_settings():
-    thresholds = service.get_thresholds(tenant_id(routes.current_request), max_age=0)
-    return json_response({"stage_thresholds": thresholds.as_dict()})
+    values = thresholds.get_thresholds(tenant_id(routes.current_request), max_age=0)
+    return json_response({"stage_thresholds": values.as_dict()})
 
 
 @routes.route("/v1/audience/settings", methods=["PATCH"])
@@ -79,4 +81,4 @@ def update_audience_settings():
     body = json_body(request)
     v.only_keys(body, {"stage_thresholds"})
     changes = v.object_(body, "stage_thresholds", required=True)
-    return json_response({"stage_thresholds": service.set_thresholds(tenant_id(request), changes)})
+    return json_response({"stage_thresholds": thresholds.set_thresholds(tenant_id(request), changes)})

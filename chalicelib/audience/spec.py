@@ -1,5 +1,5 @@
 """OpenAPI paths for users, their tags and events, and audience settings."""
-from chalicelib.audience.service import IDENTITY_KINDS
+from chalicelib.audience.rules import IDENTITY_KINDS
 from chalicelib.audience.stages import STAGES
 from chalicelib.openapi import list_of, op, path_param, query_param, ref
 

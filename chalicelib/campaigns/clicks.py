@@ -43,7 +43,7 @@ def _record(c: links.Click) -> None:
     if not first:
         bulk.transact([batches.stat_update(pk, c.run_id, c.batch, {"clicks": 1})])
         return
-    from chalicelib.audience import service as audience
+    from chalicelib.audience import activity as audience
 
     try:
         audience.record_event(c.tenant_id, c.user_id, "campaign_clicked",

@@ -120,7 +120,7 @@ def dispatch_page(msg: DispatchMessage) -> None:
 
 def _resolve(msg: DispatchMessage, limit: int) -> list[str]:
     """Up to ``limit`` recipient ids after ``msg.after``, and one more if a next page follows."""
-    from chalicelib.audience import service as audience
+    from chalicelib.audience import segments as audience
 
     aud = msg.snapshot.get("audience") or {}
     wanted = limit + 1

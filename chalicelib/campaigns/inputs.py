@@ -43,7 +43,7 @@ def parse_campaign(body: dict, now: datetime, *, partial: bool) -> dict:
 
 def _check_event_type(value: Any) -> str:
     """The audience's rule for event type names (an ``after_event`` schedule names one)."""
-    from chalicelib.audience.service import check_event_type
+    from chalicelib.audience.rules import check_event_type
 
     return check_event_type(value)
 

@@ -25,7 +25,7 @@
 ``campaign_contacts`` (hash ``pk`` = ``<tenant>#<user>``) — one item per user: frequency counters
   ``d:<channel>:<day>`` / ``w:<channel>:<ISO week>`` (dynamic attributes) and ``b``, the batches
   that counted them; read with BatchGetItem and written with BatchWriteItem by the sender
-  (see :mod:`chalicelib.campaigns.contacts`).
+  (see :mod:`chalicelib.campaigns.frequency`).
 
 ``campaign_due`` (hash ``shard`` "0".."3", range ``key`` = ``<epoch 10 digits>#<tenant>#…``) —
   everything that must happen at a time: scheduled fires, ``after_event`` sends, dispatches and

@@ -21,13 +21,13 @@ def iso(value: datetime | None) -> str | None:
 
 
 def cursor(tenant_id: str, scope: str, position: dict | None) -> str | None:
-    from chalicelib.content import cursors
+    from chalicelib import pagination as cursors
 
     return cursors.encode(app_secret(), tenant_id, scope, position) if position else None
 
 
 def from_cursor(tenant_id: str, scope: str, value: str | None) -> dict | None:
-    from chalicelib.content import cursors
+    from chalicelib import pagination as cursors
 
     return cursors.decode(app_secret(), tenant_id, scope, value)
 

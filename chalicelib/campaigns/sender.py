@@ -177,7 +177,7 @@ def _settle_stale(d: channels.Delivery, state: State, adapter: Any, now: datetim
 def _profiles(d: channels.Delivery, adapter: Any, users: list[str]) -> dict[str, dict] | None:
     if not users or not (adapter.NEEDS_PROFILE or d.snapshot.get("ev")):
         return None
-    from chalicelib.audience import service as audience
+    from chalicelib.audience import users as audience
 
     return audience.get_users(d.tenant_id, users)
 

@@ -158,7 +158,7 @@ def run_now(tenant_id: str, campaign_id: str) -> str:
 
 def set_unsubscribed(tenant_id: str, user_id: str, unsubscribed: bool) -> dict:
     """The mini-program user's choice; senders skip unsubscribed users (reason ``unsubscribed``)."""
-    from chalicelib.audience import service as audience
+    from chalicelib.audience import store as audience
     from chalicelib.campaigns import unsubscribes
 
     user_id = audience.load(tenant_id, user_id).user_id  # follows merges

@@ -7,8 +7,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from chalicelib import tags as tagrules
 from chalicelib import validate as v
-from chalicelib.content import tags as tagrules
 from chalicelib.content.query import TYPES, check_type
 from chalicelib.errors import PayloadTooLarge, ValidationFailed
 

@@ -56,18 +56,33 @@ class ContentItem(BaseModel):
     shares = NumberAttribute(null=True)
     n = NumberAttribute(null=True)
 
-    @staticmethod
-    def items_pk(tenant_id: str) -> str:
+    # Key builders: the only place that knows the key formats above.
+
+    @classmethod
+    def items_pk(cls, tenant_id: str) -> str:
         return f"{tenant_id}#A"
 
-    @staticmethod
-    def tag_pk(tenant_id: str, tag: str) -> str:
+    @classmethod
+    def tag_pk(cls, tenant_id: str, tag: str) -> str:
         return f"{tenant_id}#T#{tag}"
 
-    @staticmethod
-    def type_pk(tenant_id: str, ctype: str) -> str:
+    @classmethod
+    def type_pk(cls, tenant_id: str, ctype: str) -> str:
         return f"{tenant_id}#Y#{ctype}"
 
-    @staticmethod
-    def counts_pk(tenant_id: str) -> str:
+    @classmethod
+    def list_pk(cls, tenant_id: str, kind: str, name: str = "") -> str:
+        """The posting list a query plan names (:mod:`chalicelib.content.query`): ``("A", "")``
+        all items, ``("T", tag)`` a tag's, ``("Y", type)`` a type's."""
+        if kind == "A":
+            return cls.items_pk(tenant_id)
+        return cls.tag_pk(tenant_id, name) if kind == "T" else cls.type_pk(tenant_id, name)
+
+    @classmethod
+    def counts_pk(cls, tenant_id: str) -> str:
         return f"{tenant_id}#N"
+
+    @classmethod
+    def count_key(cls, kind: str, name: str) -> str:
+        """A list's size item in the ``counts_pk`` partition: ``T#<tag>`` or ``Y#<type>``."""
+        return f"{kind}#{name}"

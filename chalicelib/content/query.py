@@ -16,8 +16,8 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from chalicelib import tags as tagrules
 from chalicelib import validate as v
-from chalicelib.content import tags as tagrules
 from chalicelib.errors import ValidationFailed
 
 TYPES = ("text", "image", "video", "audio", "article", "link", "miniprogram", "file")

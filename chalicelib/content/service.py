@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import datetime
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
-from pynamodb.transactions import TransactWrite
 
-from chalicelib import aws, media
-from chalicelib.content import cursors, inputs
+from chalicelib import aws, clock, media, pagination
+from chalicelib.content import inputs
 from chalicelib.content.models import COUNTERS
 from chalicelib.content.models import ContentItem as Item
 from chalicelib.content.query import ALL, Query, plan
@@ -30,13 +29,9 @@ INTERACTIONS = {"view": "views", "click": "clicks", "favorite": "favorites", "sh
 PAGE = 100
 
 
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
-
-
 def new_content_id(now: datetime | None = None) -> str:
     """9 characters of milliseconds (sortable in ALPHABET order) and 5 random ones."""
-    ms = int((now or utcnow()).timestamp() * 1000)
+    ms = int((now or clock.now()).timestamp() * 1000)
     head = ""
     for _ in range(9):
         ms, digit = divmod(ms, 32)
@@ -109,16 +104,9 @@ def _batch(tenant_id: str, content_ids: list[str]) -> list[Item]:
 
 # ---- writes -----------------------------------------------------------------------------------
 
-def _list_pk(tenant_id: str, key: tuple[str, str]) -> str:
-    kind, name = key
-    if kind == "A":
-        return Item.items_pk(tenant_id)
-    return Item.tag_pk(tenant_id, name) if kind == "T" else Item.type_pk(tenant_id, name)
-
-
 def _postings(tenant_id: str, item: Item) -> list[Item]:
     keys = [("T", t) for t in item.tags or []] + [("Y", item.ctype)]
-    return [Item(pk=_list_pk(tenant_id, k), sk=item.sk, tags=list(item.tags or []), ctype=item.ctype)
+    return [Item(pk=Item.list_pk(tenant_id, *k), sk=item.sk, tags=list(item.tags or []), ctype=item.ctype)
             for k in keys]
 
 
@@ -126,9 +114,9 @@ def _count(tenant_id: str, added: list[tuple[str, str]], removed: list[tuple[str
     """List sizes for the planner (hints: a separate write, see the models docstring)."""
     changes = [(k, 1) for k in added] + [(k, -1) for k in removed]
     for i in range(0, len(changes), 100):
-        with TransactWrite(connection=Item._get_connection().connection) as tx:
+        with Item.transaction() as tx:
             for (kind, name), delta in changes[i:i + 100]:
-                tx.update(Item(pk=Item.counts_pk(tenant_id), sk=f"{kind}#{name}"),
+                tx.update(Item(pk=Item.counts_pk(tenant_id), sk=Item.count_key(kind, name)),
                           actions=[Item.n.add(delta)])
 
 
@@ -144,14 +132,14 @@ def _store_media(tenant_id: str, parsed: inputs.ContentInput, values: dict) -> N
 
 
 def create(tenant_id: str, body: dict, now: datetime | None = None) -> dict:
-    now = now or utcnow()
+    now = now or clock.now()
     parsed = inputs.parse(body)
     values = dict(parsed.values)
     _store_media(tenant_id, parsed, values)
     item = Item(pk=Item.items_pk(tenant_id), sk=new_content_id(now), tenant_id=tenant_id,
                 ctype=values.pop("type"), created_at=now, updated_at=now,
                 **{k: values.get(k) for k in ("title", "body", "url", "media", "card", "tags")})
-    with TransactWrite(connection=Item._get_connection().connection) as tx:
+    with Item.transaction() as tx:
         tx.save(item, condition=Item.sk.does_not_exist())
         for posting in _postings(tenant_id, item):
             tx.save(posting)
@@ -160,7 +148,7 @@ def create(tenant_id: str, body: dict, now: datetime | None = None) -> dict:
 
 
 def update(tenant_id: str, content_id: str, body: dict, now: datetime | None = None) -> dict:
-    now = now or utcnow()
+    now = now or clock.now()
     item = load(tenant_id, content_id)
     parsed = inputs.parse(body, existing_type=item.ctype)
     values = dict(parsed.values)
@@ -179,7 +167,7 @@ def update(tenant_id: str, content_id: str, body: dict, now: datetime | None = N
     new_tags = values.get("tags", old_tags)
     item.tags = new_tags
     try:
-        with TransactWrite(connection=Item._get_connection().connection) as tx:
+        with Item.transaction() as tx:
             tx.update(item, actions=actions, condition=Item.updated_at == previous)
             for posting in _postings(tenant_id, item):
                 tx.save(posting)
@@ -198,7 +186,7 @@ def update(tenant_id: str, content_id: str, body: dict, now: datetime | None = N
 
 def delete(tenant_id: str, content_id: str) -> None:
     item = load(tenant_id, content_id)
-    with TransactWrite(connection=Item._get_connection().connection) as tx:
+    with Item.transaction() as tx:
         tx.delete(item, condition=Item.sk.exists())
         for posting in _postings(tenant_id, item):
             tx.delete(posting)
@@ -227,14 +215,14 @@ def record_interaction(tenant_id: str, content_id: str, kind: str) -> Item:
 def _sizes(tenant_id: str, keys: list[tuple[str, str]]) -> dict[tuple[str, str], int]:
     if not keys:
         return {}
-    found = Item.batch_get([(Item.counts_pk(tenant_id), f"{k}#{n}") for k, n in keys])
+    found = Item.batch_get([(Item.counts_pk(tenant_id), Item.count_key(*k)) for k in keys])
     by_sk = {i.sk: int(i.n or 0) for i in found}
-    return {k: by_sk.get(f"{k[0]}#{k[1]}", 0) for k in keys}
+    return {k: by_sk.get(Item.count_key(*k), 0) for k in keys}
 
 
 def _stream(tenant_id: str, key: tuple[str, str], before: str | None, page: int) -> Iterator[Item]:
     cond = Item.sk < before if before else None
-    yield from Item.query(_list_pk(tenant_id, key), cond, scan_index_forward=False, page_size=page)
+    yield from Item.query(Item.list_pk(tenant_id, *key), cond, scan_index_forward=False, page_size=page)
 
 
 def _merged(tenant_id: str, keys: list[tuple[str, str]], before: str | None,
@@ -251,10 +239,10 @@ def query(tenant_id: str, q: Query, limit: int, cursor: str | None) -> dict:
     """One page, newest first: ``{"items", "next_cursor"}``. AWS calls: one BatchGet of list sizes
     when there is a choice, the Query pages of the chosen list(s), one BatchGet of the page."""
     secret, scope = app_secret(), "contents:" + q.fingerprint()
-    position = cursors.decode(secret, tenant_id, scope, cursor)
+    position = pagination.decode(secret, tenant_id, scope, cursor)
     before = position.get("before") if position else None
     if before is not None and not (isinstance(before, str) and is_id(before, CONTENT_ID_LEN)):
-        raise cursors.invalid()
+        raise pagination.invalid()
     lists = plan(q, _sizes(tenant_id, q.candidate_lists()))
     direct = lists == [ALL]  # the all-items list holds the items themselves
     page_size = min(max(limit * 2, 50), 500)
@@ -267,7 +255,7 @@ def query(tenant_id: str, q: Query, limit: int, cursor: str | None) -> dict:
             before = taken[-1].sk
         if not more or len(results) >= limit:
             break
-    next_cursor = cursors.encode(secret, tenant_id, scope, {"before": before}) if more else None
+    next_cursor = pagination.encode(secret, tenant_id, scope, {"before": before}) if more else None
     return {"items": [view(i) for i in results], "next_cursor": next_cursor}
 
 

@@ -137,7 +137,7 @@ def _update(p: Participant, actions: list, condition: Any) -> bool:
 def _user(p: Participant) -> dict | None:
     """The audience user the notice addresses: the participant's user_id (a unified user id, else
     a brand_user_id identity), else their openid identity."""
-    from chalicelib.audience import service as audience
+    from chalicelib.audience import users as audience
 
     if p.user_id:
         found = audience.get_users(p.tenant_id, [p.user_id]).get(p.user_id)

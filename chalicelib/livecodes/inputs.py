@@ -6,8 +6,8 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 from chalicelib import images
+from chalicelib import tags as tagrules
 from chalicelib import validate as v
-from chalicelib.content import tags as tagrules
 from chalicelib.errors import ValidationFailed
 from chalicelib.livecodes import routing
 from chalicelib.livecodes.models import MAX_TARGETS

@@ -9,7 +9,8 @@ from pynamodb.exceptions import DoesNotExist, UpdateError
 
 from chalicelib import clock, vault
 from chalicelib import validate as v
-from chalicelib.audience import service as audience
+from chalicelib.audience import activity, users
+from chalicelib.audience.identities import identify
 from chalicelib.auth import service as auth
 from chalicelib.content import service as content
 from chalicelib.errors import DomainError, ValidationFailed
@@ -105,14 +106,14 @@ def login(body: dict) -> dict:
     identities = {"openid": session.openid}
     if session.unionid:
         identities["unionid"] = session.unionid
-    user, created = audience.identify(tenant_id, identities)
+    user, created = identify(tenant_id, identities)
     token, expires = tokens.issue(tenant_id, user["id"])
     return {"token": token, "user_id": user["id"], "created": created,
             "expires_at": datetime.fromtimestamp(expires, timezone.utc).isoformat()}
 
 
 def me(tenant_id: str, user_id: str) -> dict:
-    user = audience.get_user(tenant_id, user_id)
+    user = users.get_user(tenant_id, user_id)
     return {k: user[k] for k in ("id", "tags", "tag_details", "stage", "first_seen_at",
                                  "last_active_at", "created_at")}
 
@@ -125,7 +126,7 @@ def content_event(tenant_id: str, user_id: str, content_id: str, body: dict) -> 
     item = content.record_interaction(tenant_id, content_id, kind)
     weight = WEIGHTS[kind]
     interests = {tag: weight for tag in item.tags or []} if weight else {}
-    audience.record_event(tenant_id, user_id, f"content_{kind}", properties={
+    activity.record_event(tenant_id, user_id, f"content_{kind}", properties={
         "content_id": content_id}, interests=interests)
 
 

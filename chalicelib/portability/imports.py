@@ -29,7 +29,7 @@ from typing import Any
 from chalicelib import aws
 from chalicelib import validate as v
 from chalicelib.audience import bulk
-from chalicelib.audience.service import IDENTITY_KINDS
+from chalicelib.audience.rules import IDENTITY_KINDS
 from chalicelib.errors import Conflict, DomainError, PayloadTooLarge, ValidationFailed
 from chalicelib.portability import formats, jobs
 from chalicelib.portability.models import DataJob
@@ -232,7 +232,7 @@ def _time(row: dict, key: str, now: datetime) -> datetime | None:
 
 
 def _identities(row: dict) -> dict[str, str]:
-    from chalicelib.audience.service import parse_identities
+    from chalicelib.audience.rules import parse_identities
 
     raw = dict(row.get("identities") or {}) if isinstance(row.get("identities"), dict) else {}
     raw.update({k: row[k] for k in IDENTITY_KINDS if row.get(k) not in (None, "")})
@@ -243,7 +243,7 @@ def _identities(row: dict) -> dict[str, str]:
 
 
 def parse_user(row: dict, now: datetime) -> bulk.NewUser:
-    from chalicelib.content import tags as tagrules
+    from chalicelib import tags as tagrules
 
     identities = _identities(row)
     if not identities:
@@ -258,7 +258,7 @@ def parse_user(row: dict, now: datetime) -> bulk.NewUser:
 
 
 def parse_event(row: dict, now: datetime) -> dict:
-    from chalicelib.audience.service import check_event_type
+    from chalicelib.audience.rules import check_event_type
 
     user_id = row.get("user_id")
     identities = _identities(row)
@@ -326,14 +326,15 @@ def _apply_events(tenant_id: str, rows: list[tuple[int, dict]]) -> list[RowError
 def _user_for(tenant_id: str, identities: dict[str, str], at: datetime) -> str:
     """The user holding the identity; a new one first seen at the event's time when none does
     (so its history starts there, not at the import)."""
-    from chalicelib.audience import service
+    from chalicelib.audience import identities as resolve
+    from chalicelib.audience import users
 
     (kind, value), = identities.items()
-    found = service.find_user_id(tenant_id, kind, value)
+    found = users.find_user_id(tenant_id, kind, value)
     if found:
         return found
     if bulk.create_users(tenant_id, [bulk.NewUser(identities, [], first_seen_at=at)]):
-        return service.identify(tenant_id, identities)[0]["id"]  # registered meanwhile
+        return resolve.identify(tenant_id, identities)[0]["id"]  # registered meanwhile
     return bulk.user_id_for(tenant_id, identities)
 
 

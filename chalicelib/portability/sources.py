@@ -13,7 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from chalicelib import validate as v
-from chalicelib.audience.service import IDENTITY_KINDS
+from chalicelib.audience.rules import IDENTITY_KINDS
 from chalicelib.errors import ValidationFailed
 
 Row = dict[str, Any]
@@ -85,23 +85,26 @@ def user_criteria(filt: dict) -> Any:
 def users(tenant_id: str, filt: dict, after: Any, tz: ZoneInfo) -> Iterator[tuple[Row, Any]]:
     """Every live user in id order: the ``U#`` listing when unfiltered, else the audience
     service's index-driven matching (tag postings, day buckets) with its re-check."""
-    from chalicelib.audience import service
+    from chalicelib import clock
+    from chalicelib.audience import segments
     from chalicelib.audience.models import AudienceItem as Item
+    from chalicelib.audience.thresholds import get_thresholds
+    from chalicelib.audience.views import user_stage, user_tags
 
     criteria = user_criteria(filt)
-    thresholds = service.get_thresholds(tenant_id)
-    now = service.utcnow()
+    thresholds = get_thresholds(tenant_id)
+    now = clock.now()
     if criteria == type(criteria)():
         cond = (Item.sk.between(Item.user_key(after) + "!", "U#~") if after
                 else Item.sk.startswith("U#"))
         found = (u for u in Item.query(tenant_id, cond) if not u.merged_into)
     else:
-        found = service._matching(tenant_id, criteria, after)
+        found = segments.matching(tenant_id, criteria, after)
     for user in found:
         ids = user.identities.as_dict() if user.identities else {}
         row = {"id": user.user_id, **{k: ids.get(k) for k in IDENTITY_KINDS},
-               "tags": list(service.user_tags(user)),
-               "stage": service.user_stage(user, thresholds, now),
+               "tags": list(user_tags(user)),
+               "stage": user_stage(user, thresholds, now),
                "first_seen_at": local(user.first_seen_at, tz),
                "last_active_at": local(user.last_active_at, tz),
                "last_paid_at": local(user.last_paid_at, tz),
@@ -206,7 +209,7 @@ CONTENT_FILTER = {"type", "tags", "from", "to"}
 def contents(tenant_id: str, filt: dict, after: Any, tz: ZoneInfo) -> Iterator[tuple[Row, Any]]:
     """The tenant's content items in id (creation) order, with their lifetime counters;
     ``tags`` (all of them), ``type`` and ``from``/``to`` (creation time) select."""
-    from chalicelib.content import tags as tagrules
+    from chalicelib import tags as tagrules
     from chalicelib.content.models import ContentItem as Item
 
     window = _time_window(filt)

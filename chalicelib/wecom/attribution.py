@@ -1,6 +1,6 @@
 """Customer attribution for 企业微信 callbacks, on top of the audience.
 
-Each customer is an audience user (:mod:`chalicelib.audience.service`) holding the identity
+Each customer is an audience user (:mod:`chalicelib.audience.users`) holding the identity
 ``external_userid`` — and ``unionid`` when 企业微信 tells it (``externalcontact/get``), so a customer
 who is already known from the mini-program (same unionid) is merged with that user by the audience
 merge rule. What happened becomes audience events, so stages and ``after_event`` campaigns see it:
@@ -26,7 +26,8 @@ from datetime import datetime
 
 from pynamodb.exceptions import DoesNotExist
 
-from chalicelib.audience import service as audience
+from chalicelib.audience import activity, identities, rules, store, users
+from chalicelib.audience.views import user_tags
 from chalicelib.errors import NotFound
 from chalicelib.wecom.models import WecomContact
 
@@ -49,12 +50,12 @@ def _identities(tenant_id: str, external_userid: str, unionid: str | None,
             unionid = None
     if isinstance(unionid, str) and unionid:
         found["unionid"] = unionid
-    return audience.parse_identities(found)
+    return rules.parse_identities(found)
 
 
 def _user_id(tenant_id: str, external_userid: str, unionid: str | None = None,
              lookup: bool = False) -> str:
-    user, _ = audience.identify(tenant_id, _identities(tenant_id, external_userid, unionid, lookup))
+    user, _ = identities.identify(tenant_id, _identities(tenant_id, external_userid, unionid, lookup))
     return user["id"]
 
 
@@ -81,7 +82,7 @@ def contact_added(tenant_id: str, external_userid: str, staff_userid: str, *, ch
     _upsert(tenant_id, external_userid, user_id, channel=channel, code_id=code_id,
             target_id=target_id, at=at,
             extra=[WecomContact.status.set("active"), WecomContact.staff.add({staff_userid})])
-    audience.record_event(tenant_id, user_id, "joined_staff", at,
+    activity.record_event(tenant_id, user_id, "joined_staff", at,
                           {"staff": staff_userid, "channel": channel, "code_id": code_id,
                            "target_id": target_id, "state": state}, channel_tags=tags,
                           publish_extra={"external_userid": external_userid, **(extra or {})})
@@ -96,12 +97,12 @@ def contact_removed(tenant_id: str, external_userid: str, staff_userid: str, cha
         item = WecomContact.get(tenant_id, WecomContact.contact_key(external_userid))
     except DoesNotExist:
         item = None
-    user_id = item.user_id if item else audience.find_user_id(tenant_id, "external_userid",
+    user_id = item.user_id if item else users.find_user_id(tenant_id, "external_userid",
                                                                external_userid)
     if user_id:
         removed_by = "staff" if change_type == "del_external_contact" else "customer"
         try:
-            audience.record_event(tenant_id, user_id, "left_staff", at,
+            activity.record_event(tenant_id, user_id, "left_staff", at,
                                   {"staff": staff_userid, "removed_by": removed_by,
                                    "code_id": item.code_id if item else None,
                                    "target_id": item.target_id if item else None,
@@ -128,7 +129,7 @@ def joined_group(tenant_id: str, external_userid: str, chat_id: str, *, channel:
     user_id = _user_id(tenant_id, external_userid, unionid)
     _upsert(tenant_id, external_userid, user_id, channel=channel, code_id=code_id,
             target_id=target_id, at=at, extra=[])
-    audience.record_event(tenant_id, user_id, "joined_group", at,
+    activity.record_event(tenant_id, user_id, "joined_group", at,
                           {"chat_id": chat_id, "channel": channel, "code_id": code_id,
                            "target_id": target_id}, channel_tags=tags,
                           publish_extra={"external_userid": external_userid, **(extra or {})})
@@ -141,13 +142,13 @@ def get_contact(tenant_id: str, external_userid: str, events_limit: int = 50) ->
     except DoesNotExist:
         raise NotFound("no such 企业微信 contact", code="wecom-contact-not-found") from None
     try:
-        user = audience.load(tenant_id, item.user_id)
+        user = store.load(tenant_id, item.user_id)
     except NotFound:
         user = None  # the audience user was deleted since
     return {"external_userid": external_userid, "user_id": user.user_id if user else None,
             "channel": item.channel, "code_id": item.code_id, "target_id": item.target_id,
             "status": item.status, "staff": sorted(item.staff or []),
-            "tags": list(audience.user_tags(user)) if user else [],
+            "tags": list(user_tags(user)) if user else [],
             "created_at": item.created_at.isoformat() if item.created_at else None,
             "updated_at": item.updated_at.isoformat() if item.updated_at else None,
-            "events": audience.list_events(tenant_id, user.user_id, events_limit) if user else []}
+            "events": activity.list_events(tenant_id, user.user_id, events_limit) if user else []}

@@ -120,7 +120,7 @@ def _tags(code: Any) -> list[str]:
     """What a customer attributed to the code is tagged with (source ``channel``)."""
     if code is None:
         return []
-    from chalicelib.audience.service import channel_tag
+    from chalicelib.audience.rules import channel_tag
 
     return [channel_tag(code.channel), f"livecode:{code.code_id}", *(code.tags or [])]
 

@@ -5,7 +5,7 @@ import json
 import pytest
 
 import app as app_module
-from chalicelib.audience import service as audience
+from chalicelib.audience import users as audience
 from chalicelib.ids import new_id
 from chalicelib.mp import tokens
 from devstack.drain import drain_once

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from chalicelib.audience import service as audience
+from chalicelib.audience import users as audience
 from chalicelib.ids import new_id
 from tests.conftest import auth_headers
 from tests.support import portability as p

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from chalicelib.audience import service as audience
+from chalicelib.audience import activity, segments, users
 from tests.conftest import auth_headers
 from tests.support import portability as p
 from tests.support.api import assert_error, body
@@ -53,17 +53,17 @@ def test_users_import_reports_each_bad_row_with_line_field_and_code(app_client, 
                    (9, "first_seen_at", "time-in-future"), (10, None, "too-many-cells")]
     assert all(e["message"] for e in job["errors"])
     tid = tenant["tenant_id"]
-    user = audience.find_user(tid, "openid", "o-good-1")
+    user = users.find_user(tid, "openid", "o-good-1")
     assert user["tags"] == ["vip", "北京"] and user["identities"]["unionid"] == "u-1"
-    assert audience.find_user(tid, "openid", "o-good-4")["tags"] == ["multi line"]
-    old = audience.find_user(tid, "openid", "o-good-7")
+    assert users.find_user(tid, "openid", "o-good-4")["tags"] == ["multi line"]
+    old = users.find_user(tid, "openid", "o-good-7")
     assert old["first_seen_at"] == "2025-03-01T00:00:00+00:00" and old["stage"] == "churned"
-    assert audience.find_user(tid, "openid", "o-good-2") is None
+    assert users.find_user(tid, "openid", "o-good-2") is None
 
 
 def test_reimporting_the_same_file_changes_nothing(app_client, tenant):
     tid = tenant["tenant_id"]
-    existing = audience.create_user(tid, {"openid": "o-3"}, tags=["old"])
+    existing = users.create_user(tid, {"openid": "o-3"}, tags=["old"])
     rows = [[f"o-{i}", f"b-{i}", "vip" if i % 2 else "vip,new", ""] for i in range(30)]
     rows.append(["o-1", "", "second-row-same-user", ""])
     content = _csv(["openid", "brand_user_id", "tags", "first_seen_at"], rows)
@@ -74,10 +74,10 @@ def test_reimporting_the_same_file_changes_nothing(app_client, tenant):
     again = p.run_import(app_client, tenant, "users", content)
     assert (again["rows_ok"], again["rows_failed"]) == (31, 0)
     assert _snapshot(tid) == before  # not one item written, not even a revision counter
-    merged = audience.find_user(tid, "openid", "o-3")
+    merged = users.find_user(tid, "openid", "o-3")
     assert merged["id"] == existing["id"] and merged["tags"] == ["old", "vip"]
     assert merged["identities"] == {"openid": "o-3", "brand_user_id": "b-3"}
-    assert audience.find_user(tid, "openid", "o-1")["tags"] == ["second-row-same-user", "vip"]
+    assert users.find_user(tid, "openid", "o-1")["tags"] == ["second-row-same-user", "vip"]
 
 
 def test_backfilled_events_set_history_and_stage_once(app_client, tenant):
@@ -85,7 +85,7 @@ def test_backfilled_events_set_history_and_stage_once(app_client, tenant):
     now = datetime.now(timezone.utc)
     recent = (now - timedelta(days=2)).isoformat()
     long_ago = (now - timedelta(days=200)).isoformat()
-    user = audience.create_user(tid, {"brand_user_id": "B1"})
+    user = users.create_user(tid, {"brand_user_id": "B1"})
     lines = [
         {"brand_user_id": "B1", "type": "order_paid", "at": recent, "properties": {"amount": 99}},
         {"brand_user_id": "B1", "type": "joined_group", "at": long_ago},
@@ -101,15 +101,15 @@ def test_backfilled_events_set_history_and_stage_once(app_client, tenant):
     assert [(e["line"], e["field"], e["code"]) for e in job["errors"]] == [
         (5, "type", "invalid-event-type"), (6, "at", "missing-time"),
         (7, "user_id", "user-not-found")]
-    got = audience.get_user(tid, user["id"])
+    got = users.get_user(tid, user["id"])
     assert got["first_seen_at"] == datetime.fromisoformat(long_ago).isoformat()
     assert got["last_paid_at"] == datetime.fromisoformat(recent).isoformat()
     assert got["stage"] == "paying" and got["event_count"] == 3
-    created = audience.find_user(tid, "openid", "o-new")
+    created = users.find_user(tid, "openid", "o-new")
     assert created["first_seen_at"] == datetime.fromisoformat(long_ago).isoformat()
     assert created["stage"] == "churned"
-    assert user["id"] in set(audience.iter_audience(tid, stages=["paying"]))
-    types = sorted(e["type"] for e in audience.list_events(tid, user["id"]))
+    assert user["id"] in set(segments.iter_audience(tid, stages=["paying"]))
+    types = sorted(e["type"] for e in activity.list_events(tid, user["id"]))
     assert types == ["joined_group", "order_paid", "viewed"]
     before = _snapshot(tid)
     again = p.run_import(app_client, tenant, "events", content, fmt="jsonl")
@@ -136,7 +136,7 @@ def test_presigned_upload_then_start(app_client, tenant):
     p.drain_data()
     done = body(app_client.http.get(f"/v1/imports/{job['id']}", headers=h))
     assert (done["status"], done["rows_ok"], done["bytes_done"]) == ("done", 2, len(data))
-    assert audience.find_user(tenant["tenant_id"], "openid", "o-put-1")["tags"] == ["vip"]
+    assert users.find_user(tenant["tenant_id"], "openid", "o-put-1")["tags"] == ["vip"]
     again = app_client.http.post(f"/v1/imports/{job['id']}/start", headers=h)
     assert again.status_code == 202 and body(again)["status"] == "done"
 
@@ -215,11 +215,11 @@ def test_round_trip_of_10000_users_is_exact(app_client, big_tenant):
 def test_an_export_file_reimports_into_another_tenant(app_client, tenant, other_tenant, fmt):
     tid = tenant["tenant_id"]
     for i in range(5):
-        audience.create_user(tid, {"openid": f"o-{i}", "external_userid": f"wm-{i}"},
+        users.create_user(tid, {"openid": f"o-{i}", "external_userid": f"wm-{i}"},
                              tags=["vip", "=1+1"] if i == 2 else ["vip"])
     export = p.run_export(app_client, tenant, "users", fmt)
     data = p.fetch_url(export["url"]).decode("utf-8")
     job = p.run_import(app_client, other_tenant, "users", data, fmt=fmt)
     assert job["rows_ok"] == 5, job
-    copied = audience.find_user(other_tenant["tenant_id"], "openid", "o-2")
+    copied = users.find_user(other_tenant["tenant_id"], "openid", "o-2")
     assert copied["tags"] == ["=1+1", "vip"] and copied["identities"]["external_userid"] == "wm-2"

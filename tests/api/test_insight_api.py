@@ -290,7 +290,7 @@ def test_overview_counts_every_source_per_day_with_the_previous_period(
             payload["at"] = at
         assert call(app_client, "post", "/v1/events", tenant, payload)[0] == 202
     # a campaign on the outbox channel: 3 sent, 1 skipped (unsubscribed), 1 click
-    from chalicelib.audience import service as audience
+    from chalicelib.audience import users as audience
     from chalicelib.mp import tokens
 
     vip = [audience.create_user(tid, {"brand_user_id": f"v{i}"}, tags=["vip"])["id"] for i in range(4)]
@@ -531,7 +531,7 @@ def test_alerts_for_targets_sends_and_wecom(app_client, tenant, other_tenant, fa
     assert got["items"][0]["kind"] == "target_full"  # critical first
     assert all(a["object"]["type"] == "target" and a["object"]["id"] for a in got["items"])
     # a webhook campaign whose endpoint refuses: failed sends in the last 7 days
-    from chalicelib.audience import service as audience
+    from chalicelib.audience import users as audience
 
     for i in range(2):
         audience.create_user(tid, {"brand_user_id": f"a{i}"}, tags=["vip"])

@@ -221,7 +221,7 @@ def test_delivery_log_filters_are_checked(app_client, tenant):
 
 def test_order_paid_posted_to_the_api_reaches_the_receiver(app_client, tenant, sink):
     """End to end: POST /v1/events order_paid → events queue → fan-out → hooks queue → receiver."""
-    from chalicelib.audience import service as audience
+    from chalicelib.audience import users as audience
 
     sub = subscribe(app_client, tenant, sink.url, ["order_paid", "scan"])
     user = audience.create_user(tenant["tenant_id"], {"brand_user_id": "buyer-1"})

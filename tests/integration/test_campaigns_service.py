@@ -9,7 +9,8 @@ import pytest
 
 import app as app_module
 from chalicelib import aws, clock
-from chalicelib.audience import service as audience
+from chalicelib.audience import activity
+from chalicelib.audience import users as audience
 from chalicelib.auth import service as auth
 from chalicelib.campaigns import batches as batch_items
 from chalicelib.campaigns import dispatch, frequency, links, outcomes, sender, service, unsubscribes
@@ -451,9 +452,9 @@ def test_after_event_sends_once_per_user_after_the_delay(tid, now):
     vip = users(tid, 2, tags=["vip"])
     c = campaign(tid, schedule={"after_event": {"type": "joined_group", "delay_minutes": 60}})
     now.set(datetime.now(UTC))
-    audience.record_event(tid, vip[0], "joined_group")
-    audience.record_event(tid, vip[0], "joined_group")   # twice: still one message
-    audience.record_event(tid, vip[1], "order_paid")     # another type: nothing
+    activity.record_event(tid, vip[0], "joined_group")
+    activity.record_event(tid, vip[0], "joined_group")   # twice: still one message
+    activity.record_event(tid, vip[1], "order_paid")     # another type: nothing
     drain_once(get_settings().events_queue, app_module.handle_events, visibility_timeout=0)
     dispatch.run_due(clock.now() + timedelta(minutes=30))
     drain()
@@ -473,7 +474,7 @@ def test_after_event_rechecks_the_audience_when_it_sends(tid, now):
     plain = users(tid, 1, tags=["other"])
     c = campaign(tid, schedule={"after_event": {"type": "joined_group", "delay_minutes": 0}})
     now.set(datetime.now(UTC))
-    audience.record_event(tid, plain[0], "joined_group")
+    activity.record_event(tid, plain[0], "joined_group")
     drain_once(get_settings().events_queue, app_module.handle_events, visibility_timeout=0)
     dispatch.run_due(clock.now() + timedelta(seconds=1))
     drain()

@@ -177,3 +177,14 @@ def test_queries_equal_a_brute_force_filter(aws_stack, library, queries):
                     if (ctype is None or t == ctype) and not (held & exclude)
                     and (not tags or (tags <= held if match == "all" else bool(tags & held)))]
         assert _all(tid, q, limit) == expected
+
+
+def test_content_times_come_from_the_one_clock(tid, monkeypatch):
+    then = datetime(2026, 3, 1, 8, 0, tzinfo=timezone.utc)
+    monkeypatch.setattr("chalicelib.clock.now", lambda: then)
+    made = content.create(tid, text_item(["a"]))
+    assert made["created_at"] == made["updated_at"] == then.isoformat()
+    assert content.new_content_id()[:9] == made["id"][:9]  # ids are time-ordered by that clock
+    monkeypatch.setattr("chalicelib.clock.now", lambda: then + timedelta(hours=1))
+    assert content.update(tid, made["id"], {"title": "b"})["updated_at"] == (
+        then + timedelta(hours=1)).isoformat()

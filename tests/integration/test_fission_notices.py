@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from chalicelib import clock
-from chalicelib.audience import service as audience
+from chalicelib.audience import users as audience
 from chalicelib.auth import service as auth
 from chalicelib.campaigns import service as campaigns
 from chalicelib.campaigns import unsubscribes

@@ -55,11 +55,10 @@ def test_scan_call_budget(tenant):
 
 
 def test_scan_events_carry_the_codes_tags_at_no_extra_cost(tenant):
-    from chalicelib.audience import handlers
-    from chalicelib.audience import service as audience
+    from chalicelib.audience import consumers, users
 
     code = new_code(tenant["tenant_id"], tags=["VIP", "双11"])
-    user = audience.create_user(tenant["tenant_id"], {"openid": "oSCAN1"})
+    user = users.create_user(tenant["tenant_id"], {"openid": "oSCAN1"})
     with counting() as calls:
         service.scan(code["slug"], service.Visitor(user_agent=BROWSER, user_id=user["id"]))
     assert calls.calls == {"GetItem": 1, "UpdateItem": 1, "SendMessage": 1}
@@ -69,25 +68,24 @@ def test_scan_events_carry_the_codes_tags_at_no_extra_cost(tenant):
     payload = json.loads(got[0]["Body"])
     assert payload["tags"] == ["vip", "双11"] and payload["user_id"] == user["id"]
     with counting() as calls:
-        handlers.tag_scanners([payload])
+        consumers.tag_scanners([payload])
     assert calls.calls == {"TransactWriteItems": 1, "SendMessage": 1}  # no read of the code
-    assert audience.get_user(tenant["tenant_id"], user["id"])["tags"] == ["channel:ch", "vip", "双11"]
+    assert users.get_user(tenant["tenant_id"], user["id"])["tags"] == ["channel:ch", "vip", "双11"]
 
 
 def test_scan_tagging_skips_anonymous_unknown_and_foreign_users(tenant, other_tenant):
-    from chalicelib.audience import handlers
-    from chalicelib.audience import service as audience
+    from chalicelib.audience import consumers, segments, users
 
-    theirs = audience.create_user(other_tenant["tenant_id"], {"openid": "oSCAN2"})
+    theirs = users.create_user(other_tenant["tenant_id"], {"openid": "oSCAN2"})
     base = {"tenant_id": tenant["tenant_id"], "code_id": "c0000000", "channel": "ch", "tags": ["vip"]}
-    handlers.tag_scanners([{**base, "user_id": None}, {**base, "user_id": "nosuchuser00"},
+    consumers.tag_scanners([{**base, "user_id": None}, {**base, "user_id": "nosuchuser00"},
                            {**base, "user_id": theirs["id"]}])
-    assert audience.get_user(other_tenant["tenant_id"], theirs["id"])["tags"] == []
-    assert list(audience.iter_audience(tenant["tenant_id"], tags_all=["vip"])) == []
+    assert users.get_user(other_tenant["tenant_id"], theirs["id"])["tags"] == []
+    assert list(segments.iter_audience(tenant["tenant_id"], tags_all=["vip"])) == []
     # scan events published before codes had tags still tag the channel
-    mine = audience.create_user(tenant["tenant_id"], {"openid": "oSCAN3"})
-    handlers.tag_scanners([{k: v for k, v in {**base, "user_id": mine["id"]}.items() if k != "tags"}])
-    assert audience.get_user(tenant["tenant_id"], mine["id"])["tags"] == ["channel:ch"]
+    mine = users.create_user(tenant["tenant_id"], {"openid": "oSCAN3"})
+    consumers.tag_scanners([{k: v for k, v in {**base, "user_id": mine["id"]}.items() if k != "tags"}])
+    assert users.get_user(tenant["tenant_id"], mine["id"])["tags"] == ["channel:ch"]
 
 
 def test_fill_order_then_fallback_then_nothing(tenant):

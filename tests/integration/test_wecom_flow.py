@@ -322,30 +322,30 @@ def test_events_of_one_tenant_never_touch_another(tid, fake_wecom, other_tenant)
 # ---- attribution through the audience ---------------------------------------------------------
 
 def test_an_add_makes_an_audience_user_tagged_with_channel_code_and_auto_tags(tid, fake_wecom):  # noqa: F811
-    from chalicelib.audience import service as audience
+    from chalicelib.audience import activity, segments, users
 
     code = staff_code(tid, tags=["VIP", " 双11 "])
     deliver(tid, contact_added(CORP_ID, "zhangsan", "wmAUD1", code["targets"][0]["wecom"]["state"]))
-    user = audience.find_user(tid, "external_userid", "wmAUD1")
+    user = users.find_user(tid, "external_userid", "wmAUD1")
     assert user["stage"] == "new" and user["identities"] == {"external_userid": "wmAUD1"}
     assert user["tags"] == sorted(["channel:offline-poster", f"livecode:{code['id']}", "vip", "双11"])
     assert all(d["sources"] == ["channel"] for d in user["tag_details"].values())
-    events = audience.list_events(tid, user["id"])
+    events = activity.list_events(tid, user["id"])
     assert [e["type"] for e in events] == ["joined_staff"]
     assert events[0]["properties"]["code_id"] == code["id"]
     assert attribution.get_contact(tid, "wmAUD1")["user_id"] == user["id"]
     # audiences resolve from the tag index: the code's auto-tag finds the customer
-    assert list(audience.iter_audience(tid, tags_all=["vip"])) == [user["id"]]
+    assert list(segments.iter_audience(tid, tags_all=["vip"])) == [user["id"]]
 
 
 def test_an_add_merges_with_the_known_mini_program_user_by_unionid(tid, fake_wecom):  # noqa: F811
-    from chalicelib.audience import service as audience
+    from chalicelib.audience import users
 
-    known = audience.create_user(tid, {"openid": "oMP1", "unionid": "uUNION1"}, tags=["fan"])
+    known = users.create_user(tid, {"openid": "oMP1", "unionid": "uUNION1"}, tags=["fan"])
     fake_wecom.add_customer("wmAUD2", unionid="uUNION1")
     code = staff_code(tid)
     deliver(tid, contact_added(CORP_ID, "zhangsan", "wmAUD2", code["targets"][0]["wecom"]["state"]))
-    user = audience.find_user(tid, "external_userid", "wmAUD2")
+    user = users.find_user(tid, "external_userid", "wmAUD2")
     assert user["id"] == known["id"]
     assert user["identities"] == {"openid": "oMP1", "unionid": "uUNION1", "external_userid": "wmAUD2"}
     assert {"fan", "channel:offline-poster"} <= set(user["tags"])
@@ -353,62 +353,62 @@ def test_an_add_merges_with_the_known_mini_program_user_by_unionid(tid, fake_wec
 
 
 def test_a_group_joiner_known_first_is_merged_when_the_unionid_shows_up(tid, fake_wecom):  # noqa: F811
-    from chalicelib.audience import service as audience
+    from chalicelib.audience import activity, users
 
-    older = audience.create_user(tid, {"openid": "oMP2", "unionid": "uUNION2"})
+    older = users.create_user(tid, {"openid": "oMP2", "unionid": "uUNION2"})
     code = group_code(tid, fake_wecom)
     fake_wecom.join_chat("wrA", "wmAUD3", state=code["targets"][0]["wecom"]["state"])
     deliver(tid, chat_members_changed(CORP_ID, "wrA", "add_member", ["wmAUD3"]))
-    joiner = audience.find_user(tid, "external_userid", "wmAUD3")
+    joiner = users.find_user(tid, "external_userid", "wmAUD3")
     assert joiner["id"] != older["id"] and "channel:moments" in joiner["tags"]
 
     fake_wecom.add_customer("wmAUD3", unionid="uUNION2")
     staff = staff_code(tid)
     deliver(tid, contact_added(CORP_ID, "zhangsan", "wmAUD3", staff["targets"][0]["wecom"]["state"]))
-    merged = audience.find_user(tid, "external_userid", "wmAUD3")
+    merged = users.find_user(tid, "external_userid", "wmAUD3")
     assert merged["id"] == older["id"] and merged["merged_from"] == [joiner["id"]]
     assert {"channel:moments", "channel:offline-poster"} <= set(merged["tags"])
-    assert sorted(e["type"] for e in audience.list_events(tid, older["id"])) == ["joined_group",
+    assert sorted(e["type"] for e in activity.list_events(tid, older["id"])) == ["joined_group",
                                                                                  "joined_staff"]
     # the first attribution (the group code) still wins on the contact record
     assert attribution.get_contact(tid, "wmAUD3")["code_id"] == code["id"]
 
 
 def test_a_member_unionid_from_groupchat_get_merges_without_another_call(tid, fake_wecom):  # noqa: F811
-    from chalicelib.audience import service as audience
+    from chalicelib.audience import users
 
-    known = audience.create_user(tid, {"openid": "oMP3", "unionid": "uUNION3"})
+    known = users.create_user(tid, {"openid": "oMP3", "unionid": "uUNION3"})
     code = group_code(tid, fake_wecom)
     fake_wecom.join_chat("wrB", "wmAUD4", state=code["targets"][0]["wecom"]["state"],
                          unionid="uUNION3")
     deliver(tid, chat_members_changed(CORP_ID, "wrB", "add_member", ["wmAUD4"]))
-    assert audience.find_user(tid, "external_userid", "wmAUD4")["id"] == known["id"]
+    assert users.find_user(tid, "external_userid", "wmAUD4")["id"] == known["id"]
     assert fake_wecom.calls_to("/externalcontact/get") == []
 
 
 def test_removals_are_left_staff_events_saying_who_removed_whom(tid, fake_wecom):  # noqa: F811
-    from chalicelib.audience import service as audience
+    from chalicelib.audience import activity, users
 
     code = staff_code(tid)
     state = code["targets"][0]["wecom"]["state"]
     deliver(tid, contact_added(CORP_ID, "zhangsan", "wmAUD5", state, create_time=1_700_000_000))
     deliver(tid, contact_removed(CORP_ID, "zhangsan", "wmAUD5", "del_external_contact",
                                  create_time=1_700_000_100))
-    user = audience.find_user(tid, "external_userid", "wmAUD5")
-    left = audience.list_events(tid, user["id"])[0]
+    user = users.find_user(tid, "external_userid", "wmAUD5")
+    left = activity.list_events(tid, user["id"])[0]
     assert left["type"] == "left_staff" and left["properties"]["removed_by"] == "staff"
     assert left["properties"]["code_id"] == code["id"]
     # a customer known only to the audience still gets the event; nothing else is created
-    audience.create_user(tid, {"external_userid": "wmAUD6"})
+    users.create_user(tid, {"external_userid": "wmAUD6"})
     assert deliver(tid, contact_removed(CORP_ID, "lisi", "wmAUD6", "del_follow_user")) == 2
-    other = audience.find_user(tid, "external_userid", "wmAUD6")
-    assert audience.list_events(tid, other["id"])[0]["properties"]["removed_by"] == "customer"
+    other = users.find_user(tid, "external_userid", "wmAUD6")
+    assert activity.list_events(tid, other["id"])[0]["properties"]["removed_by"] == "customer"
     with pytest.raises(NotFound):
         attribution.get_contact(tid, "wmAUD6")
 
 
 def test_an_add_triggers_after_event_campaigns(tid, fake_wecom):  # noqa: F811
-    from chalicelib.audience import service as audience
+    from chalicelib.audience import users
     from chalicelib.campaigns import service as campaigns
     from chalicelib.campaigns.models import DueItem
 
@@ -418,7 +418,7 @@ def test_an_add_triggers_after_event_campaigns(tid, fake_wecom):  # noqa: F811
         "schedule": {"after_event": {"type": "joined_staff", "delay_minutes": 3 * 24 * 60}}})
     code = staff_code(tid)
     deliver(tid, contact_added(CORP_ID, "zhangsan", "wmAUD7", code["targets"][0]["wecom"]["state"]))
-    user_id = audience.find_user_id(tid, "external_userid", "wmAUD7")
+    user_id = users.find_user_id(tid, "external_userid", "wmAUD7")
     due = [i for shard in range(4) for i in DueItem.query(str(shard))
            if i.tenant_id == tid and i.kind == "event"]
     assert [(i.campaign_id, i.user_id) for i in due] == [(campaign["id"], user_id)]

@@ -10,7 +10,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("chalicelib/campaigns", "chalicelib/channels")
 IO_MODULES = ("boto3", "botocore", "pynamodb", "chalicelib.aws", "chalicelib.db",
-              "chalicelib.audience.service", "chalicelib.campaigns.models")
+              "chalicelib.audience.users", "chalicelib.audience.store",
+              "chalicelib.campaigns.models")
 
 
 def test_schedule_is_pure_it_loads_no_io_module():

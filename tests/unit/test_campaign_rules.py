@@ -4,7 +4,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from chalicelib.audience.service import check_event_type
+from chalicelib.audience.rules import check_event_type
 from chalicelib.campaigns import batches, frequency, links, rules, schedule
 from chalicelib.errors import ValidationFailed
 

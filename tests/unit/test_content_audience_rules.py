@@ -4,9 +4,10 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
+from chalicelib import pagination as cursors
+from chalicelib import tags
 from chalicelib.audience import stages
 from chalicelib.audience.criteria import Criteria, driver
-from chalicelib.content import cursors, tags
 from chalicelib.content.query import ALL, Query, plan
 from chalicelib.errors import DomainError, RateLimited, Unauthorized, ValidationFailed
 

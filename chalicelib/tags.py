@@ -1,4 +1,5 @@
-"""Tag normalisation, shared by the content library and the audience (pure).
+"""Tag normalisation (pure), one rule for every domain that tags: the content library, the audience
+and live codes (auto-tags of scanners).
 
 A tag is NFKC-normalised (full-width letters become ASCII), trimmed, inner whitespace collapsed
 to one space and case-folded (Latin letters lower-cased; CJK is unchanged). It must be 1-64

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from chalicelib.audience import service
+from chalicelib.audience.activity import record_event
+from chalicelib.audience.rules import channel_tag
 from chalicelib.errors import NotFound
 
 
@@ -18,11 +19,11 @@ def tag_scanners(events: Iterable[dict]) -> None:
         if not e.get("user_id") or not e.get("tenant_id"):
             continue
         try:
-            service.record_event(e["tenant_id"], e["user_id"], "scanned_code",
+            record_event(e["tenant_id"], e["user_id"], "scanned_code",
                                  at=datetime.fromisoformat(e["at"]) if e.get("at") else None,
                                  properties={"code_id": e.get("code_id"), "channel": e.get("channel"),
                                              "target_id": e.get("target_id")},
-                                 channel_tags=[service.channel_tag(e.get("channel") or ""),
+                                 channel_tags=[channel_tag(e.get("channel") or ""),
                                                *(e.get("tags") or [])])
         except NotFound:
             continue  # the user was deleted since: nothing to tag
