@@ -1,18 +1,20 @@
 """Bulk writes for imports: many new users per call, and past events that set history right.
 
 New users (none of their identities known) are written as :func:`service.create_user` writes one
-— the user item, its identity items, tag postings and day buckets — with BatchWriteItem, 25 items a
-call. A user's id is derived from the tenant and its identities, so a re-run or a retried chunk
-writes the same items again (a no-op in content). The caller checks the identities right before
-(one consistent BatchGet per 100); users whose identities are held go through the service's
-``identify``, which attaches, tags and merges as a live request would.
+— the user item, its identity items, tag postings and day buckets — several users to a
+TransactWriteItems (up to 100 items), the user and identity items with ``attribute_not_exists``.
+A user's id is derived from the tenant and its identities, so a re-run or a retried chunk
+computes the same items. The caller checks the identities right before (one consistent BatchGet
+per 100); users whose identities are held go through the service's ``identify``, which attaches,
+tags and merges as a live request would.
 
-The one gap against live traffic, by design: BatchWriteItem has no conditions, so an identity
-that a live request registers for a new user in the milliseconds between that check and the write
-would be re-pointed to the imported user. Conditional transactions close it but cost one
-TransactWriteItems per 100 items at twice the write units (and, on the local emulator, a copy of
-the whole table per item); an import is an operator's deliberate bulk action, usually of people
-the live system has not seen yet.
+A live request may register one of those identities between that check and the write. Its
+identity item then exists, the transaction is cancelled with that item's condition failed, and
+:func:`create_users` writes the other users again without the ones whose condition failed (or
+that met a concurrent transaction) and hands those back: the caller sends them through
+``identify``, which finds the live user and attaches the row to it. No identity is re-pointed, no
+person gets two users. The price: transactional writes cost twice the write units of a
+BatchWriteItem of the same items.
 
 A past event (:func:`record_past_event`) is keyed by its content (user, time, type, properties),
 written once (``attribute_not_exists`` on the event item, in the transaction that counts it), and
@@ -30,6 +32,7 @@ from typing import NamedTuple
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 
+from chalicelib import clock
 from chalicelib.audience import service
 from chalicelib.audience.models import AudienceItem as Item
 from chalicelib.db import condition_failed
@@ -72,34 +75,93 @@ def _times(user: NewUser, now: datetime) -> tuple[datetime, datetime, datetime |
     return first, last, user.last_paid_at
 
 
-def _items(tenant_id: str, user: NewUser, now: datetime) -> tuple[Item, list[Item]]:
+class Planned(NamedTuple):
+    """The items of one new user: the user item, its identity items (both written only if
+    absent) and its index items (tag postings, day buckets)."""
+    index: int
+    record: Item
+    identities: list[Item]
+    index_items: list[Item]
+
+    @property
+    def size(self) -> int:
+        return 1 + len(self.identities) + len(self.index_items)
+
+
+def plan(tenant_id: str, user: NewUser, now: datetime, index: int = 0) -> Planned:
     user_id = user_id_for(tenant_id, user.identities)
     first, last, paid = _times(user, now)
     record = Item(tenant_id=tenant_id, sk=Item.user_key(user_id), user_id=user_id,
                   identities=dict(user.identities), interests={}, created_at=now,
                   first_seen_at=first, last_active_at=last, last_paid_at=paid, event_count=0,
                   rev=0, manual_tags=set(user.tags) or None)
-    others = [Item(tenant_id=tenant_id, sk=Item.identity_key(k, v), user_id=user_id, created_at=now)
-              for k, v in user.identities.items()]
-    others += [service._posting(tenant_id, t, user_id) for t in user.tags]
+    identities = [Item(tenant_id=tenant_id, sk=Item.identity_key(k, v), user_id=user_id,
+                       created_at=now) for k, v in user.identities.items()]
+    index_items = [service._posting(tenant_id, t, user_id) for t in user.tags]
     for kind, at in (("F", first), ("A", last), ("P", paid)):
         if at is not None and service._expires(at) > now.timestamp():
-            others.append(service._bucket(tenant_id, kind, at, user_id))
-    return record, others
+            index_items.append(service._bucket(tenant_id, kind, at, user_id))
+    return Planned(index, record, identities, index_items)
+
+
+TX_ITEMS = 100  # DynamoDB's limit of items in one TransactWriteItems
+_RACED = ("ConditionalCheckFailed", "TransactionConflict")
 
 
 def create_users(tenant_id: str, users: list[NewUser], now: datetime | None = None) -> list[int]:
-    """Write users none of whose identities is held (the caller checked with :func:`owners`) with
-    BatchWriteItem: the items ``create_user`` writes, 25 a call. Returns the indexes of users that
-    must go through ``identify`` instead (none today; kept for callers that check)."""
-    now = now or service.utcnow()
-    with Item.batch_write() as batch:
-        for user in users:
-            record, others = _items(tenant_id, user, now)
-            batch.save(record)
-            for item in others:
-                batch.save(item)
-    return []
+    """Write users none of whose identities was held when the caller checked (:func:`owners`):
+    the items ``create_user`` writes, several users to a transaction, the user and identity items
+    only if absent. Returns the indexes of users that a concurrent write got to first (an identity
+    registered meanwhile): the caller must send them through ``identify``."""
+    now = now or clock.now()
+    raced: list[int] = []
+    group: list[Planned] = []
+    for index, user in enumerate(users):
+        planned = plan(tenant_id, user, now, index)
+        if group and sum(p.size for p in group) + planned.size > TX_ITEMS:
+            raced += _write_group(group)
+            group = []
+        group.append(planned)
+    if group:
+        raced += _write_group(group)
+    return sorted(raced)
+
+
+def _write_group(group: list[Planned]) -> list[int]:
+    """One transaction for the group; when it is cancelled, the users whose items failed their
+    condition (or met another transaction) are left out and the others written again."""
+    raced: list[int] = []
+    while group:
+        try:
+            with Item.transaction() as tx:
+                for planned in group:
+                    tx.save(planned.record, condition=Item.sk.does_not_exist())
+                    for item in planned.identities:
+                        tx.save(item, condition=Item.sk.does_not_exist())
+                    for item in planned.index_items:
+                        tx.save(item)
+        except TransactWriteError as exc:
+            lost = _cancelled_users(group, exc)
+            if not lost:
+                raise
+            raced += lost
+            group = [planned for planned in group if planned.index not in lost]
+            continue
+        return raced
+    return raced
+
+
+def _cancelled_users(group: list[Planned], exc: TransactWriteError) -> set[int]:
+    """The users whose items the cancellation reasons name (one reason per item, in order)."""
+    reasons = list(getattr(exc, "cancellation_reasons", None) or [])
+    lost: set[int] = set()
+    position = 0
+    for planned in group:
+        span = reasons[position:position + planned.size]
+        position += planned.size
+        if any(r is not None and r.code in _RACED for r in span):
+            lost.add(planned.index)
+    return lost
 
 
 def unchanged(tenant_id: str, users: list[NewUser], owned: dict[tuple[str, str], str]) -> list[bool]:
@@ -108,7 +170,7 @@ def unchanged(tenant_id: str, users: list[NewUser], owned: dict[tuple[str, str],
     need no write at all (a re-run of a file costs reads only)."""
     owner_ids = [{owned[p] for p in u.identities.items() if p in owned} for u in users]
     stored = service._batch_load(tenant_id, {uid for ids in owner_ids for uid in ids})
-    now = service.utcnow()
+    now = clock.now()
     result = []
     for user, ids in zip(users, owner_ids, strict=True):
         item = stored.get(next(iter(ids))) if len(ids) == 1 else None
@@ -138,7 +200,7 @@ def apply_user(tenant_id: str, user: NewUser) -> bool:
         view, _ = service.identify(tenant_id, user.identities, user.tags)
         target = service.load(tenant_id, view["id"])
         changed = True
-    first, last, paid = _times(user, service.utcnow()) if _has_times(user) else (None, None, None)
+    first, last, paid = _times(user, clock.now()) if _has_times(user) else (None, None, None)
     if first is not None:
         changed |= move_first_seen(target, first)
     if last is not None or paid is not None:
@@ -169,7 +231,7 @@ def move_first_seen(user: Item, at: datetime) -> bool:
         if condition_failed(exc):
             return False
         raise
-    if service._expires(at) > service.utcnow().timestamp():
+    if service._expires(at) > clock.now().timestamp():
         service._bucket(user.tenant_id, "F", at, user.user_id).save()
     return True
 
@@ -190,7 +252,7 @@ def _move_forward(user: Item, last: datetime | None, paid: datetime | None) -> b
                 continue
             raise
         changed = True
-        if service._expires(at) > service.utcnow().timestamp():
+        if service._expires(at) > clock.now().timestamp():
             service._bucket(user.tenant_id, kind, at, user.user_id).save()
     return changed
 
@@ -216,7 +278,7 @@ def record_past_event(tenant_id: str, user_id: str, event_type: str, at: datetim
             return False
         puts = [Item(tenant_id=tenant_id, sk=key, user_id=user.user_id, event_type=event_type,
                      at=at, properties=properties or None, expires=service._expires(at))]
-        live = service._expires(at) > service.utcnow().timestamp()
+        live = service._expires(at) > clock.now().timestamp()
         if live:
             puts.append(service._bucket(tenant_id, "A", at, user.user_id))
             if event_type == "order_paid":
