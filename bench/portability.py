@@ -35,6 +35,13 @@ SIZES = {"small": 500, "full": 100_000}
 MB = 1024 * 1024
 
 
+def note(what: str, n: int, seconds: float) -> None:
+    """Each timing as soon as it is taken (a full run is long; the table comes at the end)."""
+    import sys
+
+    print(f"    .. {what}: {n} in {seconds:.0f} s ({n / seconds:.0f}/s)", file=sys.stderr, flush=True)
+
+
 def rss_bytes() -> int:
     with open("/proc/self/status") as status:
         for line in status:
@@ -185,8 +192,10 @@ def run(size: str) -> list[dict]:
             started = time.perf_counter()
             imported = run_import(tenant_id, data)
             import_time = time.perf_counter() - started
+        note("import (users)", n, import_time)
         floors.append(import_floor(auth.create_tenant("floor-b")["tenant_id"], n))
         floor = sum(floors) / len(floors)
+        note("raw BatchWriteItem of the same items (users)", n, floor)
         rerun = None
         if not full:
             rerun_started = time.perf_counter()
@@ -199,9 +208,11 @@ def run(size: str) -> list[dict]:
             started = time.perf_counter()
             exported = run_export(tenant_id)
             export_time = time.perf_counter() - started
+        note("export (rows)", n, export_time)
         raw_after, raw_rows = export_floor(tenant_id, part)
         raws = [t for t, _ in raws] + [raw_after]
         raw = sum(raws) / len(raws)
+        note("raw Query+write (rows)", n, raw)
     import_ok = imported["rows_ok"] == n and imported["rows_failed"] == 0
     import_ratio = floor / import_time
     export_ratio = raw / export_time
