@@ -32,7 +32,7 @@ from typing import NamedTuple
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 
-from chalicelib import clock
+from chalicelib import clock, events
 from chalicelib.audience import service
 from chalicelib.audience.models import AudienceItem as Item
 from chalicelib.db import condition_failed
@@ -264,10 +264,11 @@ def event_suffix(event_type: str, at: datetime, properties: dict | None) -> str:
 
 
 def record_past_event(tenant_id: str, user_id: str, event_type: str, at: datetime,
-                      properties: dict | None = None) -> bool:
-    """Record an event that happened at ``at`` exactly once (keyed by its content); returns False
-    when it was recorded before. Moves the user's history (see the module docstring). Unlike a live
-    event it publishes nothing: history does not trigger campaigns or webhooks."""
+                      properties: dict | None = None) -> str | None:
+    """Record an event that happened at ``at`` exactly once (keyed by its content); returns the
+    id of the user it was recorded on (the survivor of any merge), or None when it was recorded
+    before. Moves the user's history (see the module docstring). It publishes nothing itself: the
+    import publishes what it recorded as history (:func:`event_message`)."""
     service.check_event_type(event_type)
     suffix = event_suffix(event_type, at, properties)
     stamp = at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
@@ -298,8 +299,22 @@ def record_past_event(tenant_id: str, user_id: str, event_type: str, at: datetim
         user = service.load(tenant_id, user.user_id)
         move_first_seen(user, at)
         _move_forward(user, at, at if event_type == "order_paid" else None)
-        return True
-    return False
+        return user.user_id
+    return None
+
+
+def event_message(tenant_id: str, user_id: str, event_type: str, at: datetime,
+                  properties: dict | None, import_id: str) -> dict:
+    """The events-queue message of an imported event: what ``service.record_event`` publishes for
+    a live one (its queue type, the well-known properties repeated flat), marked ``imported`` with
+    the import's id, so only the history handlers take it (``events.HISTORY_HANDLERS``)."""
+    props = properties or {}
+    queue_type = events.AUDIENCE_TYPES.get(event_type, "user_event")
+    flat = ({k: props[k] for k in service._FLAT_FIELDS if k in props}
+            if queue_type != "user_event" else {})
+    return {"type": queue_type, **flat, "tenant_id": tenant_id, "user_id": user_id,
+            "event_type": event_type, "at": at.isoformat(), "properties": props,
+            "imported": True, "import_id": import_id}
 
 
 def _exists(tenant_id: str, key: str) -> bool:
