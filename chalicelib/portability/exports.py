@@ -193,14 +193,3 @@ def _hand_over(job: DataJob, upload: _Upload, state: dict, rows: int, parked: st
     if jobs.commit(job, actions):
         upload.drop(parked)
         jobs.enqueue("export", job.tenant_id, job.job_id, step + 1)
-
-
-def fail(msg: dict, error: str) -> None:
-    """Mark a job failed after its step failed too often (the queue gives up on it)."""
-    try:
-        job = jobs.load(msg["tenant_id"], "export", msg["job_id"])
-    except DomainError:
-        return
-    if job.status not in jobs.FINISHED:
-        job.update(actions=[DataJob.status.set("failed"), DataJob.error.set(error[:500]),
-                            DataJob.finished_at.set(clock.now())])

@@ -243,13 +243,3 @@ def _owned(msg: dict) -> DataJob | None:
     if job.status not in ("queued", "running") or int(job.step) != int(msg["step"]):
         return None
     return job
-
-
-def fail(msg: dict, error: str) -> None:
-    try:
-        job = jobs.load(msg["tenant_id"], "import", msg["job_id"])
-    except DomainError:
-        return
-    if job.status not in jobs.FINISHED:
-        job.update(actions=[DataJob.status.set("failed"), DataJob.error.set(error[:500]),
-                            DataJob.finished_at.set(clock.now())])

@@ -130,8 +130,9 @@ WORKERS = {"export": "chalicelib.portability.exports",
 
 
 def handle_messages(event: Any) -> None:
-    """The data queue's consumer: one step per message. A failing step raises, so SQS retries it;
-    its last attempt marks the job failed instead of leaving it running for ever."""
+    """The data queue's consumer: one step per message (the op's worker module's ``run_step``).
+    A failing step raises, so SQS retries it; its last attempt marks the job failed instead of
+    leaving it running for ever."""
     import importlib
     import logging
 
@@ -148,4 +149,15 @@ def handle_messages(event: Any) -> None:
             if receives < MAX_RECEIVES:
                 raise
             logging.getLogger("yutang.jobs").exception("giving up on %s", msg)
-            module.fail(msg, f"{type(exc).__name__}: {exc}")
+            give_up(msg, f"{type(exc).__name__}: {exc}")
+
+
+def give_up(msg: dict, error: str) -> None:
+    """Mark a job failed after its step failed too often (the queue gives up on it)."""
+    try:
+        job = load(msg["tenant_id"], msg["op"], msg["job_id"])
+    except NotFound:
+        return
+    if job.status not in FINISHED:
+        job.update(actions=[DataJob.status.set("failed"), DataJob.error.set(error[:500]),
+                            DataJob.finished_at.set(clock.now())])
