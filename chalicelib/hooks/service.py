@@ -80,7 +80,7 @@ def _parse(body: dict, partial: bool) -> dict:
 
 def create(tenant_id: str, body: dict) -> dict:
     values = _parse(body, partial=False)
-    existing = list(HookItem.query(tenant_id, HookItem.sk.startswith("S#"),
+    existing = list(HookItem.query(tenant_id, HookItem.sk.startswith(HookItem.subscription_key()),
                                    attributes_to_get=["sk"], limit=MAX_SUBSCRIPTIONS + 1))
     if len(existing) >= MAX_SUBSCRIPTIONS:
         raise Conflict(f"a tenant has at most {MAX_SUBSCRIPTIONS} webhook subscriptions",
@@ -113,7 +113,7 @@ def get(tenant_id: str, subscription_id: str) -> dict:
 
 
 def list_subscriptions(tenant_id: str) -> dict:
-    items = HookItem.query(tenant_id, HookItem.sk.startswith("S#"))
+    items = HookItem.query(tenant_id, HookItem.sk.startswith(HookItem.subscription_key()))
     return {"items": [view(i) for i in items], "next_cursor": None}
 
 
@@ -166,8 +166,8 @@ def list_deliveries(tenant_id: str, params: dict) -> dict:
         found = HookItem.subscription_index.query(tenant_id, cond, filter_condition=filt,
                                                   scan_index_forward=False)
     else:
-        cond = (HookItem.sk.between("D#", HookItem.delivery_key(cursor)) if cursor
-                else HookItem.sk.startswith("D#"))
+        cond = (HookItem.sk.between(HookItem.delivery_key(), HookItem.delivery_key(cursor)) if cursor
+                else HookItem.sk.startswith(HookItem.delivery_key()))
         found = HookItem.query(tenant_id, cond, filter_condition=filt, scan_index_forward=False)
     items, more = [], False
     for item in found:
