@@ -54,6 +54,10 @@ HANDLERS["scan"].append(SCAN_LOG)
 # Handlers called once per SQS batch with every payload that lists them (not once per payload).
 BATCH_HANDLERS = frozenset({AGGREGATE, "chalicelib.fission.consumers:record_scans", WEBHOOKS,
                             SCAN_LOG})
+# Imported history (payloads with ``imported: true``, published by an import for each event it
+# recorded) reaches only these handlers: it counts on the days it happened and may go to webhooks
+# that asked for it (``include_imported``), but it triggers no campaign, tag or warning.
+HISTORY_HANDLERS = frozenset({AGGREGATE, WEBHOOKS})
 # The queue type of an audience event (audience.record_event publishes under this type).
 AUDIENCE_TYPES = {"joined_staff": "staff_added", "left_staff": "customer_lost",
                   "joined_group": "group_joined", "order_paid": "order_paid",
@@ -138,6 +142,8 @@ def _run_batched(batched: dict[str, list[tuple[dict, int]]]) -> None:
 
 def _run_handlers(payload: dict, batched: dict[str, list[tuple[dict, int]]] | None = None) -> None:
     names = payload.pop("_only", None) or HANDLERS.get(payload.get("type"), [])
+    if payload.get("imported"):
+        names = [name for name in names if name in HISTORY_HANDLERS]
     attempt = int(payload.pop("_attempt", 1))
     broken, errors, later = [], [], []
     for name in names:

@@ -40,7 +40,13 @@ class Scan:
     batch_size: int = 10              # consumer batch: 1 ReceiveMessage + 1 DeleteMessageBatch per batch
     consumer_ms_per_batch: float = 200.0
     consumer_mb: int = 512
-    stats_wru: float = 1.0            # the consumer's UpdateItem on the daily stats item
+    # The events consumer, measured (tests/api/test_scan_consumer_costs.py: ten first-visit scans
+    # of one code-day in one SQS batch): the batch aggregator writes one UpdateItem per key per
+    # batch — tenant-day, code-day, channel-day, items <= 1 KB — so 3 WRU per 10 scans; the scan
+    # log (the scans export's source) writes one item <= 1 KB per scan in one BatchWriteItem.
+    # Scans of several codes or days in one batch touch more keys (at most 1 + 2 per scan).
+    stats_wru: float = 0.3            # daily stats UpdateItems per scan (3 per batch of 10)
+    scan_log_wru: float = 1.0         # the scan log item per scan
     consumer_rru: float = 1.0         # the capacity-warning check re-reads the live code (GetItem)
     log_kb_per_invocation: float = 0.5  # START/END/REPORT lines plus one structured line
     architecture: str = "arm64"
@@ -97,7 +103,9 @@ def cost_per_million(scan: Scan, api: str, prices: dict[str, float]) -> dict[str
         * scan.consumer_mb / 1024 * gb_s,
         "DynamoDB reads (scan + consumer)": (scan.get_rru + scan.consumer_rru)
         * prices["ddb_rru_per_million"],
-        "DynamoDB writes (claim + stats)": (scan.claim_wru + scan.stats_wru) * prices["ddb_wru_per_million"],
+        "DynamoDB writes (claim, stats, log)": (scan.claim_wru + scan.stats_wru
+                                                       + scan.scan_log_wru)
+        * prices["ddb_wru_per_million"],
         "SQS (send + receive/delete per batch)": (scan.sqs_sends + 2 * consumer_invocations)
         * prices["sqs_per_million"],
         "CloudWatch Logs": 1e6 * invocations * scan.log_kb_per_invocation / 1024 / 1024

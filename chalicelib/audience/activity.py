@@ -10,7 +10,7 @@ from pynamodb.exceptions import TransactWriteError, UpdateError
 
 from chalicelib import clock, events
 from chalicelib import tags as tagrules
-from chalicelib.audience import store
+from chalicelib.audience import rules, store
 from chalicelib.audience.models import AudienceItem as Item
 from chalicelib.audience.rules import check_event_type
 from chalicelib.audience.views import iso
@@ -21,8 +21,6 @@ from chalicelib.ids import new_id
 # How far a client clock may run ahead; an event older than this is late and only moves the
 # user's times forward (a backfill), never back.
 SKEW = timedelta(minutes=5)
-_FLAT_FIELDS = ("staff", "channel", "code_id", "target_id", "state", "removed_by", "chat_id",
-                "campaign_id", "run_id", "external_userid")
 
 
 def record_event(tenant_id: str, user_id: str, event_type: str, at: datetime | None = None,
@@ -55,7 +53,7 @@ def record_event(tenant_id: str, user_id: str, event_type: str, at: datetime | N
             user_id = store.load(tenant_id, user_id).user_id  # merged meanwhile (or gone: NotFound)
     props = properties or {}
     queue_type = events.AUDIENCE_TYPES.get(event_type, "user_event")
-    flat = {k: props[k] for k in _FLAT_FIELDS if k in props} if queue_type != "user_event" else {}
+    flat = {k: props[k] for k in rules.FLAT_FIELDS if k in props} if queue_type != "user_event" else {}
     events.publish(queue_type, {**flat, **(publish_extra or {}), "tenant_id": tenant_id,
                                 "user_id": user_id, "event_type": event_type, "at": at.isoformat(),
                                 "properties": props})

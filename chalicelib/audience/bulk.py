@@ -1,18 +1,20 @@
 """Bulk writes for imports: many new users per call, and past events that set history right.
 
 New users (none of their identities known) are written as :func:`users.create_user` writes one
-— the user item, its identity items, tag postings and day buckets — with BatchWriteItem, 25 items a
-call. A user's id is derived from the tenant and its identities, so a re-run or a retried chunk
-writes the same items again (a no-op in content). The caller checks the identities right before
-(one consistent BatchGet per 100); users whose identities are held go through
-:func:`identities.identify`, which attaches, tags and merges as a live request would.
+— the user item, its identity items, tag postings and day buckets — several users to a
+TransactWriteItems (up to 100 items), the user and identity items with ``attribute_not_exists``.
+A user's id is derived from the tenant and its identities, so a re-run or a retried chunk
+computes the same items. The caller checks the identities right before (one consistent BatchGet
+per 100); users whose identities are held go through ``identities.identify``, which attaches,
+tags and merges as a live request would.
 
-The one gap against live traffic, by design: BatchWriteItem has no conditions, so an identity
-that a live request registers for a new user in the milliseconds between that check and the write
-would be re-pointed to the imported user. Conditional transactions close it but cost one
-TransactWriteItems per 100 items at twice the write units (and, on the local emulator, a copy of
-the whole table per item); an import is an operator's deliberate bulk action, usually of people
-the live system has not seen yet.
+A live request may register one of those identities between that check and the write. Its
+identity item then exists, the transaction is cancelled with that item's condition failed, and
+:func:`create_users` writes the other users again without the ones whose condition failed (or
+that met a concurrent transaction) and hands those back: the caller sends them through
+``identify``, which finds the live user and attaches the row to it. No identity is re-pointed, no
+person gets two users. The price: transactional writes cost twice the write units of a
+BatchWriteItem of the same items.
 
 A past event (:func:`record_past_event`) is keyed by its content (user, time, type, properties),
 written once (``attribute_not_exists`` on the event item, in the transaction that counts it), and
@@ -30,11 +32,10 @@ from typing import NamedTuple
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 
-from chalicelib import clock
-from chalicelib.audience import store
+from chalicelib import clock, events
+from chalicelib.audience import rules, store
 from chalicelib.audience.identities import identify
 from chalicelib.audience.models import AudienceItem as Item
-from chalicelib.audience.rules import USER_ID_LEN, check_event_type
 from chalicelib.audience.views import user_tags
 from chalicelib.db import condition_failed
 from chalicelib.ids import ALPHABET
@@ -48,7 +49,7 @@ class NewUser(NamedTuple):
     last_paid_at: datetime | None = None
 
 
-def derived_id(tenant_id: str, seed: str, length: int = USER_ID_LEN) -> str:
+def derived_id(tenant_id: str, seed: str, length: int = rules.USER_ID_LEN) -> str:
     digest = hashlib.sha256(f"{tenant_id}\x00{seed}".encode()).digest()
     return "".join(ALPHABET[b % 32] for b in digest[:length])
 
@@ -64,7 +65,8 @@ def owners(tenant_id: str, identity_pairs: Iterable[tuple[str, str]]) -> dict[tu
     for i in range(0, len(keys), 100):
         batch = [(tenant_id, Item.identity_key(k, v)) for k, v in keys[i:i + 100]]
         for item in Item.batch_get(batch, consistent_read=True):
-            found[Item.identity_of(item.sk)] = item.user_id
+            _, kind, value = item.sk.split("#", 2)
+            found[(kind, value)] = item.user_id
     return found
 
 
@@ -75,34 +77,93 @@ def _times(user: NewUser, now: datetime) -> tuple[datetime, datetime, datetime |
     return first, last, user.last_paid_at
 
 
-def _items(tenant_id: str, user: NewUser, now: datetime) -> tuple[Item, list[Item]]:
+class Planned(NamedTuple):
+    """The items of one new user: the user item, its identity items (both written only if
+    absent) and its index items (tag postings, day buckets)."""
+    index: int
+    record: Item
+    identities: list[Item]
+    index_items: list[Item]
+
+    @property
+    def size(self) -> int:
+        return 1 + len(self.identities) + len(self.index_items)
+
+
+def plan(tenant_id: str, user: NewUser, now: datetime, index: int = 0) -> Planned:
     user_id = user_id_for(tenant_id, user.identities)
     first, last, paid = _times(user, now)
     record = Item(tenant_id=tenant_id, sk=Item.user_key(user_id), user_id=user_id,
                   identities=dict(user.identities), interests={}, created_at=now,
                   first_seen_at=first, last_active_at=last, last_paid_at=paid, event_count=0,
                   rev=0, manual_tags=set(user.tags) or None)
-    others = [Item(tenant_id=tenant_id, sk=Item.identity_key(k, v), user_id=user_id, created_at=now)
-              for k, v in user.identities.items()]
-    others += [store.posting(tenant_id, t, user_id) for t in user.tags]
+    identities = [Item(tenant_id=tenant_id, sk=Item.identity_key(k, v), user_id=user_id,
+                       created_at=now) for k, v in user.identities.items()]
+    index_items = [store.posting(tenant_id, t, user_id) for t in user.tags]
     for kind, at in (("F", first), ("A", last), ("P", paid)):
         if at is not None and store.expires(at) > now.timestamp():
-            others.append(store.bucket(tenant_id, kind, at, user_id))
-    return record, others
+            index_items.append(store.bucket(tenant_id, kind, at, user_id))
+    return Planned(index, record, identities, index_items)
+
+
+TX_ITEMS = 100  # DynamoDB's limit of items in one TransactWriteItems
+_RACED = ("ConditionalCheckFailed", "TransactionConflict")
 
 
 def create_users(tenant_id: str, users: list[NewUser], now: datetime | None = None) -> list[int]:
-    """Write users none of whose identities is held (the caller checked with :func:`owners`) with
-    BatchWriteItem: the items ``create_user`` writes, 25 a call. Returns the indexes of users that
-    must go through ``identify`` instead (none today; kept for callers that check)."""
+    """Write users none of whose identities was held when the caller checked (:func:`owners`):
+    the items ``create_user`` writes, several users to a transaction, the user and identity items
+    only if absent. Returns the indexes of users that a concurrent write got to first (an identity
+    registered meanwhile): the caller must send them through ``identify``."""
     now = now or clock.now()
-    with Item.batch_write() as batch:
-        for user in users:
-            record, others = _items(tenant_id, user, now)
-            batch.save(record)
-            for item in others:
-                batch.save(item)
-    return []
+    raced: list[int] = []
+    group: list[Planned] = []
+    for index, user in enumerate(users):
+        planned = plan(tenant_id, user, now, index)
+        if group and sum(p.size for p in group) + planned.size > TX_ITEMS:
+            raced += _write_group(group)
+            group = []
+        group.append(planned)
+    if group:
+        raced += _write_group(group)
+    return sorted(raced)
+
+
+def _write_group(group: list[Planned]) -> list[int]:
+    """One transaction for the group; when it is cancelled, the users whose items failed their
+    condition (or met another transaction) are left out and the others written again."""
+    raced: list[int] = []
+    while group:
+        try:
+            with Item.transaction() as tx:
+                for planned in group:
+                    tx.save(planned.record, condition=Item.sk.does_not_exist())
+                    for item in planned.identities:
+                        tx.save(item, condition=Item.sk.does_not_exist())
+                    for item in planned.index_items:
+                        tx.save(item)
+        except TransactWriteError as exc:
+            lost = _cancelled_users(group, exc)
+            if not lost:
+                raise
+            raced += lost
+            group = [planned for planned in group if planned.index not in lost]
+            continue
+        return raced
+    return raced
+
+
+def _cancelled_users(group: list[Planned], exc: TransactWriteError) -> set[int]:
+    """The users whose items the cancellation reasons name (one reason per item, in order)."""
+    reasons = list(getattr(exc, "cancellation_reasons", None) or [])
+    lost: set[int] = set()
+    position = 0
+    for planned in group:
+        span = reasons[position:position + planned.size]
+        position += planned.size
+        if any(r is not None and r.code in _RACED for r in span):
+            lost.add(planned.index)
+    return lost
 
 
 def unchanged(tenant_id: str, users: list[NewUser], owned: dict[tuple[str, str], str]) -> list[bool]:
@@ -205,11 +266,12 @@ def event_suffix(event_type: str, at: datetime, properties: dict | None) -> str:
 
 
 def record_past_event(tenant_id: str, user_id: str, event_type: str, at: datetime,
-                      properties: dict | None = None) -> bool:
-    """Record an event that happened at ``at`` exactly once (keyed by its content); returns False
-    when it was recorded before. Moves the user's history (see the module docstring). Unlike a live
-    event it publishes nothing: history does not trigger campaigns or webhooks."""
-    check_event_type(event_type)
+                      properties: dict | None = None) -> str | None:
+    """Record an event that happened at ``at`` exactly once (keyed by its content); returns the
+    id of the user it was recorded on (the survivor of any merge), or None when it was recorded
+    before. Moves the user's history (see the module docstring). It publishes nothing itself: the
+    import publishes what it recorded as history (:func:`event_message`)."""
+    rules.check_event_type(event_type)
     suffix = event_suffix(event_type, at, properties)
     stamp = at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     for _ in range(store.MAX_MERGE_HOPS):
@@ -239,8 +301,22 @@ def record_past_event(tenant_id: str, user_id: str, event_type: str, at: datetim
         user = store.load(tenant_id, user.user_id)
         move_first_seen(user, at)
         _move_forward(user, at, at if event_type == "order_paid" else None)
-        return True
-    return False
+        return user.user_id
+    return None
+
+
+def event_message(tenant_id: str, user_id: str, event_type: str, at: datetime,
+                  properties: dict | None, import_id: str) -> dict:
+    """The events-queue message of an imported event: what ``activity.record_event`` publishes for
+    a live one (its queue type, the well-known properties repeated flat), marked ``imported`` with
+    the import's id, so only the history handlers take it (``events.HISTORY_HANDLERS``)."""
+    props = properties or {}
+    queue_type = events.AUDIENCE_TYPES.get(event_type, "user_event")
+    flat = ({k: props[k] for k in rules.FLAT_FIELDS if k in props}
+            if queue_type != "user_event" else {})
+    return {"type": queue_type, **flat, "tenant_id": tenant_id, "user_id": user_id,
+            "event_type": event_type, "at": at.isoformat(), "properties": props,
+            "imported": True, "import_id": import_id}
 
 
 def _exists(tenant_id: str, key: str) -> bool:

@@ -56,3 +56,8 @@ def channel_tag(channel: str) -> str:
     """The tag a live code's channel gives its scanners: ``channel:<channel>``."""
     cleaned = re.sub(r"[,#\s]+", "-", channel or "").strip("-") or "unknown"
     return tagrules.normalize(("channel:" + cleaned)[:tagrules.MAX_TAG_LEN])
+
+
+# properties of a domain event repeated flat on its events-queue message (consumers read them)
+FLAT_FIELDS = ("staff", "channel", "code_id", "target_id", "state", "removed_by", "chat_id",
+               "campaign_id", "run_id", "external_userid")

@@ -26,17 +26,19 @@ from chalicelib.settings import get_settings
 
 CACHE_SECONDS = 30.0
 RETENTION = timedelta(days=30)
-_cache: dict[str, tuple[float, list[tuple[str, frozenset]]]] = {}
+_cache: dict[str, tuple[float, list[tuple[str, frozenset, bool]]]] = {}
 
 
-def subscriptions(tenant_id: str) -> list[tuple[str, frozenset]]:
-    """(subscription id, event types) of the tenant's enabled subscriptions, cached briefly."""
+def subscriptions(tenant_id: str) -> list[tuple[str, frozenset, bool]]:
+    """(subscription id, event types, include imported history) of the tenant's enabled
+    subscriptions, cached briefly."""
     hit = _cache.get(tenant_id)
     if hit and hit[0] > time.monotonic():
         return hit[1]
-    found = [(i.subscription_id, frozenset(i.events or ()))
+    found = [(i.subscription_id, frozenset(i.events or ()), bool(i.include_imported))
              for i in HookItem.query(tenant_id, HookItem.sk.startswith(HookItem.subscription_key()),
-                                     attributes_to_get=["subscription_id", "events", "enabled"])
+                                     attributes_to_get=["subscription_id", "events", "enabled",
+                                                        "include_imported"])
              if i.enabled]
     _cache[tenant_id] = (time.monotonic() + CACHE_SECONDS, found)
     return found
@@ -76,7 +78,10 @@ def on_events(events: Iterable[dict]) -> None:
         tenant_id = event.get("tenant_id")
         if not tenant_id:
             continue
-        for sub_id, types in subscriptions(tenant_id):
+        imported = bool(event.get("imported"))
+        for sub_id, types, with_imported in subscriptions(tenant_id):
+            if imported and not with_imported:
+                continue  # history goes only where it was asked for
             if event.get("type") in types and _log(tenant_id, sub_id, event):
                 messages.append(message(tenant_id, sub_id, event, 1))
     send(messages)

@@ -54,6 +54,7 @@ class HookItem(BaseModel):
     description = UnicodeAttribute(null=True)
     secret_sealed = UnicodeAttribute(null=True)
     enabled = BooleanAttribute(null=True)
+    include_imported = BooleanAttribute(null=True)  # also imported history (docs/events.md)
     updated_at = UTCDateTimeAttribute(null=True)
     # deliveries
     delivery_id = UnicodeAttribute(null=True)

@@ -20,7 +20,7 @@ EVENT_TYPES = WEBHOOK_TYPES
 SUBSCRIPTION_ID_LEN = 10
 MAX_SUBSCRIPTIONS = 20
 STATUSES = ("pending", "delivered", "failed")
-FIELDS = {"url", "events", "description", "enabled"}
+FIELDS = {"url", "events", "description", "enabled", "include_imported"}
 
 
 def _purpose(subscription_id: str) -> str:
@@ -43,6 +43,7 @@ def _new_secret(tenant_id: str, subscription_id: str) -> tuple[str, str]:
 def view(item: HookItem) -> dict:
     return {"id": item.subscription_id, "url": item.url, "events": sorted(item.events or []),
             "description": item.description, "enabled": bool(item.enabled),
+            "include_imported": bool(item.include_imported),
             "created_at": item.created_at.isoformat(),
             "updated_at": item.updated_at.isoformat() if item.updated_at else None}
 
@@ -64,9 +65,10 @@ def _parse(body: dict, partial: bool) -> dict:
         values["events"] = set(events)
     if "description" in body:
         values["description"] = v.text(body, "description", max_len=200)
-    enabled = v.boolean(body, "enabled")
-    if enabled is not None:
-        values["enabled"] = enabled
+    for flag in ("enabled", "include_imported"):
+        value = v.boolean(body, flag)
+        if value is not None:
+            values[flag] = value
     return values
 
 
@@ -83,6 +85,7 @@ def create(tenant_id: str, body: dict) -> dict:
     item = HookItem(tenant_id=tenant_id, sk=HookItem.subscription_key(sub_id), subscription_id=sub_id,
                     url=values["url"], events=values["events"],
                     description=values.get("description"), enabled=values.get("enabled", True),
+                    include_imported=values.get("include_imported", False),
                     secret_sealed=sealed, created_at=now, updated_at=now)
     item.save(condition=HookItem.sk.does_not_exist())
     return {**view(item), "secret": secret}

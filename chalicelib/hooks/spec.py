@@ -9,7 +9,10 @@ _EVENTS = {"type": "array", "minItems": 1, "uniqueItems": True, "items": {"enum"
 _SUB_FIELDS = {"url": {"type": "string", "format": "uri",
                        "description": "http(s), public addresses only"},
                "events": _EVENTS, "description": {"type": ["string", "null"], "maxLength": 200},
-               "enabled": {"type": "boolean", "default": True}}
+               "enabled": {"type": "boolean", "default": True},
+               "include_imported": {"type": "boolean", "default": False, "description":
+                                    "also deliver the events an import recorded (history, marked "
+                                    "imported: true in data); off, an import delivers nothing"}}
 SCHEMAS = {
     "WebhookSubscriptionInput": {"type": "object", "additionalProperties": False,
                                  "required": ["url", "events"], "properties": _SUB_FIELDS},

@@ -12,7 +12,7 @@ import logging
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from chalicelib import aws
+from chalicelib import aws, clock
 from chalicelib import validate as v
 from chalicelib.errors import DomainError
 from chalicelib.portability import formats, jobs, sources
@@ -53,7 +53,7 @@ def create(tenant_id: str, body: dict) -> dict:
     kind = v.choice(body, "kind", KINDS, required=True)
     fmt = v.choice(body, "format", formats.FORMATS, default="csv")
     filt = sources.check_filter(kind, v.object_(body, "filter") or {})
-    now = jobs.utcnow()
+    now = clock.now()
     job_id = jobs.new_job_id(now)
     job = DataJob(tenant_id=tenant_id, sk=DataJob.export_key(job_id), job_id=job_id, kind=kind,
                   format=fmt, status="queued", filter=filt or None,
@@ -148,7 +148,7 @@ def run_step(msg: dict, context: Any = None) -> None:
         return  # a duplicate delivery of a step that already committed
     columns, _, reader = sources.KINDS[job.kind]
     if job.started_at is None:
-        job.update(actions=[DataJob.status.set("running"), DataJob.started_at.set(jobs.utcnow())],
+        job.update(actions=[DataJob.status.set("running"), DataJob.started_at.set(clock.now())],
                    condition=DataJob.step == int(job.step))
     state = dict(job.state or {})
     first = not state.get("upload_id")
@@ -177,12 +177,12 @@ def run_step(msg: dict, context: Any = None) -> None:
     except DomainError as exc:  # the filter no longer holds (a campaign deleted...): final
         upload.abort()
         jobs.commit(job, [DataJob.status.set("failed"), DataJob.error.set(exc.message),
-                          DataJob.finished_at.set(jobs.utcnow()), DataJob.rows.set(rows)])
+                          DataJob.finished_at.set(clock.now()), DataJob.rows.set(rows)])
         return
     upload.add(encoder.take())
     upload.finish()
     if jobs.commit(job, [DataJob.status.set("done"), DataJob.rows.set(rows),
-                         DataJob.finished_at.set(jobs.utcnow()), DataJob.state.remove()]):
+                         DataJob.finished_at.set(clock.now()), DataJob.state.remove()]):
         upload.drop(parked)
 
 
@@ -193,14 +193,3 @@ def _hand_over(job: DataJob, upload: _Upload, state: dict, rows: int, parked: st
     if jobs.commit(job, actions):
         upload.drop(parked)
         jobs.enqueue("export", job.tenant_id, job.job_id, step + 1)
-
-
-def fail(msg: dict, error: str) -> None:
-    """Mark a job failed after its step failed too often (the queue gives up on it)."""
-    try:
-        job = jobs.load(msg["tenant_id"], "export", msg["job_id"])
-    except DomainError:
-        return
-    if job.status not in jobs.FINISHED:
-        job.update(actions=[DataJob.status.set("failed"), DataJob.error.set(error[:500]),
-                            DataJob.finished_at.set(jobs.utcnow())])

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any
 
 from pynamodb.exceptions import DoesNotExist, UpdateError
 
-from chalicelib import aws
+from chalicelib import aws, clock
 from chalicelib.db import condition_failed
 from chalicelib.errors import NotFound, ValidationFailed
 from chalicelib.ids import ALPHABET, is_id, new_id
@@ -29,13 +29,9 @@ URL_SECONDS = 3600
 FINISHED = ("done", "failed")
 
 
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
-
-
 def new_job_id(now: datetime | None = None) -> str:
     """9 characters of milliseconds (sortable in ALPHABET order) and 5 random ones."""
-    ms = int((now or utcnow()).timestamp() * 1000)
+    ms = int((now or clock.now()).timestamp() * 1000)
     head = ""
     for _ in range(9):
         ms, digit = divmod(ms, 32)
@@ -129,20 +125,23 @@ class Budget:
 
 
 MAX_RECEIVES = 5  # the data queue's redrive (devstack/stack.py, infra/)
+WORKERS = {"export": "chalicelib.portability.exports",
+           "import": "chalicelib.portability.import_worker"}
 
 
 def handle_messages(event: Any) -> None:
-    """The data queue's consumer: one step per message. A failing step raises, so SQS retries it;
-    its last attempt marks the job failed instead of leaving it running for ever."""
+    """The data queue's consumer: one step per message (the op's worker module's ``run_step``).
+    A failing step raises, so SQS retries it; its last attempt marks the job failed instead of
+    leaving it running for ever."""
     import importlib
     import logging
 
     context = getattr(event, "context", None)
     for record in event:
         msg = json.loads(record.body)
-        if msg.get("op") not in ("export", "import"):
+        if msg.get("op") not in WORKERS:
             raise ValueError(f"not a data job message: {record.body[:100]}")
-        module = importlib.import_module(f"chalicelib.portability.{msg.get('op')}s")
+        module = importlib.import_module(WORKERS[msg["op"]])
         receives = int(record.to_dict().get("attributes", {}).get("ApproximateReceiveCount", 1))
         try:
             module.run_step(msg, context)
@@ -150,4 +149,15 @@ def handle_messages(event: Any) -> None:
             if receives < MAX_RECEIVES:
                 raise
             logging.getLogger("yutang.jobs").exception("giving up on %s", msg)
-            module.fail(msg, f"{type(exc).__name__}: {exc}")
+            give_up(msg, f"{type(exc).__name__}: {exc}")
+
+
+def give_up(msg: dict, error: str) -> None:
+    """Mark a job failed after its step failed too often (the queue gives up on it)."""
+    try:
+        job = load(msg["tenant_id"], msg["op"], msg["job_id"])
+    except NotFound:
+        return
+    if job.status not in FINISHED:
+        job.update(actions=[DataJob.status.set("failed"), DataJob.error.set(error[:500]),
+                            DataJob.finished_at.set(clock.now())])

@@ -12,6 +12,7 @@ import json
 from collections.abc import Iterable
 from datetime import datetime, timedelta, timezone
 
+from chalicelib import clock
 from chalicelib.ids import ALPHABET
 from chalicelib.portability.models import ScanRecord
 
@@ -25,7 +26,7 @@ def _at(event: dict) -> datetime:
         at = datetime.fromisoformat(str(event.get("at")).replace("Z", "+00:00"))
         return at if at.tzinfo else at.replace(tzinfo=timezone.utc)
     except ValueError:
-        return datetime.now(timezone.utc)
+        return clock.now()
 
 
 def _digest(event: dict) -> str:

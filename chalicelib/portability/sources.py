@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from chalicelib import clock
 from chalicelib import validate as v
 from chalicelib.audience.rules import IDENTITY_KINDS
 from chalicelib.errors import ValidationFailed
@@ -85,7 +86,6 @@ def user_criteria(filt: dict) -> Any:
 def users(tenant_id: str, filt: dict, after: Any, tz: ZoneInfo) -> Iterator[tuple[Row, Any]]:
     """Every live user in id order: the ``U#`` listing when unfiltered, else the audience
     service's index-driven matching (tag postings, day buckets) with its re-check."""
-    from chalicelib import clock
     from chalicelib.audience import segments
     from chalicelib.audience.models import AudienceItem as Item
     from chalicelib.audience.thresholds import get_thresholds
@@ -95,8 +95,8 @@ def users(tenant_id: str, filt: dict, after: Any, tz: ZoneInfo) -> Iterator[tupl
     thresholds = get_thresholds(tenant_id)
     now = clock.now()
     if criteria == type(criteria)():
-        cond = (Item.sk.between(Item.user_key(after) + "!", "U#~") if after
-                else Item.sk.startswith("U#"))
+        cond = (Item.sk.between(Item.user_key(after) + "!", Item.user_key("~")) if after
+                else Item.sk.startswith(Item.user_key("")))
         found = (u for u in Item.query(tenant_id, cond) if not u.merged_into)
     else:
         found = segments.matching(tenant_id, criteria, after)
@@ -132,8 +132,8 @@ def deliveries(tenant_id: str, filt: dict, after: Any, tz: ZoneInfo) -> Iterator
         campaigns = [service.load(tenant_id, filt["campaign_id"])]
     else:
         start = position.get("c")
-        cond = (Campaign.sk.between(Campaign.campaign_key(start), "C#~") if start
-                else Campaign.sk.startswith("C#"))
+        cond = (Campaign.sk.between(Campaign.campaign_key(start), Campaign.campaign_key("~"))
+                if start else Campaign.sk.startswith(Campaign.campaign_key("")))
         campaigns = Campaign.query(tenant_id, cond)
     for campaign in campaigns:
         prefix = CampaignBatch.batch_key(filt["run_id"]) if filt.get("run_id") else "B#"

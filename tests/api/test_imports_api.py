@@ -223,3 +223,30 @@ def test_an_export_file_reimports_into_another_tenant(app_client, tenant, other_
     assert job["rows_ok"] == 5, job
     copied = users.find_user(other_tenant["tenant_id"], "openid", "o-2")
     assert copied["tags"] == ["=1+1", "vip"] and copied["identities"]["external_userid"] == "wm-2"
+
+
+class _Record:
+    def __init__(self, msg: dict, receives: int) -> None:
+        self.body, self._receives = json.dumps(msg), receives
+
+    def to_dict(self) -> dict:
+        return {"attributes": {"ApproximateReceiveCount": str(self._receives)}}
+
+
+def test_a_step_that_keeps_failing_fails_the_job_on_its_last_receive(app_client, tenant,
+                                                                      monkeypatch):
+    from chalicelib.portability import import_worker, jobs
+
+    h = auth_headers(tenant)
+    job = body(app_client.http.post("/v1/imports", headers=h, body=json.dumps(
+        {"kind": "users", "format": "csv", "content": "openid\no-1\n"})))
+    monkeypatch.setattr(import_worker, "run_step", lambda msg, context=None: 1 / 0)
+    msg = {"op": "import", "tenant_id": tenant["tenant_id"], "job_id": job["id"], "step": 0}
+    with pytest.raises(ZeroDivisionError):  # SQS retries it
+        jobs.handle_messages([_Record(msg, jobs.MAX_RECEIVES - 1)])
+    assert body(app_client.http.get(f"/v1/imports/{job['id']}", headers=h))["status"] == "queued"
+    jobs.handle_messages([_Record(msg, jobs.MAX_RECEIVES)])
+    got = body(app_client.http.get(f"/v1/imports/{job['id']}", headers=h))
+    assert got["status"] == "failed" and got["error"].startswith("ZeroDivisionError")
+    p.drain_data()  # the queued message finds the job finished and does nothing
+    assert body(app_client.http.get(f"/v1/imports/{job['id']}", headers=h))["status"] == "failed"

@@ -80,8 +80,8 @@ def small_steps(monkeypatch, rows: int = 7, part_bytes: int = 300) -> None:
 @contextmanager
 def own_tables(prefix: str = "big-") -> Iterator[dict]:
     """Tables of their own (a second table prefix in the same moto) for a test that writes
-    thousands of users: the emulator copies a whole table for every item of a transaction, so
-    the shared tables must stay small for the rest of the session. Yields a fresh tenant; the
+    thousands of users: the emulator's Query reads a whole partition for every page, so the
+    shared tables must stay small for the rest of the session. Yields a fresh tenant; the
     tables are deleted afterwards."""
     from chalicelib import db
     from chalicelib.auth import service as auth

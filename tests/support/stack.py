@@ -49,8 +49,9 @@ def environment(extra: dict | None = None) -> Iterator[None]:
 def moto_in_process(extra: dict | None = None) -> Iterator[None]:
     from moto import mock_aws
 
-    from devstack import stack
+    from devstack import moto_transact, stack
 
+    moto_transact.install()  # as the local stack runs: a transaction copies what it touches
     with environment(extra), mock_aws():
         stack.provision()
         yield
