@@ -17,6 +17,7 @@ def template(env: dict | None = None, api_policy=EXCEPT_HOST, extra: dict | None
         "Api": {"Type": "AWS::Serverless::Function", "Properties": {}},
         "Worker": {"Type": "AWS::Serverless::Function",
                    "Properties": {"Environment": {"Variables": {"OTHER": "1"}}}},
+        "CdkHelper": {"Type": "AWS::Lambda::Function", "Properties": {}},  # not the app's
         **(extra or {}),
         "Console": {"Type": "AWS::CloudFront::Distribution", "Properties": {"DistributionConfig": {
             "Origins": [{"Id": "rest", "DomainName": "x"},
