@@ -10,6 +10,7 @@ from chalicelib.web import viewer_address
     (" 198.51.100.10:46532 ", "198.51.100.10"),
     ("2001:db8::1:46532", "2001:db8::1"),  # CloudFront's IPv6 form: no brackets, port last
     ("2001:0db8:85a3:0000:0000:8a2e:0370:7334:443", "2001:db8:85a3::8a2e:370:7334"),
+    ("2406:2d40:728d:fa10::c4a:42838", "2406:2d40:728d:fa10::c4a"),  # seen from CloudFront
     ("::1:80", "::1"),
     ("::ffff:198.51.100.7:443", "::ffff:c633:6407"),
     ("[2001:db8::7]:4431", "2001:db8::7"),  # bracketed socket-address form
