@@ -124,12 +124,33 @@ def client_ip(request: Any) -> str:
 
     name = get_settings().client_ip_header
     if name:
-        forwarded = header(request, name).strip()
-        if forwarded:
-            host = forwarded.rsplit(":", 1)[0] if forwarded.count(":") == 1 or "]" in forwarded \
-                else forwarded  # "1.2.3.4:567", "[2001:db8::1]:567" or a bare address
-            return host.strip("[]")[:64]
+        viewer = viewer_address(header(request, name))
+        if viewer:
+            return viewer
     return source_ip(request)
+
+
+def viewer_address(value: str) -> str | None:
+    """The address in a CDN's viewer-address header, or None when it holds none. CloudFront's
+    ``CloudFront-Viewer-Address`` is always "address:source-port", IPv6 without brackets:
+    "198.51.100.10:46532", "2001:db8::1:46532"; a bracketed "[2001:db8::1]:46532" and a bare
+    IPv4 address are taken too. Anything that is not an address (a forged or mangled value) is
+    None, so the caller falls back to the gateway's source IP."""
+    import ipaddress
+
+    value = value.strip()
+    if value.startswith("["):
+        host, bracket, rest = value[1:].partition("]")
+        ok = bracket == "]" and (rest == "" or (rest[:1] == ":" and rest[1:].isdigit()))
+    elif ":" in value:
+        host, _, port = value.rpartition(":")  # the port is the last colon-separated group
+        ok = port.isdigit()
+    else:
+        host, ok = value, True
+    try:
+        return str(ipaddress.ip_address(host)) if ok else None
+    except ValueError:
+        return None
 
 
 def source_ip(event: Any) -> str:

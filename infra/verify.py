@@ -24,7 +24,11 @@ from yutang_infra.stack import (  # noqa: E402
     Options,
     cfn_name,
 )
-from yutang_infra.template_checks import check_secrets, resources  # noqa: E402
+from yutang_infra.template_checks import (  # noqa: E402
+    check_secrets,
+    check_viewer_address,
+    resources,
+)
 
 BINARY_TYPES = {"image/png", "image/jpeg"}
 ELF_MACHINES = {"aarch64": 183, "x86_64": 62}
@@ -40,6 +44,7 @@ def main(out: Path = HERE / "cdk.out") -> int:
         checks = [*check_tables(template, stage), *check_queues(template, stage),
                   *check_functions(template, stage, context), *check_api(template),
                   *check_public_api(template), *check_secrets(template),
+                  *check_viewer_address(template),
                   *check_console(template, out),
                   *check_bundle(template, out, context)]
         failures += [f"{path.name}: {c}" for c in checks]

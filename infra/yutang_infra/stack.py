@@ -32,6 +32,7 @@ from constructs import Construct
 
 from . import derive
 from .console_routing import CONSOLE_ROUTING_JS
+from .template_checks import CLIENT_IP_HEADER
 
 DYNAMODB_ACTIONS = [  # no Scan: DESIGN.md keeps it off every path; grant it here if a job needs it
     "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:PutItem",
@@ -257,6 +258,11 @@ class YutangStack(cdk.Stack):
                 "YUTANG_BUCKET": self.bucket.bucket_name,
                 "YUTANG_EVENTS_QUEUE_URL": events_queue.queue_url,
                 "YUTANG_PUBLIC_URL": public_url.value_as_string,
+                # The viewer's address behind CloudFront (login throttling, the audit log): the
+                # distribution's API behaviours forward it (AllViewerExceptHostHeader includes the
+                # CloudFront-* headers; template_checks.check_viewer_address checks both ends);
+                # chalicelib.web.viewer_address parses its "ip:port".
+                "YUTANG_CLIENT_IP_HEADER": CLIENT_IP_HEADER,
                 "YUTANG_SECRET_ARN": self._secret(
                     "secret", "Signs visitor cookies and referral links (YUTANG_SECRET)").secret_arn,
                 "YUTANG_ADMIN_KEY_ARN": self._secret(

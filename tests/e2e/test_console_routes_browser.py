@@ -1,6 +1,7 @@
 """Every screen route of the console's router, visited in Debian's Chromium at 1440×900 and 390×844
 against the real `make dev` stack: the screen loads signed in (no bounce to the sign-in page, no
-script error), nothing scrolls sideways on the phone, axe-core finds no serious or critical
+script error), nothing scrolls sideways or is cut off at the right edge on the phone (except inside
+a sideways-scrolling table or box), no screen shows an error state, axe-core finds no serious or critical
 violation, and a screenshot lands in tests/e2e/out/console/route-<name>-<width>.png.
 
 The route list is read from `console/src/views/*/routes.ts` (the files the router collects), so a
@@ -125,6 +126,32 @@ def sign_in_by_storage(page, stack) -> None:
         {"token": s["token"], "refresh_token": s.get("refresh_token"), "expires_at": s.get("expires_at")}))
 
 
+# Visible elements whose right edge lies beyond the viewport: content a phone user cannot see and
+# cannot scroll to (clipped by an overflow:hidden box, or pushing the page sideways). Inside an
+# intentional sideways scroller (a box with overflow-x auto/scroll that is itself in sight, or an
+# el-table, whose header follows its body's scroll) it can be scrolled to, so it does not count.
+BEYOND_THE_RIGHT_EDGE = """() => {
+  const width = document.documentElement.clientWidth
+  const scroller = (el) => {
+    if (el.classList.contains('el-table')) return true
+    const x = getComputedStyle(el).overflowX
+    return (x === 'auto' || x === 'scroll') && el.getBoundingClientRect().right <= width + 1
+  }
+  const found = []
+  for (const el of document.body.querySelectorAll('*')) {
+    const box = el.getBoundingClientRect()
+    if (box.width === 0 || box.height === 0 || box.right <= width + 1) continue
+    if (getComputedStyle(el).visibility === 'hidden' || el.closest('[aria-hidden=true]')) continue
+    let up = el.parentElement
+    while (up && up !== document.body && !scroller(up)) up = up.parentElement
+    if (up && up !== document.body) continue
+    const name = el.tagName.toLowerCase() + [...el.classList].map((c) => '.' + c).join('')
+    found.push(`${name} right=${Math.round(box.right)} "${(el.textContent || '').trim().slice(0, 40)}"`)
+  }
+  return found.slice(0, 8)
+}"""
+
+
 def slug(path: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", path.replace(":id", "id").replace(":token", "token").lower()
                   ).strip("-") or "root"
@@ -152,6 +179,10 @@ def test_every_route_at_both_sizes(dev_stack, browser, viewport):
         if viewport is PHONE:
             width = page.evaluate("document.documentElement.scrollWidth")
             assert width <= PHONE["width"], f"{path}: horizontal scroll ({width}px)"
+            beyond = page.evaluate(BEYOND_THE_RIGHT_EDGE)
+            assert not beyond, f"{path}: cut off at the right edge of the phone: {beyond}"
+        shown_errors = page.locator("[data-test=error]:visible")
+        assert shown_errors.count() == 0, f"{path}: shows an error: {shown_errors.all_inner_texts()}"
         shot(page, f"route-{slug(path)}-{size}")
         check_axe(page, f"route-{slug(path)}-{size}")
         visited.append(path)

@@ -56,11 +56,24 @@ export const routes: RouteRecordRaw[] = [
   { path: '/:pathMatch(.*)*', redirect: '/overview' },
 ]
 
+/** Start downloading the screen's lazily loaded component(s) now, not after the guard: on the first
+ * page load the chunks then come while /v1/me is answered instead of after it (the browser keeps
+ * one module per URL, so the router's own import later resolves at once). */
+export function preloadComponents(to: RouteLocationNormalized): void {
+  for (const record of to.matched) {
+    for (const component of Object.values(record.components ?? {})) {
+      if (typeof component === 'function' && !('render' in component) && !('setup' in component))
+        void (component as () => Promise<unknown>)().catch(() => undefined)
+    }
+  }
+}
+
 export async function guard(to: RouteLocationNormalized): Promise<true | string | object> {
   if (to.meta.public) return true
   const auth = useAuthStore()
   if (!auth.signedIn) return { path: '/login', query: { redirect: to.fullPath } }
   if (!auth.me) {
+    preloadComponents(to)
     try {
       await auth.loadMe()
     } catch {

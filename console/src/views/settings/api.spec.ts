@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest'
-import { grantableRoles, isRunning, jobProgress } from './api'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { grantableRoles, isRunning, jobProgress, settingsApi } from './api'
 
 describe('settings helpers', () => {
   it('offers only roles at or below the caller’s own', () => {
@@ -21,5 +21,26 @@ describe('settings helpers', () => {
     expect(jobProgress({ id: 'a', kind: 'users', status: 'queued' })).toBeNull()
     expect(isRunning({ id: 'a', kind: 'users', status: 'queued' })).toBe(true)
     expect(isRunning({ id: 'a', kind: 'users', status: 'failed' })).toBe(false)
+  })
+})
+
+describe('settings requests', () => {
+  afterEach(() => vi.unstubAllGlobals())
+  function lastUrl(fetch: ReturnType<typeof vi.fn>): URL {
+    return new URL(String(fetch.mock.calls.at(-1)?.[0]))
+  }
+  it('lists webhook subscriptions without query parameters (the API refuses any)', async () => {
+    const fetch = vi.fn(
+      async () =>
+        new Response(JSON.stringify({ items: [], next_cursor: null }), {
+          headers: { 'Content-Type': 'application/json' },
+        }),
+    )
+    vi.stubGlobal('fetch', fetch)
+    await settingsApi.webhooks()
+    expect(lastUrl(fetch).pathname).toBe('/v1/webhook-subscriptions')
+    expect(lastUrl(fetch).search).toBe('')
+    await settingsApi.members(null) // a paged list does send its page size
+    expect(lastUrl(fetch).searchParams.get('limit')).toBe('50')
   })
 })

@@ -129,8 +129,8 @@ export const settingsApi = {
       '/v1/mp/settings',
       { body },
     ),
-  webhooks: (cursor: string | null) =>
-    raw<CursorPage<WebhookSubscription>>('GET', '/v1/webhook-subscriptions', q(cursor)),
+  // one page, no query parameters (the API refuses any: chalicelib/hooks/routes.py)
+  webhooks: () => raw<CursorPage<WebhookSubscription>>('GET', '/v1/webhook-subscriptions'),
   createWebhook: (body: { url: string; events: string[] }) =>
     raw<WebhookSubscription>('POST', '/v1/webhook-subscriptions', { body }),
   deleteWebhook: (id: string) =>
