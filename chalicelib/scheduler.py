@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import importlib
 import logging
-from datetime import datetime, timezone
+from datetime import datetime
+
+from chalicelib import clock
 
 log = logging.getLogger("yutang.scheduler")
 
@@ -23,7 +25,7 @@ def run_tick(now: datetime | str | None = None) -> dict[str, int]:
     """Run every job for ``now`` (a datetime, an EventBridge ``time`` string, or None: the clock)."""
     if isinstance(now, str):
         now = datetime.fromisoformat(now.replace("Z", "+00:00"))
-    now = now or datetime.now(timezone.utc)
+    now = now or clock.now()
     results, errors = {}, []
     for name in JOBS:
         module, _, func = name.partition(":")

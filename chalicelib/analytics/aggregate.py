@@ -33,7 +33,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from chalicelib import aws
+from chalicelib import aws, clock
 from chalicelib.analytics.models import DailyStats
 
 log = logging.getLogger("yutang.analytics")
@@ -86,7 +86,7 @@ def _at(p: dict) -> datetime:
         at = datetime.fromisoformat(str(p.get("at")).replace("Z", "+00:00"))
         return at if at.tzinfo else at.replace(tzinfo=timezone.utc)
     except ValueError:
-        return datetime.now(timezone.utc)
+        return clock.now()
 
 
 def tenant_timezone(tenant_id: str) -> str:
@@ -154,7 +154,7 @@ def consume(payloads: list[dict]) -> None:
 
 def flush(deltas: Deltas) -> int:
     """Write every key once; failed keys are re-queued as one ``agg_retry`` per tenant."""
-    conn = DailyStats._get_connection()
+    conn = DailyStats.table()
     failed: dict[str, list[dict]] = {}
     writes = 0
     for key in deltas.keys():
@@ -298,7 +298,7 @@ def _attribute(p: dict) -> None:
     from pynamodb.expressions.operand import Path
 
     day = p.get("code_day") or _at(p).date().isoformat()
-    conn = DailyStats._get_connection()
+    conn = DailyStats.table()
 
     def first(name: str, value: str) -> Any:
         return Path([name]).set(Path([name]) | {"S": value})
@@ -349,7 +349,7 @@ def _convert(deltas: Deltas, events: list[dict]) -> None:
 
 
 def _table() -> str:
-    DailyStats._get_connection()  # binds the deployed (prefixed) table name
+    DailyStats.table()  # binds the deployed (prefixed) table name
     return DailyStats.Meta.table_name
 
 

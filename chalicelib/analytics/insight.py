@@ -7,10 +7,11 @@ out unless ``include_bots`` (their scans are added to ``scans``; they have no vi
 """
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from chalicelib import clock
 from chalicelib.analytics import aggregate
 from chalicelib.analytics.models import DailyStats
 from chalicelib.analytics.service import MAX_RANGE_DAYS, parse_day
@@ -30,7 +31,7 @@ PROBLEM_WINDOW = timedelta(days=1)
 
 
 def _now(now: datetime | None) -> datetime:
-    return now or datetime.now(timezone.utc)
+    return now or clock.now()
 
 
 def date_range(start: str | None, end: str | None, tz_name: str, default_days: int,
@@ -52,7 +53,7 @@ def _days(first: date, last: date) -> list[str]:
 
 def query_items(tenant_id: str, lo: str, hi: str) -> list[dict]:
     """Every item with lo <= sk <= hi, as plain dicts (numbers as int, string sets as sets)."""
-    conn = DailyStats._get_connection()
+    conn = DailyStats.table()
     rows, start_key = [], None
     while True:
         page = conn.query(tenant_id, range_key_condition=DailyStats.sk.between(lo, hi),

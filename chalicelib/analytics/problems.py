@@ -11,7 +11,9 @@ or whose handling failed).
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timezone
+from datetime import datetime
+
+from chalicelib import clock
 
 log = logging.getLogger("yutang.analytics")
 
@@ -28,8 +30,8 @@ def record(tenant_id: str, kind: str, message: str, now: datetime | None = None)
 
         from chalicelib.analytics.models import DailyStats
 
-        at = (now or datetime.now(timezone.utc)).isoformat()
-        DailyStats._get_connection().update_item(tenant_id, problem_key(kind), actions=[
+        at = (now or clock.now()).isoformat()
+        DailyStats.table().update_item(tenant_id, problem_key(kind), actions=[
             Path(["count"]).add({"N": "1"}), Path(["last_at"]).set({"S": at}),
             Path(["message"]).set({"S": str(message)[:300] or kind})])
     except Exception:  # noqa: BLE001 - never mask the failure being reported

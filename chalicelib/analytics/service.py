@@ -1,9 +1,10 @@
 """Answer live code stats from the daily items the aggregator (analytics.aggregate) keeps."""
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from chalicelib import clock
 from chalicelib.analytics.models import DailyStats
 from chalicelib.errors import ValidationFailed
 from chalicelib.validate import EARLIEST, LATEST, parse_time
@@ -31,7 +32,7 @@ def parse_day(value: str | None, field: str, tz: ZoneInfo) -> date | None:
 def livecode_stats(tenant_id: str, code_id: str, timezone_name: str, target_ids: list[str],
                    start: str | None, end: str | None, now: datetime | None = None) -> dict:
     tz = ZoneInfo(timezone_name)
-    today = (now or datetime.now(timezone.utc)).astimezone(tz).date()
+    today = (now or clock.now()).astimezone(tz).date()
     last = parse_day(end, "to", tz) or today
     first = parse_day(start, "from", tz) or last - timedelta(days=29)
     if first > last:

@@ -48,7 +48,7 @@ def test_the_batch_handler_runs_once_per_batch(tid, monkeypatch):
 
 def test_a_failed_key_is_requeued_and_counted_once(tid, monkeypatch):
     scans = [_scan(tid, "code1", NOW, i * 2) for i in range(4)]
-    conn = DailyStats._get_connection()
+    conn = DailyStats.table()
     real = conn.update_item
 
     def flaky(hash_key, range_key=None, **kwargs):
