@@ -23,8 +23,7 @@ def to_rest_event(event: dict) -> dict:
         headers["cookie"] = "; ".join(event["cookies"])
     headers.setdefault("accept", "*/*")
     query = event.get("queryStringParameters") or None
-    multi_query = {k: v for k, v in parse_qs(event.get("rawQueryString") or "",
-                                             keep_blank_values=True).items()} or None
+    multi_query = dict(parse_qs(event.get("rawQueryString") or "", keep_blank_values=True)) or None
     resource = template if template and template != "$default" else event.get("rawPath", "/")
     return {
         "resource": resource, "path": event.get("rawPath", http.get("path", "/")),

@@ -157,7 +157,7 @@ def flush(deltas: Deltas) -> int:
     conn = DailyStats._get_connection()
     failed: dict[str, list[dict]] = {}
     writes = 0
-    for key in deltas.keys():
+    for key in deltas.keys():  # noqa: SIM118 - Deltas is not a dict (no __iter__)
         actions = deltas.actions(key)
         if not actions:
             continue

@@ -108,7 +108,7 @@ def _metrics(row: dict, include_bots: bool) -> dict:
 
 
 def _sum(rows: list[dict]) -> dict:
-    total = {k: 0 for k in METRICS}
+    total = dict.fromkeys(METRICS, 0)
     for r in rows:
         for k in METRICS:
             total[k] += r[k]
