@@ -44,10 +44,10 @@ def test_a_rest_proxy_event_reaches_the_same_route(aws_stack, tenant):
 
 def test_an_eventbridge_scheduled_event_drives_every_tick_job_at_its_time(aws_stack, monkeypatch):
     from chalicelib.campaigns import dispatch
-    from chalicelib.livecodes import warnings
+    from chalicelib.livecodes import consumers
 
     seen = []
-    monkeypatch.setattr(warnings, "check_expiring", lambda now: seen.append(("expiring", now)) or 0)
+    monkeypatch.setattr(consumers, "check_expiring", lambda now: seen.append(("expiring", now)) or 0)
     monkeypatch.setattr(dispatch, "run_due", lambda now: seen.append(("campaigns", now)) or 3)
     result = app_module.tick(load("eventbridge_scheduled"), None)
     when = datetime(2030, 1, 2, 3, 4, tzinfo=timezone.utc)  # the event's time, not the clock's
