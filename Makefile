@@ -12,7 +12,7 @@ help:
 	@echo "make test    install everything and run unit, integration, api and e2e tests"
 	@echo "make bench   run the benchmarks (BENCH_SIZE=small for CI)"
 	@echo "make synth   the AWS CloudFormation templates into infra/cdk.out (offline), cfn-lint, checks"
-	@echo "make lint    ruff"
+	@echo "make lint    ruff and mypy"
 	@echo "make console build the operator console (console/dist, served by make dev at /console/)"
 
 $(STAMP): requirements.txt requirements-dev.txt
@@ -63,6 +63,7 @@ browser:
 
 test: $(STAMP) browser console-test
 	$(PY) -m ruff check .
+	$(PY) -m mypy
 	$(PY) -m pytest -q -n 2 -p no:cacheprovider
 
 test-fast: $(STAMP)
@@ -73,6 +74,7 @@ bench: $(STAMP) console lighthouse browser
 
 lint: $(STAMP)
 	$(PY) -m ruff check .
+	$(PY) -m mypy  # configuration: [tool.mypy] in pyproject.toml
 
 clean-data:
 	rm -rf .yutang-data

@@ -156,7 +156,7 @@ def batch_rows() -> list[dict]:
     aggregate.flush = flush
     try:
         with counter:
-            aggregate.consume([{k: v for k, v in p.items()} for p in mixed])
+            aggregate.consume([dict(p) for p in mixed])
     finally:
         aggregate.flush = real
     attributions = 1  # staff_added with a code writes the customer's AT# item once

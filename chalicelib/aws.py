@@ -34,10 +34,12 @@ def _create(service: str) -> Any:
     from botocore.session import get_session
 
     cfg = get_settings()
-    extra = {"s3": {"signature_version": "s3v4", "s3": {"addressing_style": "path"}},
-             # As PynamoDB does: DynamoDB validates every request itself, and checking 100-key
-             # batches against the model client-side costs more CPU than the call's own work.
-             "dynamodb": {"parameter_validation": False}}.get(service, {})
+    extras: dict[str, dict[str, Any]] = {
+        "s3": {"signature_version": "s3v4", "s3": {"addressing_style": "path"}},
+        # As PynamoDB does: DynamoDB validates every request itself, and checking 100-key
+        # batches against the model client-side costs more CPU than the call's own work.
+        "dynamodb": {"parameter_validation": False}}
+    extra = extras.get(service, {})
     return get_session().create_client(
         service,
         region_name=cfg.region,

@@ -28,6 +28,11 @@ class BaseModel(Model):
 
     class Meta:
         abstract = True
+        # set by each model's own Meta (table_name) or by _bind (the rest); declared for mypy
+        table_name: str
+        region: str | None
+        host: str | None
+        _yutang_base_name: str
 
     @classmethod
     def _get_connection(cls) -> Any:

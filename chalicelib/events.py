@@ -141,7 +141,7 @@ def _run_batched(batched: dict[str, list[tuple[dict, int]]]) -> None:
 
 
 def _run_handlers(payload: dict, batched: dict[str, list[tuple[dict, int]]] | None = None) -> None:
-    names = payload.pop("_only", None) or HANDLERS.get(payload.get("type"), [])
+    names = payload.pop("_only", None) or HANDLERS.get(payload.get("type", ""), [])
     if payload.get("imported"):
         names = [name for name in names if name in HISTORY_HANDLERS]
     attempt = int(payload.pop("_attempt", 1))
@@ -158,8 +158,9 @@ def _run_handlers(payload: dict, batched: dict[str, list[tuple[dict, int]]] | No
             errors.append(f"{name}: {type(exc).__name__}: {exc}"[:500])
     if broken:
         _retry(payload, attempt, broken, errors)
-    for name in later:  # only once the message is sure to be deleted (no whole-message redelivery)
-        batched.setdefault(name, []).append((payload, attempt))
+    if batched is not None:  # `later` is only filled when batching
+        for name in later:  # only once the message is sure to be deleted (no whole-message redelivery)
+            batched.setdefault(name, []).append((payload, attempt))
 
 
 def _retry(payload: dict, attempt: int, broken: list[str], errors: list[str]) -> None:

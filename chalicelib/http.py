@@ -70,7 +70,8 @@ def query(request: Any) -> dict[str, str]:
 
 
 def json_response(body: Any, status: int = 200, headers: dict | None = None) -> Response:
-    all_headers = {"Content-Type": "application/json; charset=utf-8", "Cache-Control": "no-store"}
+    all_headers: dict[str, str | list[str]] = {"Content-Type": "application/json; charset=utf-8",
+                                               "Cache-Control": "no-store"}
     all_headers.update(headers or {})
     return Response(body=json.dumps(body, ensure_ascii=False, default=str), status_code=status,
                     headers=all_headers)

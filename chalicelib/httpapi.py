@@ -2,7 +2,7 @@
 an API Gateway **HTTP API** (payload format 2.0) with the same Chalice app.
 
 Why: a REST API request costs $3.50 per million, an HTTP API request $1.00 — for scans that is
-most of the bill (README, cost model). Chalice only deploys REST APIs and routes REST-shaped events,
+most of the bill (docs/cost.md, cost model). Chalice only deploys REST APIs and routes REST-shaped events,
 so this adapter turns an HTTP API 2.0 event into the REST proxy event Chalice expects (route
 template from ``routeKey``), runs the app — the same middleware, views and errors — and turns the
 answer into a 2.0 response (cookies in ``cookies``, binary bodies base64-encoded).
@@ -23,8 +23,7 @@ def to_rest_event(event: dict) -> dict:
         headers["cookie"] = "; ".join(event["cookies"])
     headers.setdefault("accept", "*/*")
     query = event.get("queryStringParameters") or None
-    multi_query = {k: v for k, v in parse_qs(event.get("rawQueryString") or "",
-                                             keep_blank_values=True).items()} or None
+    multi_query = dict(parse_qs(event.get("rawQueryString") or "", keep_blank_values=True)) or None
     resource = template if template and template != "$default" else event.get("rawPath", "/")
     return {
         "resource": resource, "path": event.get("rawPath", http.get("path", "/")),

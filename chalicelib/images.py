@@ -51,7 +51,7 @@ def validate(data: bytes, field: str) -> ImageInfo:
     if len(data) > MAX_BYTES:
         raise PayloadTooLarge(f"'{field}' is larger than {MAX_BYTES // (1024 * 1024)} MB",
                               code="image-too-large", field=field)
-    if not (data.startswith(b"\x89PNG\r\n\x1a\n") or data.startswith(b"\xff\xd8\xff")):
+    if not data.startswith((b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff")):
         raise ValidationFailed(f"'{field}' is not a PNG or JPEG image", code="invalid-image",
                                field=field)
     from PIL import Image

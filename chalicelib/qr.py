@@ -136,7 +136,7 @@ def render_png(text: str, style: QrStyle, logo: bytes | None = None) -> bytes:
     canvas = Image.new("P", (style.size, style.size), 0)
     canvas.putpalette(palette)
     offset = (style.size - n * scale) // 2
-    canvas.paste(small.resize((n * scale, n * scale), Image.NEAREST), (offset, offset))
+    canvas.paste(small.resize((n * scale, n * scale), Image.Resampling.NEAREST), (offset, offset))
     if logo is not None:
         canvas = canvas.convert("RGB")
         _paste_logo(canvas, logo, n * scale, offset, scale, style.bg)
@@ -157,7 +157,7 @@ def _paste_logo(canvas, logo: bytes, symbol_px: int, offset: int, scale: int,
     pad = scale
     with Image.open(io.BytesIO(logo)) as src:
         mark = src.convert("RGBA")
-        mark.thumbnail((box - 2 * pad, box - 2 * pad), Image.LANCZOS)
+        mark.thumbnail((box - 2 * pad, box - 2 * pad), Image.Resampling.LANCZOS)
     x0 = offset + (symbol_px - box) // 2
     ImageDraw.Draw(canvas).rounded_rectangle((x0, x0, x0 + box - 1, x0 + box - 1), radius=box // 8,
                                              fill=bg)

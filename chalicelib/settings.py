@@ -83,80 +83,80 @@ class Settings(NamedTuple):  # immutable; a NamedTuple is cheaper to define than
 def _deployment(env: Mapping[str, str]) -> dict[str, Any]:
     """Where it runs, who it is, what it trusts."""
     public_url = env.get("YUTANG_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
-    return dict(
-        stage=env.get("YUTANG_STAGE", "dev"),
-        region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1",
-        endpoint_url=env.get("AWS_ENDPOINT_URL") or None,
-        table_prefix=env.get("YUTANG_TABLE_PREFIX", "yutang-"),
-        bucket=env.get("YUTANG_BUCKET", "yutang-media"),
-        public_url=public_url,
-        console_url=env.get("YUTANG_CONSOLE_URL") or public_url + "/console/",
-        secret=env.get("YUTANG_SECRET", "dev-only-secret-change-me"),
-        admin_key=env.get("YUTANG_ADMIN_KEY") or None,
-        secret_arn=env.get("YUTANG_SECRET_ARN") or None,
-        admin_key_arn=env.get("YUTANG_ADMIN_KEY_ARN") or None,
-        data_key_arn=env.get("YUTANG_DATA_KEY_ARN") or None,
-        data_key=env.get("YUTANG_DATA_KEY") or None,
-        default_timezone=env.get("YUTANG_TIMEZONE", "Asia/Shanghai"),
-        allow_private_fetch=_flag(env.get("YUTANG_ALLOW_PRIVATE_FETCH")),
-        cors_origins=tuple(o.strip().rstrip("/") for o in env.get("YUTANG_CORS_ORIGINS", "").split(",")
-                           if o.strip()),
-        client_ip_header=env.get("YUTANG_CLIENT_IP_HEADER", "").strip(),
-        tracing=_flag(env.get("YUTANG_TRACING")),
-        metrics=env.get("YUTANG_METRICS", "1") != "0",
-        log_level=env.get("YUTANG_LOG_LEVEL", "INFO").upper(),
-    )
+    return {
+        "stage": env.get("YUTANG_STAGE", "dev"),
+        "region": env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1",
+        "endpoint_url": env.get("AWS_ENDPOINT_URL") or None,
+        "table_prefix": env.get("YUTANG_TABLE_PREFIX", "yutang-"),
+        "bucket": env.get("YUTANG_BUCKET", "yutang-media"),
+        "public_url": public_url,
+        "console_url": env.get("YUTANG_CONSOLE_URL") or public_url + "/console/",
+        "secret": env.get("YUTANG_SECRET", "dev-only-secret-change-me"),
+        "admin_key": env.get("YUTANG_ADMIN_KEY") or None,
+        "secret_arn": env.get("YUTANG_SECRET_ARN") or None,
+        "admin_key_arn": env.get("YUTANG_ADMIN_KEY_ARN") or None,
+        "data_key_arn": env.get("YUTANG_DATA_KEY_ARN") or None,
+        "data_key": env.get("YUTANG_DATA_KEY") or None,
+        "default_timezone": env.get("YUTANG_TIMEZONE", "Asia/Shanghai"),
+        "allow_private_fetch": _flag(env.get("YUTANG_ALLOW_PRIVATE_FETCH")),
+        "cors_origins": tuple(o.strip().rstrip("/")
+                              for o in env.get("YUTANG_CORS_ORIGINS", "").split(",") if o.strip()),
+        "client_ip_header": env.get("YUTANG_CLIENT_IP_HEADER", "").strip(),
+        "tracing": _flag(env.get("YUTANG_TRACING")),
+        "metrics": env.get("YUTANG_METRICS", "1") != "0",
+        "log_level": env.get("YUTANG_LOG_LEVEL", "INFO").upper(),
+    }
 
 
 def _integrations(env: Mapping[str, str]) -> dict[str, Any]:
     """WeChat, 企业微信 and outgoing webhooks."""
-    return dict(
-        webhook_timeout_seconds=float(env.get("YUTANG_WEBHOOK_TIMEOUT", "5")),
-        wechat_api_base=env.get("YUTANG_WECHAT_API_BASE", "https://api.weixin.qq.com").rstrip("/"),
-        wechat_appid=env.get("YUTANG_WECHAT_APPID") or None,
-        wechat_secret=env.get("YUTANG_WECHAT_SECRET") or None,
-        wechat_timeout_seconds=float(env.get("YUTANG_WECHAT_TIMEOUT", "5")),
-        mp_token_ttl_seconds=int(env.get("YUTANG_MP_TOKEN_TTL_SECONDS", str(7 * 24 * 3600))),
-        wecom_api_base=env.get("YUTANG_WECOM_API_BASE", "https://qyapi.weixin.qq.com").rstrip("/"),
-        wecom_timeout_seconds=float(env.get("YUTANG_WECOM_TIMEOUT", "5")),
-    )
+    return {
+        "webhook_timeout_seconds": float(env.get("YUTANG_WEBHOOK_TIMEOUT", "5")),
+        "wechat_api_base": env.get("YUTANG_WECHAT_API_BASE", "https://api.weixin.qq.com").rstrip("/"),
+        "wechat_appid": env.get("YUTANG_WECHAT_APPID") or None,
+        "wechat_secret": env.get("YUTANG_WECHAT_SECRET") or None,
+        "wechat_timeout_seconds": float(env.get("YUTANG_WECHAT_TIMEOUT", "5")),
+        "mp_token_ttl_seconds": int(env.get("YUTANG_MP_TOKEN_TTL_SECONDS", str(7 * 24 * 3600))),
+        "wecom_api_base": env.get("YUTANG_WECOM_API_BASE", "https://qyapi.weixin.qq.com").rstrip("/"),
+        "wecom_timeout_seconds": float(env.get("YUTANG_WECOM_TIMEOUT", "5")),
+    }
 
 
 def _queues(env: Mapping[str, str]) -> dict[str, Any]:
     """Queues, their retries and leases, and the background jobs' step sizes."""
-    return dict(
-        events_queue=env.get("YUTANG_EVENTS_QUEUE", "yutang-events"),
-        events_queue_url=env.get("YUTANG_EVENTS_QUEUE_URL") or None,
-        sends_queue=env.get("YUTANG_SENDS_QUEUE", "yutang-sends"),
-        data_queue=env.get("YUTANG_DATA_QUEUE", "yutang-data"),
-        hooks_queue=env.get("YUTANG_HOOKS_QUEUE", "yutang-hooks"),
-        event_retry_delay_seconds=float(env.get("YUTANG_EVENT_RETRY_DELAY", "10")),
-        send_lease_seconds=int(env.get("YUTANG_SEND_LEASE_SECONDS", "120")),
-        run_lease_seconds=int(env.get("YUTANG_RUN_LEASE_SECONDS", "900")),
-        webhook_retry_base_seconds=float(env.get("YUTANG_WEBHOOK_RETRY_BASE", "30")),
-        hook_retry_base_seconds=int(env.get("YUTANG_HOOK_RETRY_BASE", "30")),
-        data_step_rows=int(env.get("YUTANG_DATA_STEP_ROWS", "0")),
-        data_step_seconds=float(env.get("YUTANG_DATA_STEP_SECONDS", "240")),
-        export_part_bytes=int(env.get("YUTANG_EXPORT_PART_BYTES", str(8 * 1024 * 1024))),
-    )
+    return {
+        "events_queue": env.get("YUTANG_EVENTS_QUEUE", "yutang-events"),
+        "events_queue_url": env.get("YUTANG_EVENTS_QUEUE_URL") or None,
+        "sends_queue": env.get("YUTANG_SENDS_QUEUE", "yutang-sends"),
+        "data_queue": env.get("YUTANG_DATA_QUEUE", "yutang-data"),
+        "hooks_queue": env.get("YUTANG_HOOKS_QUEUE", "yutang-hooks"),
+        "event_retry_delay_seconds": float(env.get("YUTANG_EVENT_RETRY_DELAY", "10")),
+        "send_lease_seconds": int(env.get("YUTANG_SEND_LEASE_SECONDS", "120")),
+        "run_lease_seconds": int(env.get("YUTANG_RUN_LEASE_SECONDS", "900")),
+        "webhook_retry_base_seconds": float(env.get("YUTANG_WEBHOOK_RETRY_BASE", "30")),
+        "hook_retry_base_seconds": int(env.get("YUTANG_HOOK_RETRY_BASE", "30")),
+        "data_step_rows": int(env.get("YUTANG_DATA_STEP_ROWS", "0")),
+        "data_step_seconds": float(env.get("YUTANG_DATA_STEP_SECONDS", "240")),
+        "export_part_bytes": int(env.get("YUTANG_EXPORT_PART_BYTES", str(8 * 1024 * 1024))),
+    }
 
 
 def _limits(env: Mapping[str, str]) -> dict[str, Any]:
     """Rates, ceilings, caches and the team's sessions."""
-    return dict(
-        api_key_cache_seconds=int(env.get("YUTANG_API_KEY_CACHE_SECONDS", "60")),
-        rate_ip_per_minute=int(env.get("YUTANG_RATE_IP_PER_MINUTE", "300")),
-        rate_key_per_second=int(env.get("YUTANG_RATE_KEY_PER_SECOND", "200")),
-        invites_per_ip_per_day=int(env.get("YUTANG_INVITES_PER_IP_PER_DAY", "20")),
-        access_token_seconds=int(env.get("YUTANG_ACCESS_TOKEN_SECONDS", "900")),
-        session_days=int(env.get("YUTANG_SESSION_DAYS", "30")),
-        session_cache_seconds=float(env.get("YUTANG_SESSION_CACHE_SECONDS", "5")),
-        login_ip_per_minute=int(env.get("YUTANG_LOGIN_IP_PER_MINUTE", "10")),
-        lockout_failures=int(env.get("YUTANG_LOCKOUT_FAILURES", "5")),
-        lockout_minutes=int(env.get("YUTANG_LOCKOUT_MINUTES", "15")),
-        invite_days=int(env.get("YUTANG_INVITE_DAYS", "7")),
-        scrypt_cost=env.get("YUTANG_SCRYPT", ""),
-    )
+    return {
+        "api_key_cache_seconds": int(env.get("YUTANG_API_KEY_CACHE_SECONDS", "60")),
+        "rate_ip_per_minute": int(env.get("YUTANG_RATE_IP_PER_MINUTE", "300")),
+        "rate_key_per_second": int(env.get("YUTANG_RATE_KEY_PER_SECOND", "200")),
+        "invites_per_ip_per_day": int(env.get("YUTANG_INVITES_PER_IP_PER_DAY", "20")),
+        "access_token_seconds": int(env.get("YUTANG_ACCESS_TOKEN_SECONDS", "900")),
+        "session_days": int(env.get("YUTANG_SESSION_DAYS", "30")),
+        "session_cache_seconds": float(env.get("YUTANG_SESSION_CACHE_SECONDS", "5")),
+        "login_ip_per_minute": int(env.get("YUTANG_LOGIN_IP_PER_MINUTE", "10")),
+        "lockout_failures": int(env.get("YUTANG_LOCKOUT_FAILURES", "5")),
+        "lockout_minutes": int(env.get("YUTANG_LOCKOUT_MINUTES", "15")),
+        "invite_days": int(env.get("YUTANG_INVITE_DAYS", "7")),
+        "scrypt_cost": env.get("YUTANG_SCRYPT", ""),
+    }
 
 
 @lru_cache(maxsize=1)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Literal, overload
 from urllib.parse import urlparse
 
 from chalicelib.errors import ValidationFailed
@@ -132,14 +132,24 @@ def webhook_url(data: dict, key: str) -> Any:
     return value
 
 
+@overload
+def object_(data: dict, key: str, *, required: Literal[True]) -> dict: ...
+@overload
+def object_(data: dict, key: str, *, required: bool = False) -> dict | None: ...
 def object_(data: dict, key: str, *, required: bool = False) -> dict | None:
+    """The object at ``key`` (None when absent, unless ``required``: then it raises)."""
     value = _get(data, key, required, None)
     if value is not None and not isinstance(value, dict):
         raise ValidationFailed(f"'{key}' must be an object", field=key)
     return value
 
 
+@overload
+def list_(data: dict, key: str, *, required: Literal[True], max_items: int = 100) -> list: ...
+@overload
+def list_(data: dict, key: str, *, required: bool = False, max_items: int = 100) -> list | None: ...
 def list_(data: dict, key: str, *, required: bool = False, max_items: int = 100) -> list | None:
+    """The array at ``key`` (None when absent, unless ``required``: then it raises)."""
     value = _get(data, key, required, None)
     if value is None:
         return None

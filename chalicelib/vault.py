@@ -47,7 +47,7 @@ def seal(tenant_id: str, purpose: str, plaintext: str) -> str:
 
 
 def is_sealed(value: str | None) -> bool:
-    return bool(value) and value.startswith(f"{VERSION}:")
+    return value is not None and value.startswith(f"{VERSION}:")
 
 
 def unseal(tenant_id: str, purpose: str, value: str) -> str:

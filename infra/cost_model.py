@@ -29,7 +29,8 @@ PRICES = {  # USD, us-east-1 list prices
 
 @dataclass
 class Scan:
-    """One scan's AWS work. Defaults: a first-visit scan of a live code (README: read, claim, publish)."""
+    """One scan's AWS work. Defaults: a first-visit scan of a live code (docs/cost.md: read, claim,
+    publish)."""
 
     api_requests: float = 1.0
     handler_ms: float = 40.0          # API handler duration per scan (warm), billed per ms

@@ -219,7 +219,7 @@ def check_console(template: dict, out: Path) -> list[str]:
             failures.append(f"{pattern}: API answers must not be cached (CachingDisabled)")
         if behavior.get("OriginRequestPolicyId") != ALL_VIEWER_EXCEPT_HOST:
             failures.append(f"{pattern}: must forward all viewer headers, cookies and query strings")
-        if not WRITE_METHODS <= set(behavior.get("AllowedMethods", [])):
+        if not set(behavior.get("AllowedMethods", [])) >= WRITE_METHODS:
             failures.append(f"{pattern}: must allow every method")
     console = behaviors.get(CONSOLE_PATTERN)
     if console is None:

@@ -157,7 +157,7 @@ def flush(deltas: Deltas) -> int:
     conn = DailyStats.table()
     failed: dict[str, list[dict]] = {}
     writes = 0
-    for key in deltas.keys():
+    for key in deltas.keys():  # noqa: SIM118 - Deltas is not a dict (no __iter__)
         actions = deltas.actions(key)
         if not actions:
             continue
@@ -359,8 +359,9 @@ def _batch_get(keys: list[tuple[str, str]]) -> dict[tuple[str, str], dict]:
     found: dict[tuple[str, str], dict] = {}
     keys = list(dict.fromkeys(keys))
     for i in range(0, len(keys), 100):
-        request = {table: {"Keys": [{"tenant_id": {"S": t}, "sk": {"S": s}} for t, s in keys[i:i + 100]],
-                           "ConsistentRead": True}}
+        request: dict[str, Any] | None = {table: {
+            "Keys": [{"tenant_id": {"S": t}, "sk": {"S": s}} for t, s in keys[i:i + 100]],
+            "ConsistentRead": True}}
         while request:
             page = client.batch_get_item(RequestItems=request)
             for item in page.get("Responses", {}).get(table, []):

@@ -54,7 +54,8 @@ def _days(first: date, last: date) -> list[str]:
 def query_items(tenant_id: str, lo: str, hi: str) -> list[dict]:
     """Every item with lo <= sk <= hi, as plain dicts (numbers as int, string sets as sets)."""
     conn = DailyStats.table()
-    rows, start_key = [], None
+    rows: list[dict] = []
+    start_key = None
     while True:
         page = conn.query(tenant_id, range_key_condition=DailyStats.sk.between(lo, hi),
                           exclusive_start_key=start_key)
@@ -108,7 +109,7 @@ def _metrics(row: dict, include_bots: bool) -> dict:
 
 
 def _sum(rows: list[dict]) -> dict:
-    total = {k: 0 for k in METRICS}
+    total = dict.fromkeys(METRICS, 0)
     for r in rows:
         for k in METRICS:
             total[k] += r[k]
@@ -241,7 +242,8 @@ def content_stats(tenant_id: str, content_id: str, start: str | None, end: str |
     rows = query_items(tenant_id, aggregate.content_day_key(content_id, first.isoformat()),
                        aggregate.content_day_key(content_id, last.isoformat()))
     by_day = {r["sk"].rsplit("#", 1)[1]: r for r in rows}
-    days, users = [], set()
+    days: list[dict[str, Any]] = []
+    users: set[str] = set()
     for d in _days(first, last):
         r = by_day.get(d, {})
         users |= r.get("u", set())

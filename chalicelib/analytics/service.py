@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from chalicelib import clock
@@ -41,7 +42,8 @@ def livecode_stats(tenant_id: str, code_id: str, timezone_name: str, target_ids:
         raise ValidationFailed(f"a stats range covers at most {MAX_RANGE_DAYS} days", field="from")
     rows = _query_days(tenant_id, code_id, first, last)
     totals = {k: sum(int(r.get(k, 0)) for r in rows) for k in _FIXED}
-    per_target = {tid: {"id": tid, "scans": 0, "assigned": 0, "bot_scans": 0} for tid in target_ids}
+    per_target: dict[str, dict[str, Any]] = {
+        tid: {"id": tid, "scans": 0, "assigned": 0, "bot_scans": 0} for tid in target_ids}
     fields = {"ts_": "scans", "ta_": "assigned", "bs_": "bot_scans"}
     for r in rows:
         for key, value in r.items():

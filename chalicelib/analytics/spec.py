@@ -13,11 +13,11 @@ _WITHIN = query_param("within_days", {"type": "integer", "minimum": 1, "maximum"
                       "a customer converts with an order_paid (or first_message) event within "
                       "this many days of the add (default 7)")
 _METRICS = {"type": "object", "required": list(METRICS),
-            "properties": {k: _INT for k in METRICS},
+            "properties": dict.fromkeys(METRICS, _INT),
             "description": "net_added = staff_added - customers_lost; unique_visitors sums the "
                            "daily unique visitors of each code; bot_scans are never in scans "
                            "unless include_bots=1"}
-_FUNNEL_COUNTS = {k: _INT for k in ("scan", "shown", "added", "converted")}
+_FUNNEL_COUNTS = dict.fromkeys(("scan", "shown", "added", "converted"), _INT)
 SCHEMAS = {
     "InsightMetrics": _METRICS,
     "Overview": {"type": "object", "required": ["from", "to", "timezone", "totals", "previous",
@@ -51,11 +51,11 @@ SCHEMAS = {
         "max": _INT}},
     "ContentStats": {"type": "object", "required": ["totals", "days"], "properties": {
         "from": _DATE, "to": _DATE, "timezone": {"type": "string"},
-        "totals": {"type": "object", "properties": {
-            k: _INT for k in ("views", "clicks", "favorites", "shares", "unique_users")}},
+        "totals": {"type": "object", "properties": dict.fromkeys(
+            ("views", "clicks", "favorites", "shares", "unique_users"), _INT)},
         "days": {"type": "array", "items": {"type": "object", "properties": {
-            "date": _DATE, **{k: _INT for k in ("views", "clicks", "favorites", "shares",
-                                               "unique_users")}}}}}},
+            "date": _DATE,
+            **dict.fromkeys(("views", "clicks", "favorites", "shares", "unique_users"), _INT)}}}}},
     "Alerts": {"type": "object", "required": ["items"], "properties": {"items": {
         "type": "array", "items": {"type": "object", "required": [
             "kind", "severity", "message", "object", "at"], "properties": {

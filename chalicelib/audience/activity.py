@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 from pynamodb.exceptions import TransactWriteError, UpdateError
+from pynamodb.expressions.update import Action
 
 from chalicelib import clock, events
 from chalicelib import tags as tagrules
@@ -64,7 +65,7 @@ def _record(tenant_id: str, user_id: str, event_type: str, at: datetime, now: da
     store.check_user_id(user_id)
     user = Item(tenant_id=tenant_id, sk=Item.user_key(user_id))
     current = at >= now - SKEW
-    actions = [Item.event_count.add(1), Item.rev.add(1)]
+    actions: list[Action] = [Item.event_count.add(1), Item.rev.add(1)]
     if current:
         actions.append(Item.last_active_at.set(at))
     actions += [store.interest_add(tag, w) for tag, w in interests.items()]

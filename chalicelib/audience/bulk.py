@@ -79,8 +79,9 @@ def _times(user: NewUser, now: datetime) -> tuple[datetime, datetime, datetime |
 
 class Planned(NamedTuple):
     """The items of one new user: the user item, its identity items (both written only if
-    absent) and its index items (tag postings, day buckets)."""
-    index: int
+    absent) and its index items (tag postings, day buckets). ``user_index``: the user's place in
+    the ``create_users`` list (not ``index``, which would hide tuple.index)."""
+    user_index: int
     record: Item
     identities: list[Item]
     index_items: list[Item]
@@ -147,7 +148,7 @@ def _write_group(group: list[Planned]) -> list[int]:
             if not lost:
                 raise
             raced += lost
-            group = [planned for planned in group if planned.index not in lost]
+            group = [planned for planned in group if planned.user_index not in lost]
             continue
         return raced
     return raced
@@ -162,7 +163,7 @@ def _cancelled_users(group: list[Planned], exc: TransactWriteError) -> set[int]:
         span = reasons[position:position + planned.size]
         position += planned.size
         if any(r is not None and r.code in _RACED for r in span):
-            lost.add(planned.index)
+            lost.add(planned.user_index)
     return lost
 
 
@@ -278,7 +279,7 @@ def record_past_event(tenant_id: str, user_id: str, event_type: str, at: datetim
         user = store.load(tenant_id, user_id)
         key = Item.event_key(user.user_id, stamp, suffix)
         if _exists(tenant_id, key):
-            return False
+            return None
         puts = [Item(tenant_id=tenant_id, sk=key, user_id=user.user_id, event_type=event_type,
                      at=at, properties=properties or None, expires=store.expires(at))]
         live = store.expires(at) > clock.now().timestamp()

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from pynamodb.exceptions import TransactWriteError, UpdateError
+from pynamodb.expressions.update import Action
 
 from chalicelib import clock
 from chalicelib import tags as tagrules
@@ -133,7 +134,7 @@ def _survivor_actions(keep: Item, gone: Item) -> list[Any]:
     """The update that gives the survivor everything of the merged-away user (the merge rule)."""
     kept_ids = keep.identities.as_dict() if keep.identities else {}
     others = list(keep.other_identities or [])
-    actions = [Item.merged_from.add({gone.user_id, *(gone.merged_from or ())}),
+    actions: list[Action] = [Item.merged_from.add({gone.user_id, *(gone.merged_from or ())}),
                Item.event_count.add(int(gone.event_count or 0)), Item.rev.add(1)]
     for kind, value in _gone_identities(gone):
         if kind not in kept_ids:

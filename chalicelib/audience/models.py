@@ -45,11 +45,11 @@ class AudienceItem(BaseModel):
     sk = UnicodeAttribute(range_key=True)
     user_id = UnicodeAttribute(null=True)
     # users
-    identities = MapAttribute(null=True)
+    identities: MapAttribute = MapAttribute(null=True)
     other_identities = JSONAttribute(null=True)
     manual_tags = UnicodeSetAttribute(null=True)
     channel_tags = UnicodeSetAttribute(null=True)
-    interests = MapAttribute(null=True)
+    interests: MapAttribute = MapAttribute(null=True)
     created_at = UTCDateTimeAttribute(null=True)
     first_seen_at = UTCDateTimeAttribute(null=True)
     last_active_at = UTCDateTimeAttribute(null=True)

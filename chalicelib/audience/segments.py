@@ -44,7 +44,8 @@ def list_users(tenant_id: str, criteria: Criteria, limit: int,
                after: str | None) -> tuple[list[dict], str | None]:
     """One page of matching users in id order, and the last id when more may follow."""
     thresholds = get_thresholds(tenant_id)
-    page, more = [], False
+    page: list[dict] = []
+    more = False
     for user in matching(tenant_id, criteria, after, limit=limit + 1):
         if len(page) == limit:
             more = True
@@ -191,7 +192,10 @@ def _bucket_ids(tenant_id: str, wanted: Iterable[str], thresholds: stage_rules.T
     ids: set[str] = set()
     today = stage_rules.day_of(now)
     for name in wanted:
-        kind, days = stage_rules.candidate_window(name, thresholds)
+        window = stage_rules.candidate_window(name, thresholds)
+        if window is None:  # criteria.driver sends only bucketed stages here (never "churned")
+            raise ValueError(f"stage {name!r} has no day bucket")
+        kind, days = window
         first = (today - timedelta(days=days - 1)).isoformat()
         cond = Item.sk.between(Item.bucket_key(kind, first), Item.bucket_key(kind, today.isoformat()) + "~")
         for item in Item.query(tenant_id, cond, attributes_to_get=["sk", "user_id"]):

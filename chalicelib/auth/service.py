@@ -7,6 +7,7 @@ import time
 from typing import NamedTuple
 
 from pynamodb.exceptions import DoesNotExist, UpdateError
+from pynamodb.expressions.update import Action
 
 from chalicelib import clock, secret_store, vault
 from chalicelib.auth import keys, tenants
@@ -169,7 +170,7 @@ def tenant_view(tenant: Tenant) -> dict:
 
 def update_tenant(tenant_id: str, changes: dict) -> dict:
     tenant = get_tenant(tenant_id, max_age=0)
-    actions = []
+    actions: list[Action] = []
     if "webhook_url" in changes:
         actions.append(Tenant.webhook_url.set(changes["webhook_url"]) if changes["webhook_url"]
                        else Tenant.webhook_url.remove())

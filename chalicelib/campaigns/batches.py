@@ -108,7 +108,7 @@ def counts_of(rows: dict[str, Row], previous: dict[str, Row]) -> dict[str, int]:
 # ---- summed stats -------------------------------------------------------------------------------
 
 def empty_counts() -> dict:
-    return {**{name: 0 for name in COUNTERS}, "skipped": {r: 0 for r in rules.SKIP_REASONS}}
+    return {**dict.fromkeys(COUNTERS, 0), "skipped": dict.fromkeys(rules.SKIP_REASONS, 0)}
 
 
 def stat_totals(tenant_id: str, campaign_id: str, run_id: str | None) -> dict[str, dict]:

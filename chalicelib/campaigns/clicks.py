@@ -41,7 +41,7 @@ def _record(c: links.Click) -> None:
     pk = CampaignBatch.partition(c.tenant_id, c.campaign_id)
     first = c.user_id != links.NO_USER and _mark_row(c, pk)
     if not first:
-        bulk.transact([batches.stat_update(pk, c.run_id, c.batch, {"clicks": 1})])
+        bulk.transact([_stats(pk, c, {"clicks": 1})])
         return
     from chalicelib.audience import activity as audience
 
@@ -51,6 +51,14 @@ def _record(c: links.Click) -> None:
                               channel_tags=[f"clicked:{c.campaign_id}"])
     except NotFound:
         pass
+
+
+def _stats(pk: str, c: links.Click, counts: dict[str, int]) -> dict:
+    """The stats shard increments of a click (its counts are non-zero: there is an update)."""
+    update = batches.stat_update(pk, c.run_id, c.batch, counts)
+    if update is None:
+        raise ValueError("a click's stats update needs non-zero counts")
+    return update
 
 
 def _mark_row(c: links.Click, pk: str) -> bool:
@@ -63,8 +71,7 @@ def _mark_row(c: links.Click, pk: str) -> bool:
         if state.rev is None or current is None or current.clicked_at:
             return False
         rows = {c.user_id: replace(current, clicked_at=now.isoformat(timespec="seconds"))}
-        items = [state.put(rows), batches.stat_update(pk, c.run_id, c.batch,
-                                                      {"clicks": 1, "clicked": 1})]
+        items = [state.put(rows), _stats(pk, c, {"clicks": 1, "clicked": 1})]
         if bulk.transact(items):
             return True
     return False

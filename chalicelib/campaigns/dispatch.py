@@ -108,7 +108,8 @@ def dispatch_page(msg: DispatchMessage) -> None:
     size = batches.batch_size(snap["channel"])
     ids = _resolve(msg, size * PAGE_BATCHES)
     page = _store_page(msg, run, ids, now)
-    users, messages = list(page.users or []), []
+    users = list(page.users or [])
+    messages: list[Message] = []
     for i in range(0, len(users), size):
         messages.append(BatchMessage(msg.tenant_id, msg.campaign_id, msg.run_id,
                                      batches.batch_name(msg.page, i // size), users[i:i + size],

@@ -74,4 +74,5 @@ def parse(secret: str, value: str) -> Click | None:
     parts = raw.split("|")
     if len(parts) != 6 or not parts[5].isdigit():
         return None
-    return Click(*parts[:5], int(parts[5]))
+    tenant_id, campaign_id, run_id, batch, user_id = parts[:5]
+    return Click(tenant_id, campaign_id, run_id, batch, user_id, int(parts[5]))

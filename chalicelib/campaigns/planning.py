@@ -87,7 +87,7 @@ def forget(tenant_id: str | None = None, campaign_id: str | None = None) -> None
     if tenant_id is None:
         _status_cache.clear()
         _settings_cache.clear()
-    else:
+    elif campaign_id is not None:  # one campaign (a tenant alone has nothing to forget)
         _status_cache.pop((tenant_id, campaign_id), None)
 
 
@@ -104,14 +104,18 @@ def plan(c: Campaign, now: datetime) -> tuple[DueItem | None, Campaign | None]:
     if c.status != "active":
         return None, None
     sched = schedule.from_stored(c.schedule)
+    # each kind's field is always set (schedule.parse and from_stored build them so)
     if sched.kind == "after_event":
+        assert sched.event_type is not None
         return None, Campaign(tenant_id=c.tenant_id,
                               sk=Campaign.trigger_key(sched.event_type, c.campaign_id),
                               campaign_id=c.campaign_id, event_type=sched.event_type,
                               delay_minutes=sched.delay_minutes)
     if sched.kind == "at" and not c.fired:
+        assert sched.at is not None
         at = max(sched.at, now)
     elif sched.kind == "cron":
+        assert sched.cron is not None
         at = schedule.next_fire(sched.cron, c.timezone, now)
     else:
         return None, None
@@ -122,8 +126,10 @@ def plan(c: Campaign, now: datetime) -> tuple[DueItem | None, Campaign | None]:
 def pending(c: Campaign) -> dict:
     """The schedule items a stored campaign holds now (what :func:`save` replaces)."""
     sched = schedule.from_stored(c.schedule)
-    trigger = (Campaign.trigger_key(sched.event_type, c.campaign_id)
-               if sched.kind == "after_event" and c.status == "active" else None)
+    trigger = None
+    if sched.kind == "after_event" and c.status == "active":
+        assert sched.event_type is not None  # always set for after_event (see plan)
+        trigger = Campaign.trigger_key(sched.event_type, c.campaign_id)
     return {"due_key": c.due_key, "trigger": trigger}
 
 

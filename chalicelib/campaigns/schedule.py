@@ -32,6 +32,7 @@ class Schedule(NamedTuple):
 
     def as_dict(self) -> dict | None:
         if self.kind == "at":
+            assert self.at is not None  # parse and from_stored always set an "at" schedule's time
             return {"at": self.at.isoformat()}
         if self.kind == "cron":
             return {"cron": self.cron}

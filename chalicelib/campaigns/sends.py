@@ -20,7 +20,7 @@ def send_messages(messages: list[Message], delays: list[int] | None = None) -> N
     size = 0
     for i, msg in enumerate(messages):
         body = json.dumps(msg.to_record(), ensure_ascii=False, separators=(",", ":"))
-        entry = {"Id": str(len(group)), "MessageBody": body}
+        entry: dict[str, Any] = {"Id": str(len(group)), "MessageBody": body}
         if delays and delays[i]:
             entry["DelaySeconds"] = delays[i]
         if group and (len(group) == 10 or size + len(body.encode()) > MAX_SQS_BATCH_BYTES):

@@ -39,7 +39,7 @@ def unsubscribed(tenant_id: str, user_ids: Iterable[str], max_age: float = UNSUB
     missing = [b for b in wanted if (_unsub_cache.get((tenant_id, b)) or (0,))[0] <= now]
     if missing:
         keys = [Campaign.key_dict(tenant_id, Campaign.unsub_key(b)) for b in missing]
-        found = {b: frozenset() for b in missing}
+        found: dict[int, frozenset[str]] = {b: frozenset() for b in missing}
         for item in bulk.batch_get(Campaign.table_name(), keys, ["sk", "unsubscribed"]):
             bucket = Campaign.unsub_bucket(item["sk"]["S"])
             found[bucket] = frozenset(item.get("unsubscribed", {}).get("SS", []))

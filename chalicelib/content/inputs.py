@@ -110,6 +110,7 @@ def parse(body: dict, *, existing_type: str | None = None) -> ContentInput:
     """A create (``existing_type`` None) or a partial update of an item of ``existing_type``."""
     v.only_keys(body, FIELDS)
     creating = existing_type is None
+    ctype: str | None
     if creating:
         ctype = check_type(body.get("type"))
     else:
@@ -135,7 +136,7 @@ def parse(body: dict, *, existing_type: str | None = None) -> ContentInput:
         if ctype != "miniprogram":
             raise ValidationFailed("only miniprogram items have a card", field="card")
         values["card"], result.thumbnail = parse_card(body["card"], values.get("title"))
-    if creating:
+    if ctype is not None and creating:
         _require(ctype, values, result)
     values["type"] = ctype
     return result

@@ -42,7 +42,7 @@ class ContentItem(BaseModel):
     sk = UnicodeAttribute(range_key=True)
     tenant_id = UnicodeAttribute(null=True)
     ctype = UnicodeAttribute(null=True)
-    tags = ListAttribute(of=UnicodeAttribute, null=True)
+    tags = ListAttribute[str](of=UnicodeAttribute, null=True)  # type: ignore[arg-type]  # PynamoDB types `of` as the element type; items are str
     title = UnicodeAttribute(null=True)
     body = UnicodeAttribute(null=True)
     url = UnicodeAttribute(null=True)

@@ -86,4 +86,4 @@ def plan(q: Query, sizes: Mapping[tuple[str, str], int] | None = None) -> list[t
 def check_type(value: object) -> str:
     if value not in TYPES:
         raise ValidationFailed(f"'type' must be one of: {', '.join(TYPES)}", field="type")
-    return value  # type: ignore[return-value]
+    return str(value)

@@ -9,8 +9,10 @@ from __future__ import annotations
 import heapq
 from collections.abc import Iterator
 from datetime import datetime
+from typing import Any
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
+from pynamodb.expressions.update import Action
 
 from chalicelib import aws, clock, media, pagination
 from chalicelib.content import inputs
@@ -136,9 +138,10 @@ def create(tenant_id: str, body: dict, now: datetime | None = None) -> dict:
     parsed = inputs.parse(body)
     values = dict(parsed.values)
     _store_media(tenant_id, parsed, values)
+    fields: dict[str, Any] = {k: values.get(k) for k in ("title", "body", "url", "media", "card",
+                                                         "tags")}
     item = Item(pk=Item.items_pk(tenant_id), sk=new_content_id(now), tenant_id=tenant_id,
-                ctype=values.pop("type"), created_at=now, updated_at=now,
-                **{k: values.get(k) for k in ("title", "body", "url", "media", "card", "tags")})
+                ctype=values.pop("type"), created_at=now, updated_at=now, **fields)
     with Item.transaction() as tx:
         tx.save(item, condition=Item.sk.does_not_exist())
         for posting in _postings(tenant_id, item):
@@ -158,7 +161,7 @@ def update(tenant_id: str, content_id: str, body: dict, now: datetime | None = N
         values["card"]["thumbnail_key"] = item.card.get("thumbnail_key")
     _store_media(tenant_id, parsed, values)
     old_tags = list(item.tags or [])
-    actions = [Item.updated_at.set(now)]
+    actions: list[Action] = [Item.updated_at.set(now)]
     for name in ("title", "body", "url", "media", "card", "tags"):
         if name in values:
             attr = getattr(Item, name)

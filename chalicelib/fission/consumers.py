@@ -30,6 +30,7 @@ from collections.abc import Iterable
 from datetime import datetime, timezone
 
 from pynamodb.exceptions import TransactWriteError, UpdateError
+from pynamodb.expressions.update import Action
 
 from chalicelib.db import condition_failed
 from chalicelib.fission import refs, rewards, store
@@ -76,6 +77,8 @@ def record_scans(events: Iterable[dict]) -> None:
 def invite_event(event: dict) -> dict:
     """The ``invite_counted`` payload of a counted scan (docs/events.md)."""
     ref = refs.parse_ref(event.get("ref"))
+    if ref is None:  # only called for scans record_scan counted, which carry a valid ref
+        raise ValueError("not a fission scan: no valid ref")
     return {"tenant_id": event["tenant_id"], "at": event.get("at"), "task_id": ref.task_id,
             "participant_id": ref.participant_id, "visitor_id": event.get("visitor_id"),
             "code_id": event.get("code_id"), "user_id": event.get("user_id")}
@@ -101,7 +104,7 @@ def record_scan(event: dict) -> str:
 
 def _count_funnel(ref: refs.Parsed, code_id: str, returning: bool = False,
                   reason: str | None = None) -> None:
-    actions = [FissionTask.ref_scans.add(1)]
+    actions: list[Action] = [FissionTask.ref_scans.add(1)]
     if not returning:
         actions.append(FissionTask.new_visitors.add(1))
     if reason in _FUNNEL_REASONS:

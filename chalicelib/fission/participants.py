@@ -6,6 +6,7 @@ import hashlib
 from datetime import datetime
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.expressions.update import Action
 
 from chalicelib import clock, images, media
 from chalicelib import validate as v
@@ -123,7 +124,7 @@ def _save_new(task: FissionTask, p: Participant) -> bool:
 def _refresh(task: FissionTask, pid: str, values: dict, avatar_key: str | None,
              now: datetime) -> Participant:
     p = load_participant(task.tenant_id, task.task_id, pid)
-    actions = [Participant.updated_at.set(now)]
+    actions: list[Action] = [Participant.updated_at.set(now)]
     if values["nickname"] != p.nickname:
         actions.append(Participant.nickname.set(values["nickname"]))
     if avatar_key and avatar_key != p.avatar_key:

@@ -16,6 +16,7 @@ import time
 from datetime import datetime
 
 from pynamodb.exceptions import TransactWriteError
+from pynamodb.expressions.update import Action
 
 from chalicelib import clock
 from chalicelib.errors import ValidationFailed
@@ -68,12 +69,13 @@ def _grant(task: FissionTask, p: Participant, now: datetime) -> None:
     pk = task_pk(task.tenant_id, task.task_id)
     issued, total = int(task.codes_issued), int(task.codes_total)
     code = RewardCode.get(pk, issued, consistent_read=True) if issued < total else None
-    task_actions = [FissionTask.rewards.add(1)]
+    task_actions: list[Action] = [FissionTask.rewards.add(1)]
     task_cond = FissionTask.task_id.exists() & (FissionTask.codes_issued == issued)
     channel = task.notice_channel or notices.DEFAULT_CHANNEL
     message = notices.render(task.reward_message, p.nickname, code.code if code else None)
-    p_actions = [Participant.rewarded_at.set(now), Participant.rewarded_ts.set(int(now.timestamp())),
-                 Participant.notice.set("pending"), Participant.notice_channel.set(channel)]
+    p_actions: list[Action] = [
+        Participant.rewarded_at.set(now), Participant.rewarded_ts.set(int(now.timestamp())),
+        Participant.notice.set("pending"), Participant.notice_channel.set(channel)]
     if message:
         p_actions.append(Participant.reward_message.set(message))
     if code is not None:

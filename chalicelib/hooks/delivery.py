@@ -21,6 +21,7 @@ from datetime import timedelta
 from typing import Any
 
 from pynamodb.exceptions import UpdateError
+from pynamodb.expressions.update import Action
 
 from chalicelib import clock, webhooks
 from chalicelib.db import condition_failed
@@ -108,7 +109,7 @@ def deliver(msg: dict) -> None:
 
 
 def _finish(item: HookItem, status: str, response: int | None, error: str | None) -> None:
-    actions = [HookItem.status.set(status), HookItem.lease.remove(),
+    actions: list[Action] = [HookItem.status.set(status), HookItem.lease.remove(),
                HookItem.next_attempt_at.remove()]
     actions.append(HookItem.response_status.set(response) if response is not None
                    else HookItem.response_status.remove())

@@ -164,7 +164,8 @@ def list_deliveries(tenant_id: str, params: dict) -> dict:
         cond = (HookItem.sk.between(HookItem.delivery_key(), HookItem.delivery_key(cursor)) if cursor
                 else HookItem.sk.startswith(HookItem.delivery_key()))
         found = HookItem.query(tenant_id, cond, filter_condition=filt, scan_index_forward=False)
-    items, more = [], False
+    items: list[dict] = []
+    more = False
     for item in found:
         if cursor and item.delivery_id == cursor:
             continue

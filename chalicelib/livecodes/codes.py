@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from pynamodb.expressions.update import Action
+
 from chalicelib import clock, media, pagination
 from chalicelib.errors import NotFound, ValidationFailed
 from chalicelib.ids import is_id, new_id
@@ -78,9 +80,8 @@ def search(tenant_id: str, q: str, limit: int, cursor: str | None) -> dict:
         raise ValidationFailed("invalid cursor", code="invalid-cursor", field="cursor")
     start = LiveCode.list_start(tenant_id, cursor) if cursor else None
     items: list[dict] = []
-    read = 0
-    for code in LiveCode.query(tenant_id, last_evaluated_key=start, page_size=100):
-        read += 1
+    codes = LiveCode.query(tenant_id, last_evaluated_key=start, page_size=100)
+    for read, code in enumerate(codes, start=1):
         if q in (code.name or "").casefold() or q in (code.title or "").casefold():
             items.append(view(code))
             if len(items) == limit:
@@ -95,7 +96,7 @@ def update(tenant_id: str, code_id: str, body: dict, now: datetime | None = None
     code = load(tenant_id, code_id)
     values, _, fallback = inputs.parse_code(body, partial=True)
     _check_welcome(tenant_id, values.get("welcome"))
-    actions = [LiveCode.updated_at.set(now)]
+    actions: list[Action] = [LiveCode.updated_at.set(now)]
     for key in ("name", "channel", "strategy", "timezone", "enabled", "warn_threshold"):
         if key in values:
             actions.append(getattr(LiveCode, key).set(values[key]))

@@ -65,7 +65,7 @@ def parse_target(body: Any, *, partial: bool = False, where: str = "target",
     return TargetInput(values, image, wecom)
 
 
-def _parse_wecom(body: dict, kind: str | None, partial: bool) -> dict | None:
+def _parse_wecom(body: dict, kind: str, partial: bool) -> dict | None:
     if WECOM_FIELDS.isdisjoint(body):
         return None
     from chalicelib.wecom import targets as wecom_targets

@@ -74,7 +74,8 @@ class LiveCode(BaseModel):
     warn_threshold = NumberAttribute(default=20)
     logo_key = UnicodeAttribute(null=True)
     welcome = JSONAttribute(null=True)
-    tags = ListAttribute(of=UnicodeAttribute, null=True)  # auto-tags for scanners and 企业微信 adds
+    # auto-tags for scanners and 企业微信 adds
+    tags = ListAttribute[str](of=UnicodeAttribute, null=True)  # type: ignore[arg-type]  # PynamoDB types `of` as the element type; items are str
     seq = NumberAttribute(default=0)
     warned = UnicodeSetAttribute(null=True)
     created_at = UTCDateTimeAttribute()

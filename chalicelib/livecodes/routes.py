@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING, Any
 
 from chalice import Response
 
@@ -17,6 +18,8 @@ from chalicelib.web import Routes, tenant_id
 routes = Routes(__name__)
 service = lazy("chalicelib.livecodes.service")
 analytics = lazy("chalicelib.analytics.service")
+if TYPE_CHECKING:  # the service loads on first use (cold start); the type only for mypy
+    from chalicelib.livecodes.service import ScanResult
 _REF = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
@@ -113,11 +116,11 @@ def scan_livecode(slug):
     return _scan_response(result, wants_json)
 
 
-def _scan_response(result: service.ScanResult, wants_json: bool) -> Response:
+def _scan_response(result: ScanResult, wants_json: bool) -> Response:
     cookie = {"Set-Cookie": result.set_cookie} if result.set_cookie else {}  # bots get none
     target = result.target
     if wants_json:
-        body = {"target": None, "reason": result.reason}
+        body: dict[str, Any] = {"target": None, "reason": result.reason}
         if target is not None:
             tv = service.target_view(target)
             body = {"target": {k: tv[k] for k in ("id", "kind", "name", "image_url", "url")},

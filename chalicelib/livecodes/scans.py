@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import random
 from datetime import datetime
-from typing import NamedTuple
+from typing import NamedTuple, cast
 from zoneinfo import ZoneInfo
 
+from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import UpdateError
 
 from chalicelib import clock, events, observability, signing
@@ -130,11 +131,17 @@ def _claim_write(code: LiveCode, decision: routing.Decision) -> None:
     """Place one visitor: +1 on the target's counter, only if it is still the same, enabled target
     with the same capacity and room left (DynamoDB evaluates this atomically per item)."""
     target = decision.target
+    if target is None:  # callers return before writing when routing found no target
+        raise ValueError("a claim needs a routed target")
     if decision.fallback:
-        cond = LiveCode.fallback.id == target.id
+        # On the model class, a MapAttribute's fields are document paths (attributes), but
+        # PynamoDB's annotations give them the value's type (str, float): name what they are.
+        fallback_id = cast(UnicodeAttribute, LiveCode.fallback.id)
+        fallback_assigned = cast(NumberAttribute, LiveCode.fallback.assigned)
+        cond = fallback_id == target.id
         if target.capacity:
-            cond &= LiveCode.fallback.assigned < target.capacity
-        code.update(actions=[LiveCode.fallback.assigned.add(1)], condition=cond)
+            cond &= fallback_assigned < target.capacity
+        code.update(actions=[fallback_assigned.add(1)], condition=cond)
         return
     path = LiveCode.targets[index_of(code, target.id)]
     cond = (path["id"] == target.id) & (path["enabled"] == {"BOOL": True})

@@ -1,9 +1,11 @@
 """OpenAPI paths for live codes, their targets, QR images, stats and scans."""
+from typing import Any
+
 from chalicelib.openapi import list_of, op, path_param, query_param, ref
 
 TAG = "livecodes"
 _TIME = {"type": ["string", "null"], "format": "date-time"}
-_TAGS = {"type": "array", "maxItems": 20, "uniqueItems": True,
+_TAGS: dict[str, Any] = {"type": "array", "maxItems": 20, "uniqueItems": True,
          "items": {"type": "string", "minLength": 1, "maxLength": 64, "pattern": "^[^,#]+$"},
          "description": "auto-tags (normalised like content and user tags: NFKC, trimmed, Latin "
                         "lower-cased) given, with source channel, to known mini-program users who "
@@ -14,7 +16,7 @@ _WELCOME = {"type": ["object", "null"], "additionalProperties": False, "properti
                    "article/link → link card; image/video/audio/file → link to the media; "
                    "miniprogram → link card to its url (none without one); text → the text"}},
     "description": "sent by 企业微信 send_welcome_msg when a customer adds staff through the code"}
-SCHEMAS = {
+SCHEMAS: dict[str, Any] = {
     "Window": {"type": "object", "additionalProperties": False, "properties": {
         "days": {"type": "array", "items": {"type": "integer", "minimum": 1, "maximum": 7}},
         "start": {"type": "string", "pattern": "^\\d\\d:\\d\\d$"},

@@ -204,6 +204,7 @@ def query(tenant_id: str, params: dict, limit: int) -> dict:
                                                                        "object_id"))
     actor_kind, _, actor_id = actor.rpartition(":") if actor else ("", "", "")
     filters = []
+    index: Any
     if object_type and object_id:
         index, hash_value = AuditEntry.object_index, f"{tenant_id}#{object_type}#{object_id}"
         extra_keys = {"object_key": {"S": hash_value}}

@@ -126,7 +126,7 @@ class AuditEntry(BaseModel):
     object_type = UnicodeAttribute(null=True)
     object_id = UnicodeAttribute(null=True)
     object_key = UnicodeAttribute(null=True)  # sparse: entries about no particular object stay out
-    changed_fields = ListAttribute(of=UnicodeAttribute, default=list)
+    changed_fields = ListAttribute[str](of=UnicodeAttribute, default=list)  # type: ignore[arg-type]  # PynamoDB types `of` as the element type; items are str
     status = NumberAttribute()
     ip = UnicodeAttribute(null=True)
     user_agent = UnicodeAttribute(null=True)

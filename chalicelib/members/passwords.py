@@ -85,7 +85,7 @@ def verify_password(password: str, stored: str | None, dummy_cost: Cost | None =
     """Constant-time check; a missing or malformed hash is checked against a dummy of the current
     cost so an unknown account costs the same time as a wrong password."""
     cost = stored_cost(stored or "")
-    if cost is None:
+    if cost is None or stored is None:
         _derive(password[:MAX_LENGTH], b"\0" * SALT_BYTES, dummy_cost or Cost())
         return False
     salt, expected = (_unb64(part) for part in stored.split("$")[4:6])

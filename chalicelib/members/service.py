@@ -12,6 +12,7 @@ from datetime import timedelta
 from typing import NamedTuple
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
 from chalicelib import clock, pagination
@@ -89,7 +90,7 @@ def invite(tenant_id: str, body: dict, inviter_role: str, inviter_id: str) -> di
     """A new member with status ``invited`` and a link to accept; the token is answered once."""
     v.only_keys(body, {"email", "name", "role"})
     email = normalize_email(body.get("email"))
-    role = _role(body, required=True)
+    role = v.choice(body, "role", policy.ROLES, required=True)
     if not policy.at_most(role, inviter_role):
         raise Forbidden(f"a {inviter_role} cannot invite a member with the {role} role; this needs "
                         f"the {role} role", code="forbidden-role", field="role")
@@ -146,7 +147,7 @@ def accept_invite(token: str, body: dict) -> Member:
         raise InviteGone("this invite has expired; ask an admin for a new link")
     password = passwords.check_rules(body.get("password"), member.email)
     name = v.text(body, "name", max_len=100)
-    actions = [Member.status.set("active"), Member.invite_hash.remove(),
+    actions: list[Action] = [Member.status.set("active"), Member.invite_hash.remove(),
                Member.invite_expires_at.remove(),
                Member.password_hash.set(passwords.hash_password(password, _cost()))]
     if name:
@@ -178,7 +179,7 @@ def update_member(tenant_id: str, member_id: str, body: dict, actor: Actor) -> d
         status = "disabled"
     elif disabled is False and member.status == "disabled":
         status = "active" if member.password_hash else "invited"
-    actions = []
+    actions: list[Action] = []
     if role != member.role:
         actions.append(Member.role.set(role))
     if status != member.status:
@@ -204,7 +205,7 @@ def _owner_weight(role: str, status: str) -> int:
     return 1 if role == "owner" and status == "active" else 0
 
 
-def _write_with_owner_count(member: Member, delta: int, update: list | None = None,
+def _write_with_owner_count(member: Member, delta: int, update: list[Action] | None = None,
                             delete: bool = False) -> None:
     unchanged = (Member.role == member.role) & (Member.status == member.status)
     # PynamoDB sends deletes, then puts, then updates: the cancellation reasons follow that order.
@@ -224,7 +225,7 @@ def _write_with_owner_count(member: Member, delta: int, update: list | None = No
                 tx.delete(member, condition=unchanged)
                 tx.delete(MemberLogin(email=member.email, tenant_id=member.tenant_id))
             else:
-                tx.update(member, actions=update, condition=unchanged)
+                tx.update(member, actions=update or [], condition=unchanged)
     except TransactWriteError as exc:
         if _cancelled(exc, member_at):
             raise Conflict("the member changed meanwhile; read it again and retry",

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, NamedTuple
 
 from pynamodb.exceptions import DoesNotExist, UpdateError
+from pynamodb.expressions.update import Action
 
 from chalicelib import clock, db
 from chalicelib.auth import tenants
@@ -94,9 +95,9 @@ def login(body: dict, ip: str, user_agent: str, note: dict) -> dict:
                 and _password_ok(m, password)]
     if not matching:
         for login_item in logins:
-            member = _load(login_item)
-            if member is not None and member.status == "active":
-                _failed(member, note)
+            found = _load(login_item)
+            if found is not None and found.status == "active":
+                _failed(found, note)
         raise Unauthorized(INVALID, code="invalid-credentials")
     choices = [{"id": m.tenant_id, "name": tenants.get_tenant(m.tenant_id).name} for m in matching]
     raise Conflict("this email belongs to several tenants: send tenant_id with one of them",
@@ -161,7 +162,7 @@ def _failed(member: Member, note: dict) -> None:
 
 
 def _succeeded(member: Member, password: str) -> None:
-    actions = [Member.last_login_at.set(clock.now())]
+    actions: list[Action] = [Member.last_login_at.set(clock.now())]
     if member.failed_logins:
         actions.append(Member.failed_logins.set(0))
     if member.locked_until is not None:
@@ -279,7 +280,7 @@ def change_own(identity: MemberIdentity, body: dict, note: dict) -> Member:
 
     v.only_keys(body, {"name", "password", "current_password"})
     member = Member.get(identity.tenant_id, identity.member_id)
-    actions = []
+    actions: list[Action] = []
     if "name" in body:
         name = v.text(body, "name", max_len=100)
         actions.append(Member.name.set(name) if name else Member.name.remove())

@@ -102,4 +102,4 @@ def digest(secret: str) -> str:
 
 
 def digest_matches(secret: str, stored: str | None) -> bool:
-    return bool(stored) and hmac.compare_digest(digest(secret), stored)
+    return stored is not None and hmac.compare_digest(digest(secret), stored)

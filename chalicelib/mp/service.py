@@ -125,7 +125,7 @@ def content_event(tenant_id: str, user_id: str, content_id: str, body: dict) -> 
     kind = v.choice(body, "type", tuple(WEIGHTS), required=True)
     item = content.record_interaction(tenant_id, content_id, kind)
     weight = WEIGHTS[kind]
-    interests = {tag: weight for tag in item.tags or []} if weight else {}
+    interests = dict.fromkeys(item.tags or [], weight) if weight else {}
     activity.record_event(tenant_id, user_id, f"content_{kind}", properties={
         "content_id": content_id}, interests=interests)
 

@@ -69,7 +69,7 @@ def _identities(row: dict) -> dict[str, str]:
 
 
 def parse_user(row: dict, now: datetime) -> bulk.NewUser:
-    from chalicelib.content import tags as tagrules
+    from chalicelib import tags as tagrules
 
     identities = _identities(row)
     if not identities:

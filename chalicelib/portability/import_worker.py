@@ -16,6 +16,8 @@ for history (``include_imported``) deliver them; no campaign, tag or warning rea
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from chalicelib import aws, clock, events
@@ -69,7 +71,9 @@ def apply_users(job: DataJob, rows: list[tuple[int, bulk.NewUser]]) -> list[RowE
     audience service. Returns one error (or None) per row."""
     tenant_id = job.tenant_id
     owned = bulk.owners(tenant_id, (p for _, u in rows for p in u.identities.items()))
-    fresh, known, seen = [], [], set()
+    fresh: list[int] = []
+    known: list[int] = []
+    seen: set[tuple[str, str]] = set()
     for index, (_, user) in enumerate(rows):
         pairs = set(user.identities.items())
         (known if pairs & seen or any(p in owned for p in pairs) else fresh).append(index)
@@ -122,8 +126,10 @@ def _user_for(tenant_id: str, identities: dict[str, str], at: Any) -> str:
     return bulk.user_id_for(tenant_id, identities)
 
 
-KINDS = {"users": (import_rows.parse_user, apply_users),
-         "events": (import_rows.parse_event, apply_events)}
+Parse = Callable[[dict, datetime], Any]  # a row -> what its kind's apply takes (or RowError)
+Apply = Callable[[DataJob, list[tuple[int, Any]]], list[RowError | None]]
+KINDS: dict[str, tuple[Parse, Apply]] = {"users": (import_rows.parse_user, apply_users),
+                                         "events": (import_rows.parse_event, apply_events)}
 
 
 # ---- one step -----------------------------------------------------------------------------------
@@ -156,7 +162,7 @@ class Step:
         for line, row, header_now in records(self.job.format, lines, header):
             if self.job.format == "csv" and header is None:
                 header = self.state["header"] = header_now
-                if self._bad_header(header):
+                if self._bad_header(header, row):
                     return False
                 continue
             self._take(line, row)
@@ -195,8 +201,12 @@ class Step:
                                *([DataJob.error.set("the file is empty")] if empty else []),
                                DataJob.finished_at.set(clock.now())])
 
-    def _bad_header(self, header: list[str]) -> bool:
-        problem = import_rows.header_problem(self.job.kind, header)
+    def _bad_header(self, header: list[str] | None, row: dict | RowError) -> bool:
+        if header is None:  # the first record is not readable CSV (the reader stops there)
+            reason = row.message if isinstance(row, RowError) else "no header"
+            problem: str | None = f"the CSV header cannot be read: {reason}"
+        else:
+            problem = import_rows.header_problem(self.job.kind, header)
         if problem:
             jobs.commit(self.job, [DataJob.status.set("failed"), DataJob.error.set(problem),
                                    DataJob.finished_at.set(clock.now())])

@@ -64,13 +64,15 @@ def iso(value: datetime | None) -> str | None:
 def listing(tenant_id: str, op: str, limit: int, cursor: str | None, view: Any) -> dict:
     """Newest first; the cursor is the last job id of the page."""
     prefix = key_for(op)
+    cond: Any
     if cursor:
         if not is_id(cursor, JOB_ID_LEN):
             raise ValidationFailed("invalid cursor", code="invalid-cursor", field="cursor")
         cond = DataJob.sk.between(prefix, key_for(op, cursor))  # the cursor itself is skipped
     else:
         cond = DataJob.sk.startswith(prefix)
-    items, more = [], False
+    items: list[dict] = []
+    more = False
     for job in DataJob.query(tenant_id, cond, scan_index_forward=False, limit=limit + 2):
         if cursor and job.job_id >= cursor:
             continue

@@ -7,7 +7,7 @@ than one Query page. Times are written in the job's timezone (the tenant's, at c
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -97,7 +97,7 @@ def users(tenant_id: str, filt: dict, after: Any, tz: ZoneInfo) -> Iterator[tupl
     if criteria == type(criteria)():
         cond = (Item.sk.between(Item.user_key(after) + "!", Item.user_key("~")) if after
                 else Item.sk.startswith(Item.user_key("")))
-        found = (u for u in Item.query(tenant_id, cond) if not u.merged_into)
+        found: Iterator[Item] = (u for u in Item.query(tenant_id, cond) if not u.merged_into)
     else:
         found = segments.matching(tenant_id, criteria, after)
     for user in found:
@@ -129,7 +129,7 @@ def deliveries(tenant_id: str, filt: dict, after: Any, tz: ZoneInfo) -> Iterator
     status = filt.get("status")
     position = after or {}
     if filt.get("campaign_id"):
-        campaigns = [service.load(tenant_id, filt["campaign_id"])]
+        campaigns: Iterable[Campaign] = [service.load(tenant_id, filt["campaign_id"])]
     else:
         start = position.get("c")
         cond = (Campaign.sk.between(Campaign.campaign_key(start), Campaign.campaign_key("~"))
@@ -178,7 +178,7 @@ def participants(tenant_id: str, filt: dict, after: Any,
     if filt.get("task_id"):
         from chalicelib.fission.tasks import load_task
 
-        tasks = [load_task(tenant_id, filt["task_id"])]
+        tasks: Iterable[FissionTask] = [load_task(tenant_id, filt["task_id"])]
     else:
         start = position.get("t")
         tasks = FissionTask.query(tenant_id, FissionTask.task_id >= start if start else None)

@@ -126,10 +126,9 @@ def prepare_base(background: bytes, layout: Layout) -> tuple[bytes, int]:
     high-quality JPEG, and the JPEG quality that keeps posters on it under the size budget."""
     from PIL import Image, ImageOps
 
-    with Image.open(io.BytesIO(background)) as src:
-        src = ImageOps.exif_transpose(src)
-        rgb = _flatten(src)
-    canvas = ImageOps.fit(rgb, (layout.width, layout.height), Image.LANCZOS)
+    with Image.open(io.BytesIO(background)) as opened:
+        rgb = _flatten(ImageOps.exif_transpose(opened))
+    canvas = ImageOps.fit(rgb, (layout.width, layout.height), Image.Resampling.LANCZOS)
     for t in layout.texts:
         draw_text(canvas, t, t.text or "")
     return encode(canvas, BASE_QUALITY), choose_quality(canvas)
@@ -163,7 +162,7 @@ def prepare_avatar(data: bytes) -> bytes:
     with Image.open(io.BytesIO(data)) as src:
         img = _flatten(ImageOps.exif_transpose(src))
     side = min(img.size)
-    img = ImageOps.fit(img, (min(side, AVATAR_SIDE),) * 2, Image.LANCZOS)
+    img = ImageOps.fit(img, (min(side, AVATAR_SIDE),) * 2, Image.Resampling.LANCZOS)
     return encode(img, 90)
 
 
@@ -229,7 +228,7 @@ def paste_qr(canvas: Any, box: QrBox, invite_url: str) -> None:
     modules = Image.frombytes("L", (n, n), bytes(0 if cell else 255 for row in m for cell in row))
     canvas.paste((255, 255, 255), (box.x, box.y, box.x + box.size, box.y + box.size))
     offset = (box.size - n * scale) // 2  # the white box around the symbol is its quiet zone
-    canvas.paste(modules.resize((n * scale, n * scale), Image.NEAREST),
+    canvas.paste(modules.resize((n * scale, n * scale), Image.Resampling.NEAREST),
                  (box.x + offset, box.y + offset))
 
 
@@ -239,7 +238,7 @@ def _circle_mask(size: int) -> Any:
 
     big = Image.new("L", (size * SUPERSAMPLE, size * SUPERSAMPLE), 0)
     ImageDraw.Draw(big).ellipse((0, 0, big.width - 1, big.height - 1), fill=255)
-    return big.resize((size, size), Image.LANCZOS)
+    return big.resize((size, size), Image.Resampling.LANCZOS)
 
 
 @lru_cache(maxsize=8)
@@ -253,7 +252,7 @@ def default_avatar(size: int) -> Any:
     fg = (176, 183, 192)
     draw.ellipse((n * 0.32, n * 0.17, n * 0.68, n * 0.53), fill=fg)  # head
     draw.ellipse((n * 0.14, n * 0.58, n * 0.86, n * 1.22), fill=fg)  # shoulders
-    return img.resize((size, size), Image.LANCZOS)
+    return img.resize((size, size), Image.Resampling.LANCZOS)
 
 
 def paste_avatar(canvas: Any, box: AvatarBox, avatar: bytes | None) -> None:
@@ -264,6 +263,6 @@ def paste_avatar(canvas: Any, box: AvatarBox, avatar: bytes | None) -> None:
     else:
         with Image.open(io.BytesIO(avatar)) as src:
             src.draft("RGB", (box.size, box.size))  # JPEG: decode at a reduced scale when possible
-            img = ImageOps.fit(_flatten(src), (box.size, box.size), Image.BILINEAR)
+            img = ImageOps.fit(_flatten(src), (box.size, box.size), Image.Resampling.BILINEAR)
     mask = _circle_mask(box.size) if box.shape == "circle" else None
     canvas.paste(img, (box.x, box.y), mask)

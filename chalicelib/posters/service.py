@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from pynamodb.exceptions import DoesNotExist
+from pynamodb.expressions.update import Action
 
 from chalicelib import clock, images, media, pagination
 from chalicelib import validate as v
@@ -101,7 +102,7 @@ def update(tenant_id: str, template_id: str, body: dict, now: datetime | None = 
     now = now or clock.now()
     v.only_keys(body, FIELDS)
     t = load(tenant_id, template_id)
-    actions = [PosterTemplate.updated_at.set(now)]
+    actions: list[Action] = [PosterTemplate.updated_at.set(now)]
     if "name" in body:
         actions.append(PosterTemplate.name.set(v.text(body, "name", required=True, max_len=100)))
     prepared = None
@@ -114,7 +115,7 @@ def update(tenant_id: str, template_id: str, body: dict, now: datetime | None = 
                 media.put(tenant_id, "img", background.data, background.ext)))
             data = background.data
         else:
-            data = media.get(t.background_key)
+            data = media.get(t.background_key) or b""
         prepared = _prepare(tenant_id, data, layout)
         actions += [getattr(PosterTemplate, k).set(val) for k, val in prepared.items()]
     t.update(actions=actions, condition=PosterTemplate.template_id.exists())
@@ -194,8 +195,9 @@ def poster(tenant_id: str, template_id: str, fingerprint: str, invite_url: str, 
         cached = media.get(media.object_key(tenant_id, "poster", name))
         if cached is not None:
             return cached
-    needs_avatar = bool(avatar_key) and t.layout.get("avatar") is not None
-    data = render_template(t, invite_url, nickname, media.get(avatar_key) if needs_avatar else None)
+    needs_avatar = avatar_key is not None and t.layout.get("avatar") is not None
+    avatar = media.get(avatar_key) if avatar_key is not None and needs_avatar else None
+    data = render_template(t, invite_url, nickname, avatar)
     media.put(tenant_id, "poster", data, "jpg", name=name, cache=True)
     return data
 

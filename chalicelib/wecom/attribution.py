@@ -25,6 +25,7 @@ import logging
 from datetime import datetime
 
 from pynamodb.exceptions import DoesNotExist
+from pynamodb.expressions.update import Action
 
 from chalicelib.audience import activity, identities, rules, store, users
 from chalicelib.audience.views import user_tags
@@ -113,7 +114,7 @@ def contact_removed(tenant_id: str, external_userid: str, staff_userid: str, cha
     if item is None:
         return None
     remaining = set(item.staff or set()) - {staff_userid}
-    actions = [WecomContact.updated_at.set(at),
+    actions: list[Action] = [WecomContact.updated_at.set(at),
                WecomContact.status.set("active" if remaining else "removed")]
     if staff_userid in (item.staff or set()):
         actions.append(WecomContact.staff.delete({staff_userid}))

@@ -138,7 +138,7 @@ def on_contact_added(tenant_id: str, message: dict) -> None:
     at = _when(message)
     attribution.contact_added(tenant_id, external, staff, channel=code.channel if code else None,
                               code_id=code.code_id if code else None,
-                              target_id=issued[1] if code else None, tags=_tags(code), at=at,
+                              target_id=issued[1] if code and issued else None, tags=_tags(code), at=at,
                               state=state, extra=_code_day(code, at))
 
 

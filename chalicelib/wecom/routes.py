@@ -82,5 +82,5 @@ def receive_wecom_callback(tenant_id):
     raw = request.raw_body or b""
     if len(raw) > MAX_CALLBACK_BYTES:
         raise PayloadTooLarge(f"a callback body is at most {MAX_CALLBACK_BYTES} bytes")
-    callbacks.receive(tenant_id, query(request), raw)
+    callbacks.receive(tenant_id, query(request), raw if isinstance(raw, bytes) else raw.encode())
     return _text("success")

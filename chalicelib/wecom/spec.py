@@ -1,4 +1,6 @@
 """OpenAPI paths for the 企业微信 integration, and its options on live code targets."""
+from typing import Any
+
 from chalicelib.livecodes import spec as livecodes_spec
 from chalicelib.openapi import op, path_param, query_param, ref
 
@@ -22,8 +24,8 @@ TARGET_OPTIONS = {
 _CONTACT = ("the first attribution (the code, target and channel the customer first came through) "
             "and staff, with the audience user's tags and latest events (joined_staff, left_staff, "
             "joined_group, ...)")
-_target_input = livecodes_spec.SCHEMAS["TargetInput"]
-_target = livecodes_spec.SCHEMAS["Target"]
+_target_input: dict[str, Any] = livecodes_spec.SCHEMAS["TargetInput"]
+_target: dict[str, Any] = livecodes_spec.SCHEMAS["Target"]
 
 SCHEMAS = {
     # The live code target schemas, with the 企业微信 options this package adds to them.

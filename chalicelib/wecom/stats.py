@@ -7,6 +7,7 @@ The callback consumer ADDs ``wecom_adds``, ``wecom_dels``, ``wecom_group_joins``
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from chalicelib import clock
@@ -29,7 +30,7 @@ def livecode_stats(code, start: str | None, end: str | None, now: datetime | Non
     totals = dict.fromkeys(TOTALS, 0)
     days = []
     for day_name, counters in code_days(code.tenant_id, code.code_id, first, last):
-        day = {"date": day_name, **{k: counters.get(k, 0) for k in TOTALS}}
+        day: dict[str, Any] = {"date": day_name, **{k: counters.get(k, 0) for k in TOTALS}}
         if not any(day[k] for k in TOTALS):
             continue
         days.append(day)

@@ -47,7 +47,7 @@ def parse(body: dict) -> dict[str, Any]:
         spec["chat_ids"] = _ids(body, "wecom_chat_ids", _CHATID, MAX_CHATS)
     for key in ("skip_verify", "auto_create_room"):
         if key in body:
-            spec[key] = v.boolean(body, key, default=True if key == "skip_verify" else False)
+            spec[key] = v.boolean(body, key, default=key == "skip_verify")
     if "room_base_name" in body:
         spec["room_base_name"] = v.text(body, "room_base_name", max_len=40)
     if "room_base_id" in body:

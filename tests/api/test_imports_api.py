@@ -187,6 +187,14 @@ def test_bad_files_and_requests(app_client, tenant, other_tenant):
     assert listed["items"][0]["id"] == job["id"] and len(listed["items"]) == 3
 
 
+def test_a_first_line_that_is_not_csv_fails_the_import(app_client, tenant):
+    """The header record unreadable as CSV (a field past the csv module's size limit): the job
+    fails with the reader's reason (it used to crash the step on the missing header)."""
+    job = p.run_import(app_client, tenant, "users", '"' + "x" * 200_000 + '"\nopenid\no-1\n')
+    assert job["status"] == "failed"
+    assert job["error"].startswith("the CSV header cannot be read: field larger than field limit")
+
+
 def test_round_trip_of_10000_users_is_exact(app_client, big_tenant):
     """Done-when: a 10,000-user file imported, then exported, gives the same users back."""
     tenant = big_tenant

@@ -23,12 +23,12 @@ def before_call(ctx, case, kwargs):
 @schemathesis.check
 def error_shape(ctx, response, case):
     if response.status_code < 400:
-        return None
+        return
     content_type = next((v for k, v in response.headers.items() if k.lower() == "content-type"), "")
     content_type = content_type[0] if isinstance(content_type, list) else content_type
     path = getattr(case, "path", None) or getattr(getattr(case, "operation", None), "path", "")
     if content_type.startswith("text/html") and path.startswith(("/s/", "/p/")):
-        return None  # pages for people who scanned a code: documented as text/html
+        return  # pages for people who scanned a code: documented as text/html
     try:
         body = response.json()
     except ValueError:
@@ -37,4 +37,4 @@ def error_shape(ctx, response, case):
     assert isinstance(error, dict), f"{response.status_code} answer lacks 'error': {body!r:.200}"
     assert isinstance(error.get("code"), str) and error["code"], f"no error code: {body!r:.200}"
     assert isinstance(error.get("message"), str) and error["message"], f"no message: {body!r:.200}"
-    return None
+    return

@@ -80,7 +80,7 @@ def test_stored_delivery_rows_of_earlier_releases_read_and_write_back_unchanged(
                              clicked_at="2030-06-03T02:05:00+00:00")
     assert rows["u6"].next_at == 1906336830 and rows["u5"].lease == 1906336900
     assert {u for u, r in rows.items() if r.final} == {"u1", "u2", "u3"}
-    assert FINAL == {Status.SENT, Status.FAILED, Status.SKIPPED}
+    assert {Status.SENT, Status.FAILED, Status.SKIPPED} == FINAL
 
 
 def test_a_stored_key_this_release_does_not_know_survives_a_rewrite():

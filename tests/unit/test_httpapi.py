@@ -1,19 +1,19 @@
 """The HTTP API (payload 2.0) adapter: events as AWS documents them, answered by the real app."""
 
 from chalicelib import httpapi
+from tests.support.sample_events import load
 
 
 def v2_event(route_key, raw_path, path_parameters=None, headers=None, cookies=None, query=""):
-    return {
-        "version": "2.0", "routeKey": route_key, "rawPath": raw_path, "rawQueryString": query,
-        "cookies": cookies, "headers": headers or {"user-agent": "agent"},
-        "queryStringParameters": dict(p.split("=", 1) for p in query.split("&")) if query else None,
-        "requestContext": {"accountId": "123456789012", "apiId": "api-id", "domainName": "id.execute-api",
-                           "http": {"method": route_key.split(" ")[0], "path": raw_path,
-                                    "protocol": "HTTP/1.1", "sourceIp": "203.0.113.9", "userAgent": "agent"},
-                           "requestId": "id", "routeKey": route_key, "stage": "$default",
-                           "time": "12/Mar/2020:19:03:58 +0000", "timeEpoch": 1583348638390},
-        "pathParameters": path_parameters, "isBase64Encoded": False, "body": None}
+    """The sample HTTP API event (tests/events/http_api_v2_cookies.json) for another route."""
+    event = load("http_api_v2_cookies")
+    method = route_key.split(" ")[0]
+    event.update(routeKey=route_key, rawPath=raw_path, rawQueryString=query, cookies=cookies,
+                 headers=headers or {"user-agent": "agent"}, pathParameters=path_parameters,
+                 queryStringParameters=dict(p.split("=", 1) for p in query.split("&")) if query else None)
+    event["requestContext"].update(routeKey=route_key)
+    event["requestContext"]["http"].update(method=method, path=raw_path, userAgent="agent")
+    return event
 
 
 def test_event_conversion_keeps_route_template_params_and_cookies():

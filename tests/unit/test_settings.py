@@ -22,7 +22,7 @@ def test_every_field_is_read_from_its_variable():
              "YUTANG_DATA_KEY", "YUTANG_WECOM_API_BASE", "YUTANG_CORS_ORIGINS", "YUTANG_LOG_LEVEL",
              "YUTANG_SENDS_QUEUE", "YUTANG_DATA_QUEUE", "YUTANG_HOOKS_QUEUE", "YUTANG_SCRYPT",
              "YUTANG_CONSOLE_URL", "YUTANG_CLIENT_IP_HEADER"}
-    env = {**{n: "4242" for n in numbers}, **{n: "https://set.example" for n in texts},
+    env = {**dict.fromkeys(numbers, "4242"), **dict.fromkeys(texts, "https://set.example"),
            "YUTANG_ALLOW_PRIVATE_FETCH": "yes", "YUTANG_TRACING": "on", "YUTANG_METRICS": "0",
            "YUTANG_X_PLAN": "gold"}
     got, default = Settings.from_env(env), Settings()

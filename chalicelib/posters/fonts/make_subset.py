@@ -38,7 +38,7 @@ def charset() -> set[int]:
 def _ranges(points: list[int]) -> list[str]:
     out, start, prev = [], None, None
     for p in points + [None]:
-        if start is not None and (p is None or p != prev + 1):
+        if start is not None and (p is None or p != prev + 1):  # type: ignore[operator]  # prev is set with start
             out.append(f"{start:x}" if start == prev else f"{start:x}-{prev:x}")
             start = None
         if p is not None and start is None:
