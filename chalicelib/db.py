@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from pynamodb.connection.table import TableConnection
-from pynamodb.exceptions import DeleteError, PutError, TransactWriteError, UpdateError
+from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, TransactWriteError, UpdateError
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
@@ -39,6 +39,14 @@ class BaseModel(Model):
         if not cls.__dict__.get("_yutang_bound"):
             _bind(cls)
         return super()._get_connection()
+
+    @classmethod
+    def get_or_raise(cls, hash_key: Any, range_key: Any, missing: Exception) -> Any:
+        """The item, read strongly consistent, or ``missing`` raised (the caller's 404)."""
+        try:
+            return cls.get(hash_key, range_key, consistent_read=True)
+        except DoesNotExist:
+            raise missing from None
 
     @classmethod
     def transaction(cls) -> TransactWrite:

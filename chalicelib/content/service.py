@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
+from pynamodb.exceptions import TransactWriteError, UpdateError
 from pynamodb.expressions.update import Action
 
 from chalicelib import aws, clock, media, pagination
@@ -80,10 +80,7 @@ def _missing() -> NotFound:
 def load(tenant_id: str, content_id: str) -> Item:
     if not isinstance(content_id, str) or not is_id(content_id, CONTENT_ID_LEN):
         raise _missing()
-    try:
-        return Item.get(Item.items_pk(tenant_id), content_id, consistent_read=True)
-    except DoesNotExist:
-        raise _missing() from None
+    return Item.get_or_raise(Item.items_pk(tenant_id), content_id, _missing())
 
 
 def get_item(tenant_id: str, content_id: str) -> dict:

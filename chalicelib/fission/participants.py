@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 
-from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.exceptions import TransactWriteError
 from pynamodb.expressions.update import Action
 
 from chalicelib import clock, images, media
@@ -67,12 +67,10 @@ def _parse_participant(body: dict) -> dict:
 
 
 def load_participant(tenant_id: str, task_id: str, participant_id: str) -> Participant:
+    missing = NotFound("no such participant", code="participant-not-found")
     if not is_id(participant_id, refs.PARTICIPANT_LEN):
-        raise NotFound("no such participant", code="participant-not-found")
-    try:
-        return Participant.get(task_pk(tenant_id, task_id), participant_id, consistent_read=True)
-    except DoesNotExist:
-        raise NotFound("no such participant", code="participant-not-found") from None
+        raise missing
+    return Participant.get_or_raise(task_pk(tenant_id, task_id), participant_id, missing)
 
 
 def register(tenant_id: str, task_id: str, body: dict,

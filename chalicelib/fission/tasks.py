@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
+from pynamodb.exceptions import TransactWriteError, UpdateError
 
 from chalicelib import clock, pagination
 from chalicelib import validate as v
@@ -30,12 +30,10 @@ def _epoch(value: datetime | None, default: int) -> int:
 
 
 def load_task(tenant_id: str, task_id: str) -> FissionTask:
+    missing = NotFound("no such fission task", code="task-not-found")
     if not is_id(task_id, TASK_ID_LEN):
-        raise NotFound("no such fission task", code="task-not-found")
-    try:
-        return FissionTask.get(tenant_id, task_id, consistent_read=True)
-    except DoesNotExist:
-        raise NotFound("no such fission task", code="task-not-found") from None
+        raise missing
+    return FissionTask.get_or_raise(tenant_id, task_id, missing)
 
 
 def status(task: FissionTask, now: datetime | None = None) -> str:

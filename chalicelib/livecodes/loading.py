@@ -1,8 +1,6 @@
 """Find a live code: ids and slugs, the consistent read, a target's place, the routing rules."""
 from __future__ import annotations
 
-from pynamodb.exceptions import DoesNotExist
-
 from chalicelib.errors import NotFound
 from chalicelib.ids import is_id
 from chalicelib.livecodes import routing
@@ -22,12 +20,10 @@ def parse_slug(slug: str) -> tuple[str, str]:
 
 
 def load(tenant_id: str, code_id: str) -> LiveCode:
+    missing = NotFound("no such live code", code="livecode-not-found")
     if not is_id(code_id, CODE_ID_LEN):
-        raise NotFound("no such live code", code="livecode-not-found")
-    try:
-        return LiveCode.get(tenant_id, code_id, consistent_read=True)
-    except DoesNotExist:
-        raise NotFound("no such live code", code="livecode-not-found") from None
+        raise missing
+    return LiveCode.get_or_raise(tenant_id, code_id, missing)
 
 
 def index_of(code: LiveCode, target_id: str) -> int:

@@ -14,7 +14,7 @@ import time
 from datetime import datetime, timedelta
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, UpdateError
+from pynamodb.exceptions import UpdateError
 
 from chalicelib import aws, clock
 from chalicelib.db import condition_failed
@@ -51,10 +51,7 @@ def load(tenant_id: str, op: str, job_id: str) -> DataJob:
     missing = NotFound(f"no such {op}", code=f"{op}-not-found")
     if not isinstance(job_id, str) or not is_id(job_id, JOB_ID_LEN):
         raise missing
-    try:
-        return DataJob.get(tenant_id, key_for(op, job_id), consistent_read=True)
-    except DoesNotExist:
-        raise missing from None
+    return DataJob.get_or_raise(tenant_id, key_for(op, job_id), missing)
 
 
 def iso(value: datetime | None) -> str | None:

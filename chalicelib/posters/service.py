@@ -13,7 +13,6 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist
 from pynamodb.expressions.update import Action
 
 from chalicelib import clock, images, media, pagination
@@ -41,12 +40,10 @@ def sample_invite_url() -> str:
 # ---- templates --------------------------------------------------------------------------------
 
 def load(tenant_id: str, template_id: str) -> PosterTemplate:
+    missing = NotFound("no such poster template", code="template-not-found")
     if not is_id(template_id, TEMPLATE_ID_LEN):
-        raise NotFound("no such poster template", code="template-not-found")
-    try:
-        return PosterTemplate.get(tenant_id, template_id, consistent_read=True)
-    except DoesNotExist:
-        raise NotFound("no such poster template", code="template-not-found") from None
+        raise missing
+    return PosterTemplate.get_or_raise(tenant_id, template_id, missing)
 
 
 def view(t: PosterTemplate) -> dict:
