@@ -106,31 +106,28 @@ def get_livecode_stats(code_id):
 
 @routes.route("/v1/livecodes/{code_id}/audience-rules", methods=["PUT"])
 def set_livecode_audience_rules(code_id):
-    request = routes.current_request
-    return json_response(service.set_audience_rules(tenant_id(request), code_id, json_body(request)))
+    return _code_rule("set_audience_rules", code_id)
 
 
-@routes.route("/v1/livecodes/{code_id}/experiment", methods=["GET"])
-def get_livecode_experiment(code_id):
-    return json_response(service.get_experiment(tenant_id(routes.current_request), code_id))
-
-
-@routes.route("/v1/livecodes/{code_id}/experiment", methods=["PUT"])
-def start_livecode_experiment(code_id):
-    request = routes.current_request
-    return json_response(service.set_experiment(tenant_id(request), code_id, json_body(request)))
-
-
-@routes.route("/v1/livecodes/{code_id}/experiment", methods=["DELETE"])
-def end_livecode_experiment(code_id):
-    service.end_experiment(tenant_id(routes.current_request), code_id)
-    return no_content()
+@routes.route("/v1/livecodes/{code_id}/experiment", methods=["GET", "PUT", "DELETE"])
+def livecode_experiment(code_id):
+    """GET: the figures; PUT: start or replace; DELETE: end."""
+    method = routes.current_request.method
+    if method == "DELETE":
+        service.end_experiment(tenant_id(routes.current_request), code_id)
+        return no_content()
+    return _code_rule("set_experiment" if method == "PUT" else "get_experiment", code_id)
 
 
 @routes.route("/v1/livecodes/{code_id}/experiment/winner", methods=["POST"])
 def confirm_livecode_winner(code_id):
+    return _code_rule("confirm_winner", code_id)
+
+
+def _code_rule(use_case: str, code_id: str) -> Response:
     request = routes.current_request
-    return json_response(service.confirm_winner(tenant_id(request), code_id, json_body(request)))
+    args = () if request.method == "GET" else (json_body(request),)
+    return json_response(getattr(service, use_case)(tenant_id(request), code_id, *args))
 
 
 @routes.route("/s/{slug}", methods=["GET"])
