@@ -44,7 +44,8 @@ def set_experiment(tenant_id: str, code_id: str, body: Any, now: datetime | None
     """Start (or replace) the code's experiment: no winner yet, figures counted from now."""
     now = now or clock.now()
     code = load(tenant_id, code_id)
-    reserved = rules_audience.reserved(rules_audience.from_stored(code.audience_rules))
+    reserved = rules_audience.reserved(rules_audience.from_stored(code.audience_rules)) | {
+        t.id for t in code.targets or [] if t.store}  # store targets are reached by place only
     stored = rules_experiment.parse(body, [t.id for t in code.targets or []], reserved)
     stored["started_at"] = now.isoformat()
     _write(code, [LiveCode.experiment.set(stored)], now)

@@ -93,7 +93,7 @@ def _bot_scan(code: LiveCode, visitor: Visitor, bot: str, now: datetime,
     marked ``bot`` so the numbers leave it out. 2 AWS calls (read, publish)."""
     target, reason = None, "disabled"
     if code.enabled:
-        decision = routing.choose(to_rules(code), now, rng)
+        decision = routing.route(to_rules(code), now, routing.Context(), rng)  # as a stranger
         reason = decision.reason if decision.fallback or decision.target is None else "assigned"
         target = target_by_id(code, decision.target.id) if decision.target else None
     today = now.astimezone(ZoneInfo(code.timezone)).date().isoformat()

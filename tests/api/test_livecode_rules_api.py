@@ -157,7 +157,9 @@ def test_store_targets_are_saved_and_bad_ones_refused(app_client, tenant):
 
 def test_the_html_scan_asks_for_the_position_with_a_nonce_csp(app_client, tenant):
     code = _store_code(app_client, tenant)
-    resp = scan(app_client, code["slug"], {"Accept": "text/html"})
+    with CallCounter() as calls:
+        resp = scan(app_client, code["slug"], {"Accept": "text/html"})
+    assert calls.calls == {"GetItem": 1}, calls.calls  # the code's read: no claim, no scan event
     assert resp.status_code == 200 and "Set-Cookie" not in resp.headers
     page = resp.body.decode()
     assert 'id="locate-form"' in page and "getCurrentPosition" in page
@@ -272,3 +274,19 @@ def test_bad_experiments_are_400_and_rules_and_arms_do_not_share_targets(app_cli
                                body=json.dumps({"rules": [{"tags_any": ["x"],
                                                            "target_ids": [t["a1"]]}]}))
     assert_error(resp, 409, "target-in-experiment")
+    store = app_client.http.post(f"/v1/livecodes/{code['id']}/targets", headers=h,
+                                 body=json.dumps(url_target("shop", store=SQUARE)))
+    resp = app_client.http.put(f"/v1/livecodes/{code['id']}/experiment", headers=h,
+                               body=json.dumps({"goal": "joins", "arms": [
+                                   {"name": "A", "target_ids": [t["a1"]]},
+                                   {"name": "S", "target_ids": [body(store)["id"]]}]}))
+    assert_error(resp, 400, "invalid-experiment")
+
+
+def test_a_link_preview_bot_is_routed_as_a_stranger(app_client, tenant):
+    code = make_code(app_client, tenant, [url_target("vipdesk"), url_target("general")])
+    app_client.http.put(f"/v1/livecodes/{code['id']}/audience-rules", headers=auth_headers(tenant),
+                        body=json.dumps({"rules": [{"tags_any": ["vip"],
+                                                    "target_ids": [ids(code)["vipdesk"]]}]}))
+    bot = scan(app_client, code["slug"], {"User-Agent": "facebookexternalhit/1.1"})
+    assert landed(bot) == "general" and "Set-Cookie" not in bot.headers
