@@ -63,7 +63,8 @@ def scan(slug: str, visitor: Visitor, now: datetime | None = None,
         kept = routing.sticky(rules, visit.target_id, now) if visit else None
         if kept is not None:
             target, reason = target_by_id(code, kept.id), "returning"
-        elif visit is None and visitor.ask_location and any(t.store for t in rules.targets):
+        elif (visit is None and visitor.ask_location and any(t.store for t in rules.targets)
+              and routing.in_windows(rules, now)):
             return ScanResult(code, None, "locate", "", returning=False, assigned=False)  # 1 call
         else:
             previous = visit.target_id if visit else None
