@@ -290,3 +290,14 @@ def test_a_link_preview_bot_is_routed_as_a_stranger(app_client, tenant):
                                                     "target_ids": [ids(code)["vipdesk"]]}]}))
     bot = scan(app_client, code["slug"], {"User-Agent": "facebookexternalhit/1.1"})
     assert landed(bot) == "general" and "Set-Cookie" not in bot.headers
+
+
+def test_outside_the_windows_a_store_code_does_not_ask(app_client, tenant, monkeypatch):
+    from chalicelib import clock
+
+    monday_10 = datetime(2026, 11, 23, 2, 0, tzinfo=timezone.utc)  # Monday 10:00 in Shanghai
+    monkeypatch.setattr(clock, "now", lambda: monday_10)
+    code = make_code(app_client, tenant, [url_target("square", store=SQUARE)],
+                     fallback=url_target("cs"), windows=[{"days": [6, 7]}])
+    resp = scan(app_client, code["slug"], {"Accept": "text/html"})
+    assert resp.status_code == 302 and resp.headers["Location"].endswith("/cs")
