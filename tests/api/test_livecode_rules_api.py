@@ -301,3 +301,11 @@ def test_outside_the_windows_a_store_code_does_not_ask(app_client, tenant, monke
                      fallback=url_target("cs"), windows=[{"days": [6, 7]}])
     resp = scan(app_client, code["slug"], {"Accept": "text/html"})
     assert resp.status_code == 302 and resp.headers["Location"].endswith("/cs")
+
+
+def test_each_goal_reads_its_insight_counter_per_target():
+    from chalicelib.livecodes.code_rules import _goal
+
+    totals = {"tw_t1": 4, "tg_t1": 3, "cv0_t1": 1, "cv6_t1": 2, "cv3_t12": 9, "cv0": 5, "ta_t1": 50}
+    assert [_goal(totals, g, "t1") for g in ("adds", "joins", "conversions")] == [4, 3, 3]
+    assert _goal(totals, "conversions", "t12") == 9 and _goal(totals, "adds", "t9") == 0
