@@ -11,15 +11,29 @@ from chalicelib.audience.models import AudienceItem as Item
 _cache: dict[str, tuple[float, stage_rules.Thresholds]] = {}
 
 
-def get_thresholds(tenant_id: str, max_age: float = 30.0) -> stage_rules.Thresholds:
-    hit = _cache.get(tenant_id)
-    if hit and hit[0] > time.monotonic():
-        return hit[1]
+MAX_AGE = 30.0
+
+
+def get_thresholds(tenant_id: str, max_age: float = MAX_AGE) -> stage_rules.Thresholds:
+    hit = cached(tenant_id)
+    if hit is not None:
+        return hit
     try:
         stored = Item.get(tenant_id, Item.config_key()).thresholds or {}
-        value = stage_rules.Thresholds(**stored)
     except DoesNotExist:
-        value = stage_rules.Thresholds()
+        stored = None
+    return remember(tenant_id, stored, max_age)
+
+
+def cached(tenant_id: str) -> stage_rules.Thresholds | None:
+    """The thresholds when this container read them less than ``MAX_AGE`` ago, else None."""
+    hit = _cache.get(tenant_id)
+    return hit[1] if hit and hit[0] > time.monotonic() else None
+
+
+def remember(tenant_id: str, stored: dict | None, max_age: float = MAX_AGE) -> stage_rules.Thresholds:
+    """Cache the thresholds of a ``CFG`` item read elsewhere (None: the tenant has none)."""
+    value = stage_rules.Thresholds(**(stored or {}))
     _cache[tenant_id] = (time.monotonic() + max_age, value)
     return value
 

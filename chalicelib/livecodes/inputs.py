@@ -9,13 +9,13 @@ from chalicelib import images
 from chalicelib import tags as tagrules
 from chalicelib import validate as v
 from chalicelib.errors import ValidationFailed
-from chalicelib.livecodes import routing
+from chalicelib.livecodes import routing, rules_stores
 from chalicelib.livecodes.models import MAX_TARGETS
 
 WECOM_FIELDS = {"wecom_user_ids", "wecom_chat_ids", "skip_verify", "auto_create_room",
                 "room_base_name", "room_base_id"}  # parsed by chalicelib.wecom.targets
 TARGET_FIELDS = {"kind", "name", "image", "image_url", "url", "capacity", "expires_at", "weight",
-                 "enabled", "assigned"} | WECOM_FIELDS
+                 "enabled", "assigned", "store"} | WECOM_FIELDS
 CODE_FIELDS = {"name", "title", "channel", "strategy", "targets", "fallback", "windows", "timezone",
                "enabled", "warn_threshold", "logo", "welcome", "tags"}
 MAX_CODE_TAGS = 20  # auto-tags given to the people who come through the code
@@ -52,6 +52,8 @@ def parse_target(body: Any, *, partial: bool = False, where: str = "target",
         values["capacity"] = None  # explicit null: unlimited
     if body.get("expires_at") is None and "expires_at" in body:
         values["expires_at"] = None
+    if "store" in body:  # a store target (门店活码); null makes it an ordinary target again
+        values["store"] = rules_stores.parse(body["store"], f"{where}.store")
     if "image" in body and body["image"] is not None and "image_url" in body:
         raise ValidationFailed(f"{where}: give either 'image' or 'image_url', not both", field="image")
     wecom = _parse_wecom(body, kind, partial)

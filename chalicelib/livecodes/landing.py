@@ -24,6 +24,9 @@ margin:0 auto;border-radius:8px;background:#fff;-webkit-touch-callout:default}
 .hint small{display:block;margin-top:4px;font-size:12px;color:#8f959e;font-weight:400}
 .empty{padding:36px 8px}
 .empty .icon{font-size:44px;margin-bottom:12px}
+.btn{display:block;width:100%;margin-top:12px;padding:12px;border:0;border-radius:8px;
+font-size:16px;background:#07c160;color:#fff}
+.btn.ghost{background:#f2f4f7;color:#1f2329}
 footer{margin-top:16px;text-align:center;font-size:11px;color:#aeb3bb}
 """
 
@@ -77,3 +80,30 @@ def render_not_found() -> str:
             "<h1>二维码已失效</h1><p class=\"sub\">没有找到这个活码，"
             "请向活动方确认最新的二维码。</p></section>")
     return _page("二维码已失效", body)
+
+
+_LOCATE_JS = """(function(){var f=document.getElementById('locate-form'),
+b=document.getElementById('locate-use');
+function go(p){if(p){f.lat.value=p.coords.latitude;f.lng.value=p.coords.longitude;f.denied.value='';}
+f.submit();}
+b.hidden=false;b.addEventListener('click',function(){b.disabled=true;
+if(!navigator.geolocation){go(null);return;}
+navigator.geolocation.getCurrentPosition(go,function(){go(null);},{timeout:10000,maximumAge:600000});});
+})();"""
+
+
+def render_locate(code_name: str, nonce: str) -> str:
+    """A store code's first page: asks, with the visitor's consent, for their position and posts it
+    back (a form POST to the same address); "跳过" (or no script) posts ``denied`` instead. The one
+    inline script carries ``nonce`` (the page's CSP allows only it)."""
+    body = ("<section class=\"card\" id=\"locate\"><span class=\"tag\">门店</span>"
+            "<h1>为您匹配附近门店</h1><p class=\"sub\">我们将使用您的位置，为您推荐最近门店的专属顾问；"
+            f"位置仅用于本次匹配，不会保存。</p><p class=\"sub\">{escape(code_name)}</p>"
+            "<form id=\"locate-form\" method=\"post\">"
+            "<input type=\"hidden\" name=\"lat\"><input type=\"hidden\" name=\"lng\">"
+            "<input type=\"hidden\" name=\"denied\" value=\"1\">"
+            "<button type=\"button\" id=\"locate-use\" class=\"btn\" hidden>使用我的位置</button>"
+            "<button type=\"submit\" id=\"locate-skip\" class=\"btn ghost\">跳过，直接添加</button>"
+            "</form></section>"
+            f"<script nonce=\"{escape(nonce)}\">{_LOCATE_JS}</script>")
+    return _page("为您匹配附近门店", body)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from chalicelib.errors import NotFound
 from chalicelib.ids import is_id
-from chalicelib.livecodes import routing
+from chalicelib.livecodes import routing, rules_audience, rules_experiment, rules_stores
 from chalicelib.livecodes.models import LiveCode, TargetMap
 
 TENANT_ID_LEN = CODE_ID_LEN = 8
@@ -45,11 +45,13 @@ def to_rules(code: LiveCode) -> routing.Rules:
         strategy=code.strategy, targets=tuple(rule_target(t) for t in code.targets or []),
         fallback=rule_target(code.fallback) if code.fallback else None,
         windows=tuple(routing.parse_window(w) for w in code.windows or []),
-        timezone=code.timezone, seq=int(code.seq or 0))
+        timezone=code.timezone, seq=int(code.seq or 0),
+        audience=rules_audience.from_stored(code.audience_rules),
+        experiment=rules_experiment.from_stored(code.experiment))
 
 
 def rule_target(t: TargetMap) -> routing.Target:
     return routing.Target(id=t.id, kind=t.kind, capacity=None if t.capacity is None else int(t.capacity),
                           assigned=int(t.assigned or 0), expires_at=t.expires_at,
                           weight=int(t.weight if t.weight is not None else 1),
-                          enabled=bool(t.enabled))
+                          enabled=bool(t.enabled), store=rules_stores.from_stored(t.store))

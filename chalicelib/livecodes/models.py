@@ -45,6 +45,7 @@ class TargetMap(MapAttribute):
     enabled = BooleanAttribute(default=True)
     created_at = UTCDateTimeAttribute()
     extra = JSONAttribute(null=True)  # integration data (e.g. 企业微信 config_id) kept with the target
+    store = JSONAttribute(null=True)  # a store target: {lat, lng, radius_m, region?} (rules_stores)
 
 
 class DueIndex(GlobalSecondaryIndex):
@@ -77,6 +78,8 @@ class LiveCode(BaseModel):
     # auto-tags for scanners and 企业微信 adds
     tags = ListAttribute[str](of=UnicodeAttribute, null=True)  # type: ignore[arg-type]  # PynamoDB types `of` as the element type; items are str
     seq = NumberAttribute(default=0)
+    audience_rules = JSONAttribute(null=True)  # [{tags_all?, tags_any?, tags_none?, stages?, target_ids}]
+    experiment = JSONAttribute(null=True)  # {goal, arms: [{name, weight, target_ids}], winner?, started_at}
     warned = UnicodeSetAttribute(null=True)
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()

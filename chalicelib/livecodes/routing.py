@@ -8,14 +8,22 @@ Rules, in order:
 4. Nothing eligible: the fallback, when it is itself enabled, unexpired and not full.
 5. A returning visitor keeps their target while it is enabled, unexpired and (windows permitting)
    available; they never consume capacity again.
+
+:func:`route` puts a code's own rules in front of these (each applied with :func:`choose` to a part
+of the targets, so every eligibility rule holds inside it), first that finds a target wins:
+audience rules for a known visitor (:mod:`rules_audience`), the nearest store in reach or a store
+of the visitor's region (:mod:`rules_stores`), the experiment's arm (:mod:`rules_experiment`), then
+the targets none of those reserve, then the fallback.
 """
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime, time, timedelta
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
+
+from chalicelib.livecodes import rules_audience, rules_experiment, rules_stores
 
 STRATEGIES = ("fill", "round_robin", "weighted")
 KINDS = ("group", "staff", "url")
@@ -29,6 +37,7 @@ class Target(NamedTuple):
     expires_at: datetime | None = None
     weight: int = 1
     enabled: bool = True
+    store: rules_stores.Store | None = None
 
     def expired(self, now: datetime) -> bool:
         return self.expires_at is not None and self.expires_at <= now
@@ -64,6 +73,8 @@ class Rules(NamedTuple):
     windows: Sequence[Window] = ()
     timezone: str = "Asia/Shanghai"
     seq: int = 0
+    audience: tuple[rules_audience.AudienceRule, ...] = ()
+    experiment: rules_experiment.Experiment | None = None
 
 
 class Decision(NamedTuple):
@@ -71,6 +82,8 @@ class Decision(NamedTuple):
     fallback: bool = False
     reason: str = "ok"  # ok | outside-hours | no-target-available
     eligible_ids: tuple[str, ...] = ()
+    via: str = "default"  # default | audience | store-nearest | store-region | experiment
+    arm: str | None = None
 
 
 def in_windows(rules: Rules, now: datetime) -> bool:
@@ -160,3 +173,60 @@ def _hhmm(value: object) -> time | None:
         return time(int(value[:2]), int(value[3:]))
     except ValueError:
         return None
+
+
+# ---- a code's own rules in front of the strategy ------------------------------------------------
+
+class Context(NamedTuple):
+    """What a scan knows of the visitor beyond their cookie."""
+    profile: rules_audience.Profile | None = None  # a known customer's tags and stage
+    point: rules_stores.Point | None = None  # the position they shared
+    region: str | None = None  # from the offline IP table
+    previous: str | None = None  # the target they had (now closed), for their experiment arm
+
+
+def has_own_rules(rules: Rules) -> bool:
+    return bool(rules.audience or rules.experiment or any(t.store for t in rules.targets))
+
+
+def route(rules: Rules, now: datetime, ctx: Context = Context(),
+          rng: random.Random | None = None) -> Decision:
+    """The target for a new (or re-routed) visitor: the code's own rules, then :func:`choose`."""
+    if not has_own_rules(rules) or not in_windows(rules, now):
+        return choose(rules, now, rng)
+    rng = rng or random.Random()
+    for pool, strategy, via, arm in _pools(rules, ctx, now, rng):
+        decision = choose(_only(rules, pool, strategy), now, rng)
+        if decision.target is not None:
+            return decision._replace(via=via, arm=arm)
+    return _fallback(rules, now, "no-target-available")
+
+
+def _only(rules: Rules, pool: Sequence[Target], strategy: str | None = None) -> Rules:
+    return rules._replace(targets=tuple(pool), fallback=None, strategy=strategy or rules.strategy)
+
+
+def _pools(rules: Rules, ctx: Context, now: datetime, rng: random.Random) -> Iterator[
+        tuple[list[Target], str | None, str, str | None]]:
+    """(targets, strategy, via, arm) to try in order; each is routed by :func:`choose` alone."""
+    by_id = {t.id: t for t in rules.targets}
+    for rule in rules_audience.matching(rules.audience, ctx.profile):
+        yield [t for t in rules.targets if t.id in rule.target_ids], None, "audience", None
+    stores = [(t.id, t.store) for t in rules.targets if t.store is not None]
+    if ctx.point is not None:  # nearest first: "fill" takes the first with room
+        nearest = [by_id[i] for i in rules_stores.nearest(stores, ctx.point)]
+        yield nearest, "fill", "store-nearest", None
+    yield [by_id[i] for i in rules_stores.in_region(stores, ctx.region)], None, "store-region", None
+    reserved = rules_audience.reserved(rules.audience) | {t.id for t in rules.targets if t.store}
+    pool = [t for t in rules.targets if t.id not in reserved]
+    exp = rules.experiment
+    if exp is not None:
+        def has_room(arm: rules_experiment.Arm) -> bool:
+            probe = _only(rules, [t for t in pool if t.id in arm.target_ids], "fill")
+            return choose(probe, now).target is not None
+
+        arm = rules_experiment.draw(exp, has_room, ctx.previous, random.Random(rng.random()))
+        if arm is not None:
+            yield [t for t in pool if t.id in arm.target_ids], None, "experiment", arm.name
+        pool = [t for t in pool if t.id not in exp.covered()]
+    yield pool, None, "default", None

@@ -15,7 +15,7 @@ from pynamodb.exceptions import UpdateError
 from chalicelib import clock, events, observability, signing
 from chalicelib.analytics import bots
 from chalicelib.db import condition_failed
-from chalicelib.livecodes import cookies, routing
+from chalicelib.livecodes import cookies, known, routing
 from chalicelib.livecodes.loading import index_of, load, parse_slug, target_by_id, to_rules
 from chalicelib.livecodes.models import LiveCode, TargetMap
 from chalicelib.secret_store import app_secret
@@ -30,6 +30,8 @@ class Visitor(NamedTuple):
     ref: str | None = None
     user_id: str | None = None  # a mini-program user (from their mp token), for attribution
     ip: str = ""  # the client's address: only a keyed hash of it leaves this module
+    point: routing.rules_stores.Point | None = None  # the position the visitor shared (store codes)
+    ask_location: bool = False  # an HTML scan that may still ask for the position (store codes)
 
 
 class ScanResult(NamedTuple):
@@ -61,9 +63,14 @@ def scan(slug: str, visitor: Visitor, now: datetime | None = None,
         kept = routing.sticky(rules, visit.target_id, now) if visit else None
         if kept is not None:
             target, reason = target_by_id(code, kept.id), "returning"
+        elif (visit is None and visitor.ask_location and any(t.store for t in rules.targets)
+              and routing.in_windows(rules, now)):
+            return ScanResult(code, None, "locate", "", returning=False, assigned=False)  # 1 call
         else:
             previous = visit.target_id if visit else None
-            code, target, reason, assigned = _claim(code, rules, now, rng, previous)
+            ctx = (known.context(tenant_id, rules, visitor.user_id, visitor.ip, visitor.point,
+                                 previous) if routing.has_own_rules(rules) else routing.Context())
+            code, target, reason, assigned = _claim(code, rules, now, rng, previous, ctx)
     visitor_id = visit.visitor_id if visit else cookies.new_visitor_id()
     events.publish("scan", {
         "tenant_id": tenant_id, "code_id": code_id, "channel": code.channel,
@@ -87,7 +94,7 @@ def _bot_scan(code: LiveCode, visitor: Visitor, bot: str, now: datetime,
     marked ``bot`` so the numbers leave it out. 2 AWS calls (read, publish)."""
     target, reason = None, "disabled"
     if code.enabled:
-        decision = routing.choose(to_rules(code), now, rng)
+        decision = routing.route(to_rules(code), now, routing.Context(), rng)  # as a stranger
         reason = decision.reason if decision.fallback or decision.target is None else "assigned"
         target = target_by_id(code, decision.target.id) if decision.target else None
     today = now.astimezone(ZoneInfo(code.timezone)).date().isoformat()
@@ -108,9 +115,10 @@ def _scan_result(reason: str, answered: bool) -> str:
 
 
 def _claim(code: LiveCode, rules: routing.Rules, now: datetime, rng: random.Random | None,
-           previous: str | None) -> tuple[LiveCode, TargetMap | None, str, bool]:
+           previous: str | None, ctx: routing.Context = routing.Context(),
+           ) -> tuple[LiveCode, TargetMap | None, str, bool]:
     for _ in range(CLAIM_ATTEMPTS):
-        decision = routing.choose(rules, now, rng)
+        decision = routing.route(rules, now, ctx, rng)
         if decision.target is None:
             return code, None, decision.reason, False
         if decision.target.id == previous:  # parked on the fallback again: already counted

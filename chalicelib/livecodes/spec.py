@@ -1,6 +1,7 @@
 """OpenAPI paths for live codes, their targets, QR images, stats and scans."""
 from typing import Any
 
+from chalicelib.livecodes import spec_rules
 from chalicelib.openapi import list_of, op, path_param, query_param, ref
 
 TAG = "livecodes"
@@ -30,14 +31,14 @@ SCHEMAS: dict[str, Any] = {
         "capacity": {"type": ["integer", "null"], "minimum": 1},
         "assigned": {"type": "integer", "minimum": 0},
         "expires_at": _TIME, "weight": {"type": "integer", "minimum": 0, "maximum": 1000},
-        "enabled": {"type": "boolean"}}},
+        "enabled": {"type": "boolean"}, "store": spec_rules.STORE}},
     "Target": {"type": "object", "properties": {
         "id": {"type": "string"}, "kind": {"enum": ["group", "staff", "url"]},
         "name": {"type": "string"}, "image_url": {"type": ["string", "null"]},
         "url": {"type": ["string", "null"]}, "capacity": {"type": ["integer", "null"]},
         "assigned": {"type": "integer"}, "expires_at": _TIME, "weight": {"type": "integer"},
         "enabled": {"type": "boolean"}, "status": {"enum": ["active", "full", "expired", "disabled"]},
-        "created_at": {"type": "string", "format": "date-time"}}},
+        "created_at": {"type": "string", "format": "date-time"}, "store": spec_rules.STORE}},
     "LiveCodeInput": {"type": "object", "additionalProperties": False, "properties": {
         "name": {"type": "string", "description": "internal: operators only, never shown to people"},
         "title": {"type": ["string", "null"], "maxLength": 60,
@@ -73,6 +74,8 @@ SCHEMAS: dict[str, Any] = {
         "targets": {"type": "array", "items": {"$ref": "#/components/schemas/Target"}},
         "fallback": {"oneOf": [{"$ref": "#/components/schemas/Target"}, {"type": "null"}]},
         "remaining_capacity": {"type": ["integer", "null"]},
+        "audience_rules": {"type": "array", "items": {"type": "object"}},
+        "experiment": {"type": ["object", "null"], "description": "its figures: GET .../experiment"},
         "created_at": {"type": "string"}, "updated_at": {"type": "string"}}},
     "LiveCodeStats": {"type": "object", "properties": {
         "from": {"type": "string", "format": "date"}, "to": {"type": "string", "format": "date"},
@@ -143,13 +146,18 @@ PATHS = {
         "Get live code stats", TAG, params=[_ID, query_param("from"), query_param("to")],
         response=ref("LiveCodeStats"))},
     "/s/{slug}": {"get": op(
-        "Scan a live code", TAG, auth=None, params=[path_param("slug"), query_param("ref")],
+        "Scan a live code", TAG, auth=None,
+        params=[path_param("slug"), query_param("ref"), *spec_rules.SCAN_PARAMS],
         content={"text/html": {"schema": {"type": "string"}},
                  "application/json": {"schema": ref("ScanAnswer")}},
-        description="HTML landing page, 302 for url targets, JSON with Accept: application/json.")},
+        description="HTML landing page, 302 for url targets, JSON with Accept: application/json. "
+                    "A store code's first HTML scan asks for the position (docs/livecodes.md)."),
+        "post": spec_rules.SCAN_POST},
     "/m/{tenant}/{folder}/{name}": {"get": op(
         "Get a media object", "media", auth=None, errors=(404,),
         params=[path_param("tenant"), path_param("folder"), path_param("name")],
         content={"image/png": {"schema": {"type": "string", "format": "binary"}},
                  "image/jpeg": {"schema": {"type": "string", "format": "binary"}}})},
 }
+SCHEMAS.update(spec_rules.SCHEMAS)
+PATHS.update(spec_rules.PATHS)

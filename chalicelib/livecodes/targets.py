@@ -6,6 +6,7 @@ whole list) being what was read, so an edit never lands on a target someone move
 from __future__ import annotations
 
 import contextlib
+import json
 from datetime import datetime, timezone
 from typing import Any
 
@@ -29,7 +30,7 @@ def new_target(tenant_id: str, ti: inputs.TargetInput, now: datetime) -> TargetM
     target = TargetMap(id=new_id(8), kind=values.pop("kind"), name=values.pop("name"),
                        created_at=now, assigned=values.pop("assigned", 0) or 0,
                        weight=values.pop("weight", 1), enabled=values.pop("enabled", True))
-    for key in ("capacity", "expires_at", "url"):
+    for key in ("capacity", "expires_at", "url", "store"):
         if values.get(key) is not None:
             setattr(target, key, values[key])
     apply_image(tenant_id, target, ti, now, explicit_expiry="expires_at" in ti.values)
@@ -166,6 +167,8 @@ def _dynamo(value: Any) -> Any:
         return {"BOOL": value}
     if isinstance(value, (int, float)):
         return {"N": str(value)}
+    if isinstance(value, dict):  # a JSONAttribute (e.g. ``store``) is stored as its JSON text
+        return {"S": json.dumps(value)}
     if isinstance(value, datetime):
         return {"S": value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f+0000")}
     return {"S": str(value)}

@@ -31,7 +31,8 @@ def target_view(t: TargetMap, now: datetime | None = None) -> dict:
             "expires_at": t.expires_at.isoformat() if t.expires_at else None,
             "weight": int(t.weight if t.weight is not None else 1), "enabled": bool(t.enabled),
             "status": target_status(t, now), "created_at": t.created_at.isoformat(),
-            "wecom": (t.extra or {}).get("wecom")}  # the 企业微信 way behind the target, if any
+            "wecom": (t.extra or {}).get("wecom"),  # the 企业微信 way behind the target, if any
+            "store": t.store}
 
 
 def view(code: LiveCode) -> dict:
@@ -49,5 +50,6 @@ def view(code: LiveCode) -> dict:
         "targets": [target_view(t, now) for t in code.targets or []],
         "fallback": target_view(code.fallback, now) if code.fallback else None,
         "remaining_capacity": routing.remaining_capacity(rules, now),
+        "audience_rules": code.audience_rules or [], "experiment": code.experiment,
         "created_at": code.created_at.isoformat(), "updated_at": code.updated_at.isoformat(),
     }

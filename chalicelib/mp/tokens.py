@@ -40,6 +40,11 @@ def verify(token: str, now: float | None = None) -> tuple[str, str]:
     return parts[1], parts[2]
 
 
+def expiry(token: str) -> int:
+    """The expiry (epoch seconds) of a token :func:`verify` accepted."""
+    return int(token.split(".")[3])
+
+
 def user_from_request(request: Any, tenant_id: str) -> str | None:
     """The user of a valid mp token in the request for this tenant, else None (public routes)."""
     from chalicelib.http import bearer

@@ -90,6 +90,11 @@ POST   /v1/livecodes/{code_id}/targets                           operator
 PUT    /v1/livecodes/{code_id}/targets/order                     operator
 DELETE /v1/livecodes/{code_id}/targets/{target_id}               operator
 PATCH  /v1/livecodes/{code_id}/targets/{target_id}               operator
+PUT    /v1/livecodes/{code_id}/audience-rules                    operator
+GET    /v1/livecodes/{code_id}/experiment                        analyst
+PUT    /v1/livecodes/{code_id}/experiment                        operator
+DELETE /v1/livecodes/{code_id}/experiment                        operator
+POST   /v1/livecodes/{code_id}/experiment/winner                 operator
 GET    /v1/me                                                    analyst
 PATCH  /v1/me                                                    analyst
 GET    /v1/members                                               analyst
