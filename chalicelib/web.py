@@ -72,11 +72,23 @@ def check_query(path: str, request: Any) -> None:
                                field=unknown[0][:64])
 
 
+_openapi_document: Callable[[], dict] | None = None
+
+
+def use_openapi(document: Callable[[], dict]) -> None:
+    """app.py hands the query check the OpenAPI document (:func:`chalicelib.apidoc.document`): this
+    module cannot import it, the document being built from the packages whose routes import this
+    module."""
+    global _openapi_document
+    _openapi_document = document
+    documented_query.cache_clear()
+
+
 @functools.lru_cache(maxsize=512)
 def documented_query(path: str, method: str) -> frozenset[str]:
-    from chalicelib.openapi import document
-
-    operation = document()["paths"].get(path, {}).get(method.lower(), {})
+    if _openapi_document is None:
+        raise RuntimeError("web.use_openapi() was not called (app.py does)")
+    operation = _openapi_document()["paths"].get(path, {}).get(method.lower(), {})
     return frozenset(p["name"] for p in operation.get("parameters", []) if p.get("in") == "query")
 
 
