@@ -1,16 +1,21 @@
 """Audience routes (marketer API): users, their tags and events, server-side events, settings."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from chalicelib import validate as v
 from chalicelib.http import created, json_body, json_response, query
 from chalicelib.lazy import lazy
 from chalicelib.web import Routes, tenant_id
 
 routes = Routes(__name__)
-inputs = lazy("chalicelib.audience.inputs")
-users = lazy("chalicelib.audience.users")
-activity = lazy("chalicelib.audience.activity")
-thresholds = lazy("chalicelib.audience.thresholds")
+if TYPE_CHECKING:  # the edges, for readers and mypy; at run time each loads on first use
+    from chalicelib.audience import activity, inputs, thresholds, users
+else:
+    inputs = lazy("chalicelib.audience.inputs")
+    users = lazy("chalicelib.audience.users")
+    activity = lazy("chalicelib.audience.activity")
+    thresholds = lazy("chalicelib.audience.thresholds")
 
 
 @routes.route("/v1/users", methods=["POST"])

@@ -16,10 +16,12 @@ from chalicelib.settings import get_settings
 from chalicelib.web import Routes, tenant_id
 
 routes = Routes(__name__)
-service = lazy("chalicelib.livecodes.service")
-analytics = lazy("chalicelib.analytics.service")
-if TYPE_CHECKING:  # the service loads on first use (cold start); the type only for mypy
-    from chalicelib.livecodes.service import ScanResult
+if TYPE_CHECKING:  # the edges, for readers and mypy; at run time each loads on first use
+    from chalicelib.analytics import service as analytics
+    from chalicelib.livecodes import service
+else:
+    service = lazy("chalicelib.livecodes.service")
+    analytics = lazy("chalicelib.analytics.service")
 _REF = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
@@ -116,7 +118,7 @@ def scan_livecode(slug):
     return _scan_response(result, wants_json)
 
 
-def _scan_response(result: ScanResult, wants_json: bool) -> Response:
+def _scan_response(result: service.ScanResult, wants_json: bool) -> Response:
     cookie = {"Set-Cookie": result.set_cookie} if result.set_cookie else {}  # bots get none
     target = result.target
     if wants_json:

@@ -78,7 +78,7 @@ def object_of(template: str, params: dict, answer: Any) -> tuple[str | None, str
     return "-".join(parts) or None, None  # a singleton: /v1/tenant, /v1/audience/settings
 
 
-def changed_fields(raw_body: bytes | None) -> list[str]:
+def changed_fields(raw_body: str | bytes | None) -> list[str]:
     """The top-level field names of a JSON object body (names only, never values)."""
     if not raw_body or len(raw_body) > 8 * 1024 * 1024:
         return []

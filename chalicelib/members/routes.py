@@ -4,7 +4,7 @@ Who may call each route is decided by chalicelib/members/policy.py (the auth mid
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalicelib import validate as v
 from chalicelib.http import client_ip, created, header, json_body, json_response, no_content, query
@@ -12,9 +12,12 @@ from chalicelib.lazy import lazy
 from chalicelib.web import Routes, actor, role, tenant_id
 
 routes = Routes(__name__)
-audit = lazy("chalicelib.members.audit")
-service = lazy("chalicelib.members.service")
-sessions = lazy("chalicelib.members.sessions")
+if TYPE_CHECKING:  # the edges, for readers and mypy; at run time each loads on first use
+    from chalicelib.members import audit, service, sessions
+else:
+    audit = lazy("chalicelib.members.audit")
+    service = lazy("chalicelib.members.service")
+    sessions = lazy("chalicelib.members.sessions")
 
 
 def _client(request: Any) -> tuple[str, str]:

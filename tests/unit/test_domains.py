@@ -110,3 +110,26 @@ def test_declaring_the_domains_loads_no_consumer_job_or_spec_module():
     named |= {d.spec for d in DOMAINS if d.spec}  # (models: auth's load with the app, by design)
     assert len(named) > 15
     assert sorted(named & loaded) == []
+
+
+def test_every_lazy_binding_names_the_module_its_type_checking_import_names():
+    """``x = lazy("chalicelib.a.b")`` sits in the else branch of ``if TYPE_CHECKING: from chalicelib.a
+    import b as x``, so the edge a reader and mypy follow is the one that loads at run time."""
+    import ast
+
+    found = 0
+    for path in sorted((ROOT / "chalicelib").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not (isinstance(node, ast.If) and getattr(node.test, "id", None) == "TYPE_CHECKING"):
+                continue
+            typed = {alias.asname or alias.name: f"{imp.module}.{alias.name}" for imp in node.body
+                     if isinstance(imp, ast.ImportFrom) for alias in imp.names}
+            for stmt in node.orelse:
+                call = getattr(stmt, "value", None)
+                if isinstance(call, ast.Call) and getattr(call.func, "id", None) == "lazy":
+                    found += 1
+                    assert typed.get(stmt.targets[0].id) == call.args[0].value, (path, stmt.targets[0].id)
+    lazies = sum(path.read_text(encoding="utf-8").count(' = lazy("')
+                 for path in (ROOT / "chalicelib").rglob("*.py")
+                 if path.name != "lazy.py")  # its docstring shows the pattern
+    assert found == lazies and found >= 20  # every lazy binding has its typed twin
