@@ -15,18 +15,28 @@ from typing import Any
 
 from chalice import Blueprint, Response
 
+from chalicelib.error_codes import (
+    BAD_REQUEST,
+    FORBIDDEN_ROLE,
+    INTERNAL_ERROR,
+    METHOD_NOT_ALLOWED,
+    NOT_FOUND,
+    RATE_LIMITED,
+    UNKNOWN_PARAMETER,
+    UNSUPPORTED_MEDIA_TYPE,
+)
 from chalicelib.errors import DomainError, ValidationFailed
 from chalicelib.http import bearer, json_response, source_ip
 
 log = logging.getLogger("yutang")
 
 _CHALICE_CODES = {
-    "MethodNotAllowedError": "method-not-allowed",
-    "UnsupportedMediaType": "unsupported-media-type",
-    "BadRequest": "bad-request",
-    "BadRequestError": "bad-request",
-    "NotFoundError": "not-found",
-    "InternalServerError": "internal-error",
+    "MethodNotAllowedError": METHOD_NOT_ALLOWED,
+    "UnsupportedMediaType": UNSUPPORTED_MEDIA_TYPE,
+    "BadRequest": BAD_REQUEST,
+    "BadRequestError": BAD_REQUEST,
+    "NotFoundError": NOT_FOUND,
+    "InternalServerError": INTERNAL_ERROR,
 }
 
 
@@ -68,7 +78,7 @@ def check_query(path: str, request: Any) -> None:
     if unknown:
         listed = ", ".join(sorted(allowed)) or "none"
         raise ValidationFailed(f"unknown query parameter(s): {', '.join(unknown)[:200]} "
-                               f"(this route takes: {listed})", code="unknown-parameter",
+                               f"(this route takes: {listed})", code=UNKNOWN_PARAMETER,
                                field=unknown[0][:64])
 
 
@@ -164,7 +174,7 @@ def _authorize(event: Any, path: str) -> None:
 
         raise Forbidden(f"{event.method} {path} needs the {needed} role or above; this "
                         f"{'member' if who['kind'] == 'member' else 'API key'} has the "
-                        f"{caller_role} role", code="forbidden-role")
+                        f"{caller_role} role", code=FORBIDDEN_ROLE)
 
 
 def audit_middleware(event: Any, get_response: Callable) -> Response:
@@ -253,7 +263,7 @@ def guard_middleware(event: Any, get_response: Callable) -> Response:
 
 def _rate_limited(wait: float) -> Response:
     seconds = max(1, int(wait + 0.999))
-    return json_response({"error": {"code": "rate-limited",
+    return json_response({"error": {"code": RATE_LIMITED,
                                     "message": f"too many requests; retry in {seconds} s"}},
                          status=429, headers={"Retry-After": str(seconds)})
 
