@@ -31,7 +31,8 @@ dev: $(STAMP) console
 CONSOLE_DEPS := console/node_modules/.installed
 CONSOLE_SRC := $(shell find console/src console/scripts -type f -not -name '*.d.ts' 2>/dev/null) \
 	console/index.html console/vite.config.ts console/tsconfig.app.json \
-	chalicelib/openapi.py $(wildcard chalicelib/*/spec.py)
+	chalicelib/openapi.py chalicelib/apidoc.py chalicelib/domains.py $(wildcard chalicelib/*/spec.py) \
+	$(wildcard chalicelib/*/domain.py)
 
 $(CONSOLE_DEPS): console/package.json console/package-lock.json
 	@echo "console: installing npm dependencies (npm ci)..."

@@ -108,17 +108,17 @@ def _route_rows(created: dict, code_id: str, frm: str, to: str, n: int) -> list[
 
 
 def batch_rows() -> list[dict]:
-    from chalicelib import events
+    from chalicelib import dispatcher
     from chalicelib.auth import service as auth
 
     tenant = auth.create_tenant("bench insight writes")["tenant_id"]
     now = datetime.now(timezone.utc)
     scans = [_scan(tenant, "benchcode", now, i * 2) for i in range(10)]  # no bots: 3 keys
-    events.dispatch(_records(scans[:1]))  # warm: the tenant's timezone, clients
-    for h in events.HANDLERS["scan"]:
-        events._resolve(h)
+    dispatcher.dispatch(_records(scans[:1]))  # warm: the tenant's timezone, clients
+    for h in dispatcher.HANDLERS["scan"]:
+        dispatcher._resolve(h)
     with counting() as calls:
-        events.dispatch(_records(scans))
+        dispatcher.dispatch(_records(scans))
     scan_writes = calls.calls["UpdateItem"]
     base = {"tenant_id": tenant, "at": now.isoformat()}
     mixed = [

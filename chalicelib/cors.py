@@ -12,6 +12,8 @@ from typing import Any
 
 from chalice import Response
 
+from chalicelib.error_codes import CORS_ORIGIN_NOT_ALLOWED
+
 ALLOWED_HEADERS = "Authorization, Content-Type, Accept"
 MAX_AGE = "600"
 
@@ -32,7 +34,7 @@ def preflight(request: Any, methods: list[str]) -> Response:
 
     origin = allowed_origin(header(request, "Origin"))
     if origin is None:
-        return json_response({"error": {"code": "cors-origin-not-allowed",
+        return json_response({"error": {"code": CORS_ORIGIN_NOT_ALLOWED,
                                         "message": "this origin may not call the API from a browser "
                                                    "(YUTANG_CORS_ORIGINS)"}}, status=403)
     return Response(body="", status_code=204, headers={

@@ -138,20 +138,3 @@ def create_tables() -> list[str]:
             cls.create_table(billing_mode="PAY_PER_REQUEST", wait=True)
             created.append(cls.Meta.table_name)
     return created
-
-
-def import_models() -> None:
-    """Import every domain's models so ``db.all_models()`` sees them."""
-    import importlib
-
-    for name in MODEL_MODULES:
-        importlib.import_module(name)
-
-
-MODEL_MODULES = ["chalicelib.auth.models", "chalicelib.livecodes.models",
-                 "chalicelib.analytics.models", "chalicelib.audience.models",
-                 "chalicelib.content.models", "chalicelib.mp.models", "chalicelib.wecom.models",
-                 "chalicelib.posters.models", "chalicelib.fission.models",
-                 "chalicelib.campaigns.models", "chalicelib.channels.models",
-                 "chalicelib.portability.models",
-                 "chalicelib.hooks.models", "chalicelib.members.models"]

@@ -3,10 +3,21 @@ from __future__ import annotations
 
 import json
 
+from chalicelib.error_codes import (
+    BAD_REQUEST,
+    CONFLICT,
+    FORBIDDEN,
+    NOT_FOUND,
+    PAYLOAD_TOO_LARGE,
+    RATE_LIMITED,
+    UNAUTHORIZED,
+    VALIDATION_ERROR,
+)
+
 
 class DomainError(Exception):
     status = 400
-    code = "bad-request"
+    code = BAD_REQUEST
 
     def __init__(self, message: str, *, code: str | None = None, status: int | None = None,
                  field: str | None = None, details: dict | None = None) -> None:
@@ -29,37 +40,37 @@ class DomainError(Exception):
 
 class ValidationFailed(DomainError):
     status = 400
-    code = "validation-error"
+    code = VALIDATION_ERROR
 
 
 class Unauthorized(DomainError):
     status = 401
-    code = "unauthorized"
+    code = UNAUTHORIZED
 
 
 class Forbidden(DomainError):
     status = 403
-    code = "forbidden"
+    code = FORBIDDEN
 
 
 class NotFound(DomainError):
     status = 404
-    code = "not-found"
+    code = NOT_FOUND
 
 
 class Conflict(DomainError):
     status = 409
-    code = "conflict"
+    code = CONFLICT
 
 
 class PayloadTooLarge(DomainError):
     status = 413
-    code = "payload-too-large"
+    code = PAYLOAD_TOO_LARGE
 
 
 class RateLimited(DomainError):
     status = 429
-    code = "rate-limited"
+    code = RATE_LIMITED
 
 
 def error_body(code: str, message: str) -> str:

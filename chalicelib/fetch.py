@@ -25,6 +25,7 @@ import ssl
 from typing import NamedTuple
 from urllib.parse import urlsplit
 
+from chalicelib.error_codes import FETCH_FAILED, FETCH_REFUSED, FETCH_TIMEOUT, WEBHOOK_URL_REFUSED
 from chalicelib.errors import ValidationFailed
 from chalicelib.settings import get_settings
 
@@ -34,17 +35,17 @@ EMBEDDING_V4 = tuple(ipaddress.ip_network(n) for n in (
 
 class FetchRefused(ValidationFailed):
     """Nothing was sent: not an http(s) URL, or the address is not allowed (permanent)."""
-    code = "fetch-refused"
+    code = FETCH_REFUSED
 
 
 class FetchFailed(FetchRefused):
     """The request could not be completed (connection refused, reset, unresolvable...)."""
-    code = "fetch-failed"
+    code = FETCH_FAILED
 
 
 class FetchTimeout(FetchFailed):
     """No answer in time: the request may or may not have been received."""
-    code = "fetch-timeout"
+    code = FETCH_TIMEOUT
 
 
 class Target(NamedTuple):
@@ -125,7 +126,7 @@ def check_saved_url(url: str) -> None:
         return
     except FetchRefused as exc:
         raise FetchRefused(f"{exc.message}: webhooks must point at a public address",
-                           code="webhook-url-refused") from None
+                           code=WEBHOOK_URL_REFUSED) from None
 
 
 class _PinnedHTTP(http.client.HTTPConnection):

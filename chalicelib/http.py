@@ -7,6 +7,7 @@ from typing import Any
 
 from chalice import Response
 
+from chalicelib.error_codes import INVALID_JSON
 from chalicelib.errors import PayloadTooLarge, ValidationFailed
 
 MAX_JSON_BYTES = 8 * 1024 * 1024  # base64 images of 2 MB and a little more; API Gateway caps at 10 MB
@@ -20,10 +21,10 @@ def json_body(request: Any) -> dict:
     if len(raw) > MAX_JSON_BYTES:
         raise PayloadTooLarge(f"request body is larger than {MAX_JSON_BYTES} bytes")
     if not raw.strip():
-        raise ValidationFailed("a JSON object body is required", code="invalid-json")
+        raise ValidationFailed("a JSON object body is required", code=INVALID_JSON)
     body = parse_json(raw)
     if not isinstance(body, dict):
-        raise ValidationFailed("the body must be a JSON object", code="invalid-json")
+        raise ValidationFailed("the body must be a JSON object", code=INVALID_JSON)
     return body
 
 
@@ -35,14 +36,14 @@ def parse_json(raw: bytes | str) -> Any:
     except RecursionError:
         raise _too_deep() from None
     except (ValueError, UnicodeDecodeError) as exc:
-        raise ValidationFailed(f"the body is not valid JSON: {exc}", code="invalid-json") from None
+        raise ValidationFailed(f"the body is not valid JSON: {exc}", code=INVALID_JSON) from None
     _check_tree(value)
     return value
 
 
 def _too_deep() -> ValidationFailed:
     return ValidationFailed(f"the body nests deeper than {MAX_JSON_DEPTH} levels",
-                            code="invalid-json")
+                            code=INVALID_JSON)
 
 
 def _check_tree(value: Any) -> None:
@@ -52,7 +53,7 @@ def _check_tree(value: Any) -> None:
         if isinstance(node, str):
             if _SURROGATE.search(node):
                 raise ValidationFailed("the body contains a lone UTF-16 surrogate (\\ud800-\\udfff)",
-                                       code="invalid-json")
+                                       code=INVALID_JSON)
             continue
         if not isinstance(node, (dict, list)):
             continue

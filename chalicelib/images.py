@@ -10,6 +10,7 @@ import io
 import warnings
 from typing import NamedTuple
 
+from chalicelib.error_codes import IMAGE_TOO_LARGE, IMAGE_TOO_LARGE_DIMENSIONS, INVALID_IMAGE
 from chalicelib.errors import PayloadTooLarge, ValidationFailed
 
 MAX_BYTES = 2 * 1024 * 1024
@@ -39,7 +40,7 @@ def from_base64(value: object, field: str) -> ImageInfo:
         value = value.partition(",")[2]
     if len(value) > MAX_BYTES * 4 // 3 + 8:
         raise PayloadTooLarge(f"'{field}' is larger than {MAX_BYTES // (1024 * 1024)} MB",
-                              code="image-too-large", field=field)
+                              code=IMAGE_TOO_LARGE, field=field)
     try:
         data = base64.b64decode(value, validate=True)
     except (binascii.Error, ValueError):
@@ -50,9 +51,9 @@ def from_base64(value: object, field: str) -> ImageInfo:
 def validate(data: bytes, field: str) -> ImageInfo:
     if len(data) > MAX_BYTES:
         raise PayloadTooLarge(f"'{field}' is larger than {MAX_BYTES // (1024 * 1024)} MB",
-                              code="image-too-large", field=field)
+                              code=IMAGE_TOO_LARGE, field=field)
     if not data.startswith((b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff")):
-        raise ValidationFailed(f"'{field}' is not a PNG or JPEG image", code="invalid-image",
+        raise ValidationFailed(f"'{field}' is not a PNG or JPEG image", code=INVALID_IMAGE,
                                field=field)
     from PIL import Image
 
@@ -63,18 +64,18 @@ def validate(data: bytes, field: str) -> ImageInfo:
                 fmt, (width, height) = img.format, img.size
                 if fmt not in FORMATS:
                     raise ValidationFailed(f"'{field}' must be PNG or JPEG, not {fmt}",
-                                           code="invalid-image", field=field)
+                                           code=INVALID_IMAGE, field=field)
                 if width > MAX_SIDE or height > MAX_SIDE or width < 1 or height < 1:
                     raise ValidationFailed(
                         f"'{field}' is {width}x{height}; each side must be at most {MAX_SIDE} px",
-                        code="image-too-large-dimensions", field=field)
+                        code=IMAGE_TOO_LARGE_DIMENSIONS, field=field)
                 img.load()
     except ValidationFailed:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise ValidationFailed(f"'{field}' decompresses to too many pixels", code="invalid-image",
+        raise ValidationFailed(f"'{field}' decompresses to too many pixels", code=INVALID_IMAGE,
                                field=field) from None
     except Exception as exc:  # Pillow raises many types for corrupt data
         raise ValidationFailed(f"'{field}' could not be decoded as an image ({type(exc).__name__})",
-                               code="invalid-image", field=field) from None
+                               code=INVALID_IMAGE, field=field) from None
     return ImageInfo(data, fmt, width, height)

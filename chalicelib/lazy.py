@@ -1,9 +1,17 @@
 """Per-domain lazy loading for cold starts.
 
 ``app.py`` must register every route at import, but a cold container answering a scan should not
-execute the code of posters, content, campaigns... Route modules therefore bind their service as
-``service = lazy("chalicelib.<domain>.service")``: the module is imported on first attribute access
-(then it is an ordinary ``sys.modules`` lookup). The shared foundation (chalicelib.db → PynamoDB and
+execute the code of posters, content, campaigns... Route modules therefore bind their service
+lazily, with the real import beside it for readers and mypy::
+
+    if TYPE_CHECKING:
+        from chalicelib.content import service
+    else:
+        service = lazy("chalicelib.content.service")
+
+The module is imported on first attribute access (then it is an ordinary ``sys.modules`` lookup);
+``tests/unit/test_domains.py`` checks that every ``lazy`` binding names the module its
+TYPE_CHECKING import names. The shared foundation (chalicelib.db → PynamoDB and
 botocore, the auth service) is imported eagerly by app.py, inside Lambda's init phase.
 """
 from __future__ import annotations

@@ -7,6 +7,6 @@ routes = Routes(__name__)
 
 @routes.route("/openapi.json", methods=["GET"])
 def get_openapi():
-    from chalicelib import openapi
+    from chalicelib import apidoc
 
-    return json_response(openapi.document(), headers={"Cache-Control": "public, max-age=300"})
+    return json_response(apidoc.document(), headers={"Cache-Control": "public, max-age=300"})

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 from chalicelib import signing
+from chalicelib.error_codes import INVALID_CURSOR
 from chalicelib.errors import ValidationFailed
 from chalicelib.ids import is_id
 from chalicelib.secret_store import app_secret
@@ -50,7 +51,7 @@ def _message(tenant_id: str, scope: str, body: str) -> str:
 
 
 def invalid() -> ValidationFailed:
-    return ValidationFailed("the cursor is invalid, or belongs to another query", code="invalid-cursor",
+    return ValidationFailed("the cursor is invalid, or belongs to another query", code=INVALID_CURSOR,
                             field="cursor")
 
 

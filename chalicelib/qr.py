@@ -15,6 +15,7 @@ import re
 from functools import lru_cache
 from typing import NamedTuple
 
+from chalicelib.error_codes import INVERTED_COLORS, LOW_CONTRAST, SIZE_TOO_SMALL
 from chalicelib.errors import ValidationFailed
 
 MIN_SIZE, MAX_SIZE = 128, 2048
@@ -73,10 +74,10 @@ def parse_style(params: dict) -> QrStyle:
     if contrast_ratio(fg, bg) < MIN_CONTRAST:
         raise ValidationFailed(
             f"fg and bg have a contrast ratio of {contrast_ratio(fg, bg):.1f}; at least "
-            f"{MIN_CONTRAST} is needed for phones to scan it", code="low-contrast", field="fg")
+            f"{MIN_CONTRAST} is needed for phones to scan it", code=LOW_CONTRAST, field="fg")
     if _luminance(fg) > _luminance(bg):
         raise ValidationFailed("the foreground must be darker than the background: many WeChat "
-                               "scanners cannot read inverted codes", code="inverted-colors", field="fg")
+                               "scanners cannot read inverted codes", code=INVERTED_COLORS, field="fg")
     return QrStyle(size=int(size_raw), fg=fg, bg=bg, fmt=fmt)
 
 
@@ -121,7 +122,7 @@ def _scale(modules: int, size: int) -> int:
     scale = size // modules
     if scale < 2:
         raise ValidationFailed(f"size {size} is too small for this code ({modules} modules with quiet "
-                               f"zone); use at least {modules * 2}", code="size-too-small", field="size")
+                               f"zone); use at least {modules * 2}", code=SIZE_TOO_SMALL, field="size")
     return scale
 
 

@@ -12,6 +12,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
+from chalicelib.error_codes import INVALID_TAG, TOO_MANY_TAGS
 from chalicelib.errors import ValidationFailed
 
 MAX_TAG_LEN = 64
@@ -25,13 +26,13 @@ def normalize(value: object, field: str = "tags") -> str:
         raise ValidationFailed(f"'{field}' must hold strings", field=field)
     tag = _SPACE.sub(" ", unicodedata.normalize("NFKC", value)).strip().casefold()
     if not tag:
-        raise ValidationFailed(f"'{field}' must not hold empty tags", code="invalid-tag", field=field)
+        raise ValidationFailed(f"'{field}' must not hold empty tags", code=INVALID_TAG, field=field)
     if len(tag) > MAX_TAG_LEN:
         raise ValidationFailed(f"a tag is at most {MAX_TAG_LEN} characters: {tag[:20]!r}...",
-                               code="invalid-tag", field=field)
+                               code=INVALID_TAG, field=field)
     if any(c in _FORBIDDEN or unicodedata.category(c) in {"Cc", "Cf", "Cs", "Co"} for c in tag):
         raise ValidationFailed(f"tag {tag!r} may not contain ',', '#' or control characters",
-                               code="invalid-tag", field=field)
+                               code=INVALID_TAG, field=field)
     return tag
 
 
@@ -45,7 +46,7 @@ def normalize_all(values: object, field: str = "tags", max_tags: int = MAX_TAGS)
     for value in values:
         seen.setdefault(normalize(value, field), None)
     if len(seen) > max_tags:
-        raise ValidationFailed(f"'{field}' may hold at most {max_tags} tags", code="too-many-tags",
+        raise ValidationFailed(f"'{field}' may hold at most {max_tags} tags", code=TOO_MANY_TAGS,
                                field=field)
     return list(seen)
 

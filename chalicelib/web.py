@@ -15,18 +15,28 @@ from typing import Any
 
 from chalice import Blueprint, Response
 
+from chalicelib.error_codes import (
+    BAD_REQUEST,
+    FORBIDDEN_ROLE,
+    INTERNAL_ERROR,
+    METHOD_NOT_ALLOWED,
+    NOT_FOUND,
+    RATE_LIMITED,
+    UNKNOWN_PARAMETER,
+    UNSUPPORTED_MEDIA_TYPE,
+)
 from chalicelib.errors import DomainError, ValidationFailed
 from chalicelib.http import bearer, json_response, source_ip
 
 log = logging.getLogger("yutang")
 
 _CHALICE_CODES = {
-    "MethodNotAllowedError": "method-not-allowed",
-    "UnsupportedMediaType": "unsupported-media-type",
-    "BadRequest": "bad-request",
-    "BadRequestError": "bad-request",
-    "NotFoundError": "not-found",
-    "InternalServerError": "internal-error",
+    "MethodNotAllowedError": METHOD_NOT_ALLOWED,
+    "UnsupportedMediaType": UNSUPPORTED_MEDIA_TYPE,
+    "BadRequest": BAD_REQUEST,
+    "BadRequestError": BAD_REQUEST,
+    "NotFoundError": NOT_FOUND,
+    "InternalServerError": INTERNAL_ERROR,
 }
 
 
@@ -68,15 +78,27 @@ def check_query(path: str, request: Any) -> None:
     if unknown:
         listed = ", ".join(sorted(allowed)) or "none"
         raise ValidationFailed(f"unknown query parameter(s): {', '.join(unknown)[:200]} "
-                               f"(this route takes: {listed})", code="unknown-parameter",
+                               f"(this route takes: {listed})", code=UNKNOWN_PARAMETER,
                                field=unknown[0][:64])
+
+
+_openapi_document: Callable[[], dict] | None = None
+
+
+def use_openapi(document: Callable[[], dict]) -> None:
+    """app.py hands the query check the OpenAPI document (:func:`chalicelib.apidoc.document`): this
+    module cannot import it, the document being built from the packages whose routes import this
+    module."""
+    global _openapi_document
+    _openapi_document = document
+    documented_query.cache_clear()
 
 
 @functools.lru_cache(maxsize=512)
 def documented_query(path: str, method: str) -> frozenset[str]:
-    from chalicelib.openapi import document
-
-    operation = document()["paths"].get(path, {}).get(method.lower(), {})
+    if _openapi_document is None:
+        raise RuntimeError("web.use_openapi() was not called (app.py does)")
+    operation = _openapi_document()["paths"].get(path, {}).get(method.lower(), {})
     return frozenset(p["name"] for p in operation.get("parameters", []) if p.get("in") == "query")
 
 
@@ -152,7 +174,7 @@ def _authorize(event: Any, path: str) -> None:
 
         raise Forbidden(f"{event.method} {path} needs the {needed} role or above; this "
                         f"{'member' if who['kind'] == 'member' else 'API key'} has the "
-                        f"{caller_role} role", code="forbidden-role")
+                        f"{caller_role} role", code=FORBIDDEN_ROLE)
 
 
 def audit_middleware(event: Any, get_response: Callable) -> Response:
@@ -241,7 +263,7 @@ def guard_middleware(event: Any, get_response: Callable) -> Response:
 
 def _rate_limited(wait: float) -> Response:
     seconds = max(1, int(wait + 0.999))
-    return json_response({"error": {"code": "rate-limited",
+    return json_response({"error": {"code": RATE_LIMITED,
                                     "message": f"too many requests; retry in {seconds} s"}},
                          status=429, headers={"Retry-After": str(seconds)})
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from chalicelib import aws, db
-from chalicelib.db import import_models
+from chalicelib.domains import import_models
 from chalicelib.settings import get_settings
 
 MAX_RECEIVES = 5

@@ -1,7 +1,7 @@
 """The insight aggregator: counts every domain event of one SQS batch into daily items.
 
-A *batch* handler (``chalicelib.events.BATCH_HANDLERS``): it receives every payload of the SQS batch
-whose type lists it, sums the counters per item key in memory, and writes each key once — one
+A *batch* consumer (``batch=True`` in chalicelib/analytics/domain.py): it receives every payload
+of the SQS batch whose type lists it, sums the counters per item key in memory, and writes each key once — one
 UpdateItem (ADD) per key per batch, never one per event. Keys (table ``stats``, see
 :mod:`chalicelib.analytics.models`):
 

@@ -15,6 +15,7 @@ from chalicelib import clock
 from chalicelib.analytics import aggregate
 from chalicelib.analytics.models import DailyStats
 from chalicelib.analytics.service import MAX_RANGE_DAYS, parse_day
+from chalicelib.error_codes import UNSUPPORTED_TIMEZONE
 from chalicelib.errors import ValidationFailed
 
 METRICS = ("scans", "unique_visitors", "new_visitors", "bot_scans", "staff_added",
@@ -95,7 +96,7 @@ def check_timezone(tz: str | None, tenant_tz: str, first: date, last: date) -> N
             if moment.utcoffset() != moment.astimezone(asked).utcoffset():
                 raise ValidationFailed(
                     f"daily totals are kept in the tenant's timezone ({tenant_tz}); 'tz' must have "
-                    f"the same days, or be left out", code="unsupported-timezone", field="tz")
+                    f"the same days, or be left out", code=UNSUPPORTED_TIMEZONE, field="tz")
 
 
 # ---- overview -----------------------------------------------------------------------------------

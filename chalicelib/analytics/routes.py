@@ -1,15 +1,22 @@
 """Insight routes (marketer API): overview, funnels, channels, heatmap, content per day, alerts."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from chalicelib.errors import ValidationFailed
 from chalicelib.http import json_response, query
 from chalicelib.lazy import lazy
 from chalicelib.web import Routes, tenant_id
 
 routes = Routes(__name__)
-insight = lazy("chalicelib.analytics.insight")
-livecodes = lazy("chalicelib.livecodes.service")
-contents = lazy("chalicelib.content.service")
+if TYPE_CHECKING:  # the edges, for readers and mypy; at run time each loads on first use
+    from chalicelib.analytics import insight
+    from chalicelib.content import service as contents
+    from chalicelib.livecodes import service as livecodes
+else:
+    insight = lazy("chalicelib.analytics.insight")
+    livecodes = lazy("chalicelib.livecodes.service")
+    contents = lazy("chalicelib.content.service")
 
 
 def include_bots(params: dict) -> bool:

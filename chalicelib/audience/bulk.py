@@ -310,7 +310,7 @@ def event_message(tenant_id: str, user_id: str, event_type: str, at: datetime,
                   properties: dict | None, import_id: str) -> dict:
     """The events-queue message of an imported event: what ``activity.record_event`` publishes for
     a live one (its queue type, the well-known properties repeated flat), marked ``imported`` with
-    the import's id, so only the history handlers take it (``events.HISTORY_HANDLERS``)."""
+    the import's id, so only the history consumers take it (``history=True``, chalicelib/domain.py)."""
     props = properties or {}
     queue_type = events.AUDIENCE_TYPES.get(event_type, "user_event")
     flat = ({k: props[k] for k in rules.FLAT_FIELDS if k in props}

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from chalicelib import tags as tagrules
 from chalicelib.audience.stages import STAGES
+from chalicelib.error_codes import INVALID_STAGE
 from chalicelib.errors import ValidationFailed
 
 
@@ -29,7 +30,7 @@ class Criteria:
         for s in clean_stages:
             if s not in STAGES:
                 raise ValidationFailed(f"unknown stage {s!r}; one of: {', '.join(STAGES)}",
-                                       code="invalid-stage", field="stages")
+                                       code=INVALID_STAGE, field="stages")
         return cls(tuple(tagrules.normalize_all(list(tags_all), "tags_all")),
                    tuple(tagrules.normalize_all(list(tags_any), "tags_any")),
                    tuple(tagrules.normalize_all(list(tags_none), "tags_none")),

@@ -24,6 +24,7 @@ from chalicelib.audience.thresholds import get_thresholds
 from chalicelib.audience.users import create_user, get_user, tag_user
 from chalicelib.audience.views import user_tags, view
 from chalicelib.db import condition_failed
+from chalicelib.error_codes import IDENTITY_BUSY, IDENTITY_TAKEN, USER_CHANGED
 from chalicelib.errors import Conflict, NotFound
 
 
@@ -55,7 +56,7 @@ def identify(tenant_id: str, identities: dict, tags: list[str] | None = None,
         if changed:
             return get_user(tenant_id, survivor.user_id), False
         return view(survivor, get_thresholds(tenant_id)), False
-    raise Conflict("these identities are being changed concurrently; retry", code="identity-busy")
+    raise Conflict("these identities are being changed concurrently; retry", code=IDENTITY_BUSY)
 
 
 def _identity_owners(tenant_id: str, identities: dict[str, str]) -> list[Item]:
@@ -100,7 +101,7 @@ def _attach(tenant_id: str, user: Item, identities: dict[str, str]) -> bool:
                              created_at=clock.now()), condition=Item.sk.does_not_exist())
     except TransactWriteError as exc:
         if condition_failed(exc):
-            raise Conflict("an identity was registered concurrently", code="identity-taken") from None
+            raise Conflict("an identity was registered concurrently", code=IDENTITY_TAKEN) from None
         raise
     return True
 
@@ -122,7 +123,7 @@ def merge_users(tenant_id: str, first_id: str, second_id: str) -> dict:
             raise
         _move_events(tenant_id, gone.user_id, keep.user_id)
         return get_user(tenant_id, keep.user_id)
-    raise Conflict("the users are being changed concurrently; retry", code="user-changed")
+    raise Conflict("the users are being changed concurrently; retry", code=USER_CHANGED)
 
 
 def _gone_identities(gone: Item) -> list[tuple[str, str]]:

@@ -8,6 +8,7 @@ from chalicelib import tags as tagrules
 from chalicelib import validate as v
 from chalicelib.audience import activity, identities, rules, segments, store, users
 from chalicelib.audience.criteria import Criteria
+from chalicelib.error_codes import USER_NOT_FOUND
 from chalicelib.errors import NotFound, ValidationFailed
 from chalicelib.secret_store import app_secret
 
@@ -103,5 +104,5 @@ def _resolve_user(tenant_id: str, body: dict) -> str:
     user_id = users.find_user_id(tenant_id, kind, value)
     if user_id is None:
         raise NotFound(f"no user has {kind} {value!r}; create one with POST /v1/users",
-                       code="user-not-found", field="identity")
+                       code=USER_NOT_FOUND, field="identity")
     return user_id

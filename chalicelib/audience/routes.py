@@ -1,16 +1,20 @@
 """Audience routes (marketer API): users, their tags and events, server-side events, settings."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from chalicelib import validate as v
 from chalicelib.http import created, json_body, json_response, query
 from chalicelib.lazy import lazy
 from chalicelib.web import Routes, tenant_id
 
 routes = Routes(__name__)
-inputs = lazy("chalicelib.audience.inputs")
-users = lazy("chalicelib.audience.users")
-activity = lazy("chalicelib.audience.activity")
-thresholds = lazy("chalicelib.audience.thresholds")
+if TYPE_CHECKING:  # the edges, for readers and mypy; at run time each loads on first use
+    from chalicelib.audience import activity, inputs, users
+else:
+    inputs = lazy("chalicelib.audience.inputs")
+    users = lazy("chalicelib.audience.users")
+    activity = lazy("chalicelib.audience.activity")
 
 
 @routes.route("/v1/users", methods=["POST"])
@@ -71,12 +75,16 @@ def preview_audience():
 
 @routes.route("/v1/audience/settings", methods=["GET"])
 def get_audience_settings():
+    from chalicelib.audience import thresholds  # only the settings routes need it
+
     values = thresholds.get_thresholds(tenant_id(routes.current_request), max_age=0)
     return json_response({"stage_thresholds": values.as_dict()})
 
 
 @routes.route("/v1/audience/settings", methods=["PATCH"])
 def update_audience_settings():
+    from chalicelib.audience import thresholds  # only the settings routes need it
+
     request = routes.current_request
     body = json_body(request)
     v.only_keys(body, {"stage_thresholds"})

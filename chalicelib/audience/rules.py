@@ -9,6 +9,7 @@ import re
 from typing import Any
 
 from chalicelib import tags as tagrules
+from chalicelib.error_codes import INVALID_EVENT_TYPE, INVALID_IDENTITY
 from chalicelib.errors import ValidationFailed
 
 IDENTITY_KINDS = ("openid", "unionid", "external_userid", "brand_user_id")
@@ -26,21 +27,21 @@ def parse_identities(data: Any, field: str = "identities") -> dict[str, str]:
     unknown = sorted(set(data) - set(IDENTITY_KINDS))
     if unknown:
         raise ValidationFailed(f"unknown identity kind {unknown[0]!r}; one of: "
-                               f"{', '.join(IDENTITY_KINDS)}", code="invalid-identity", field=field)
+                               f"{', '.join(IDENTITY_KINDS)}", code=INVALID_IDENTITY, field=field)
     clean = {}
     for kind, value in data.items():
         if value is None:
             continue
         if not isinstance(value, str) or not _IDENTITY_VALUE.match(value):
             raise ValidationFailed(f"identity '{kind}' must be 1-128 printable ASCII characters",
-                                   code="invalid-identity", field=f"{field}.{kind}")
+                                   code=INVALID_IDENTITY, field=f"{field}.{kind}")
         clean[kind] = value
     return clean
 
 
 def check_identity_kind(kind: str) -> str:
     if kind not in IDENTITY_KINDS:
-        raise ValidationFailed(f"unknown identity kind {kind!r}", code="invalid-identity",
+        raise ValidationFailed(f"unknown identity kind {kind!r}", code=INVALID_IDENTITY,
                                field="kind")
     return kind
 
@@ -48,7 +49,7 @@ def check_identity_kind(kind: str) -> str:
 def check_event_type(value: Any) -> str:
     if not isinstance(value, str) or not _EVENT_TYPE.match(value):
         raise ValidationFailed("'type' must be 1-48 lower-case letters, digits or _ . : - "
-                               "(e.g. order_paid)", code="invalid-event-type", field="type")
+                               "(e.g. order_paid)", code=INVALID_EVENT_TYPE, field="type")
     return value
 
 

@@ -26,6 +26,7 @@ from pynamodb.exceptions import DoesNotExist
 from chalicelib.audience import stages as stage_rules
 from chalicelib.audience.models import AudienceItem as Item
 from chalicelib.audience.rules import USER_ID_LEN
+from chalicelib.error_codes import USER_NOT_FOUND
 from chalicelib.errors import NotFound
 from chalicelib.ids import is_id
 
@@ -35,7 +36,7 @@ BATCH = 100
 
 
 def missing(user_id: str) -> NotFound:
-    return NotFound(f"no such user: {user_id}", code="user-not-found")
+    return NotFound(f"no such user: {user_id}", code=USER_NOT_FOUND)
 
 
 def check_user_id(user_id: Any) -> str:

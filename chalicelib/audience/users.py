@@ -17,6 +17,7 @@ from chalicelib.audience.rules import TAG_SOURCES, USER_ID_LEN, check_identity_k
 from chalicelib.audience.thresholds import get_thresholds
 from chalicelib.audience.views import user_tags, view
 from chalicelib.db import condition_failed
+from chalicelib.error_codes import IDENTITY_TAKEN, TAG_NOT_FOUND, USER_CHANGED
 from chalicelib.errors import Conflict, NotFound, ValidationFailed
 from chalicelib.ids import new_id
 
@@ -88,7 +89,7 @@ def create_user(tenant_id: str, identities: dict, tags: list[str] | None = None,
     except TransactWriteError as exc:
         if condition_failed(exc):
             raise Conflict("one of these identities already belongs to a user",
-                           code="identity-taken", field="identities") from None
+                           code=IDENTITY_TAKEN, field="identities") from None
         raise
     return view(user, get_thresholds(tenant_id), now)
 
@@ -115,7 +116,7 @@ def untag_user(tenant_id: str, user_id: str, tag: str) -> dict:
     clean = tagrules.normalize(tag, "tag")
     user = store.load(tenant_id, user_id)
     if clean not in user_tags(user):
-        raise NotFound(f"the user has no tag {clean!r}", code="tag-not-found", field="tag")
+        raise NotFound(f"the user has no tag {clean!r}", code=TAG_NOT_FOUND, field="tag")
     actions = [Item.manual_tags.delete({clean}), Item.channel_tags.delete({clean}),
                Item.interests[clean].remove(), Item.rev.add(1)]
     with Item.transaction() as tx:
@@ -134,5 +135,5 @@ def _write_user(user: Item, actions: list, puts: list[Item]) -> None:
     except TransactWriteError as exc:
         if condition_failed(exc):
             raise Conflict("the user was merged or deleted concurrently; retry",
-                           code="user-changed") from None
+                           code=USER_CHANGED) from None
         raise

@@ -13,6 +13,15 @@ from chalicelib import clock, secret_store, vault
 from chalicelib.auth import keys, tenants
 from chalicelib.auth.models import ApiKey, Tenant
 from chalicelib.auth.tenants import get_tenant  # noqa: F401 - the tenant read most callers use
+from chalicelib.error_codes import (
+    ADMIN_DISABLED,
+    API_KEY_NOT_FOUND,
+    FORBIDDEN_ROLE,
+    INVALID_ADMIN_KEY,
+    INVALID_API_KEY,
+    LAST_API_KEY,
+    TOO_MANY_API_KEYS,
+)
 from chalicelib.errors import Forbidden, NotFound, Unauthorized
 from chalicelib.ids import new_id, new_token
 from chalicelib.settings import get_settings
@@ -35,9 +44,9 @@ MAX_KEYS_PER_TENANT = 20
 def check_admin(presented: str) -> None:
     admin = secret_store.admin_key()
     if not admin:
-        raise Forbidden("the admin API is disabled: YUTANG_ADMIN_KEY is not set", code="admin-disabled")
+        raise Forbidden("the admin API is disabled: YUTANG_ADMIN_KEY is not set", code=ADMIN_DISABLED)
     if not presented or not hmac.compare_digest(presented.encode(), admin.encode()):
-        raise Unauthorized("a valid admin key is required", code="invalid-admin-key")
+        raise Unauthorized("a valid admin key is required", code=INVALID_ADMIN_KEY)
 
 
 def create_tenant(name: str, timezone_name: str | None = None, owner_email: str | None = None) -> dict:
@@ -67,15 +76,15 @@ def create_api_key(tenant_id: str, label: str | None = None, fixed_key: str | No
 
     if creator_role and not policy.at_most(role, creator_role):
         raise Forbidden(f"a {creator_role} cannot create a key with the {role} role",
-                        code="forbidden-role", field="role")
+                        code=FORBIDDEN_ROLE, field="role")
     existing = [k for k in ApiKey.query(tenant_id) if not k.revoked]
     if len(existing) >= MAX_KEYS_PER_TENANT:
         raise Forbidden(f"a tenant may hold at most {MAX_KEYS_PER_TENANT} active keys",
-                        code="too-many-api-keys")
+                        code=TOO_MANY_API_KEYS)
     if fixed_key:
         parsed = keys.parse_key(fixed_key)
         if not parsed or parsed.tenant_id != tenant_id:
-            raise Forbidden("the fixed key does not belong to this tenant", code="invalid-api-key")
+            raise Forbidden("the fixed key does not belong to this tenant", code=INVALID_API_KEY)
         key_id, full, secret_hash = parsed.key_id, fixed_key, keys.hash_secret(parsed.secret)
     else:
         key_id, full, secret_hash = keys.make_key(tenant_id)
@@ -98,13 +107,13 @@ def revoke_api_key(tenant_id: str, key_id: str) -> None:
     try:
         item = ApiKey.get(tenant_id, key_id)
     except DoesNotExist:
-        raise NotFound("no such API key", code="api-key-not-found") from None
+        raise NotFound("no such API key", code=API_KEY_NOT_FOUND) from None
     if item.revoked:
-        raise NotFound("no such API key", code="api-key-not-found")
+        raise NotFound("no such API key", code=API_KEY_NOT_FOUND)
     active = [k for k in ApiKey.query(tenant_id) if not k.revoked]
     if len(active) <= 1:
         raise Forbidden("cannot revoke the tenant's last active key; create another first",
-                        code="last-api-key")
+                        code=LAST_API_KEY)
     item.update(actions=[ApiKey.revoked.set(True)])
     _key_cache.pop((tenant_id, key_id), None)
 
@@ -120,7 +129,7 @@ def authenticate_key(bearer: str) -> KeyIdentity:
     parsed = keys.parse_key(bearer or "")
     if parsed is None:
         raise Unauthorized("missing or malformed API key (Authorization: Bearer yt_...)",
-                           code="invalid-api-key")
+                           code=INVALID_API_KEY)
     cache_key = (parsed.tenant_id, parsed.key_id)
     hit = _key_cache.get(cache_key)
     if hit and hit[0] > time.monotonic():
@@ -134,7 +143,7 @@ def authenticate_key(bearer: str) -> KeyIdentity:
             stored = None
         _key_cache[cache_key] = (time.monotonic() + get_settings().api_key_cache_seconds, stored)
     if stored is None or not keys.secret_matches(parsed.secret, stored[0]):
-        raise Unauthorized("invalid API key", code="invalid-api-key")
+        raise Unauthorized("invalid API key", code=INVALID_API_KEY)
     return KeyIdentity(parsed.tenant_id, parsed.key_id, stored[1], stored[2])
 
 

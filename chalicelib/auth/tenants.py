@@ -8,6 +8,7 @@ import time
 from pynamodb.exceptions import DoesNotExist
 
 from chalicelib.auth.models import Tenant
+from chalicelib.error_codes import TENANT_NOT_FOUND
 from chalicelib.errors import NotFound
 
 _cache: dict[str, tuple[float, Tenant]] = {}
@@ -20,7 +21,7 @@ def get_tenant(tenant_id: str, max_age: float = 30.0) -> Tenant:
     try:
         tenant = Tenant.get(tenant_id)
     except DoesNotExist:
-        raise NotFound("no such tenant", code="tenant-not-found") from None
+        raise NotFound("no such tenant", code=TENANT_NOT_FOUND) from None
     _cache[tenant_id] = (time.monotonic() + max_age, tenant)
     return tenant
 

@@ -10,6 +10,7 @@ from pynamodb.exceptions import DoesNotExist
 from chalicelib import clock
 from chalicelib.campaigns import batches, bulk, links
 from chalicelib.campaigns.models import Campaign, CampaignBatch
+from chalicelib.error_codes import LINK_NOT_FOUND
 from chalicelib.errors import NotFound
 from chalicelib.secret_store import app_secret
 
@@ -20,7 +21,7 @@ def click(token: str) -> str:
     """The target of a tracked link; counts the click and tags the user (best effort: the visitor
     is redirected even if recording fails)."""
     parsed = links.parse(app_secret(), token)
-    missing = NotFound("this link is not valid", code="link-not-found")
+    missing = NotFound("this link is not valid", code=LINK_NOT_FOUND)
     if parsed is None:
         raise missing
     try:

@@ -10,7 +10,7 @@
   ``run_lease_seconds`` is re-driven: :mod:`chalicelib.campaigns.redrive`).
 - :func:`on_user_events` (``user_event`` handler) turns a matching event into a due item per
   (campaign, user): once per user per ``after_event`` campaign.
-- :func:`handle_messages` is the ``yutang-sends`` consumer; like events.dispatch it deletes the
+- :func:`handle_messages` is the ``yutang-sends`` consumer; like dispatcher.dispatch it deletes the
   messages that succeeded before raising, so a whole-batch retry re-delivers only the failures.
 """
 from __future__ import annotations

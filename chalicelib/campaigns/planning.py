@@ -15,6 +15,7 @@ from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from chalicelib.campaigns import due, rules, schedule
 from chalicelib.campaigns.models import Campaign, DueItem
 from chalicelib.db import condition_failed
+from chalicelib.error_codes import CAMPAIGN_CHANGED, CAMPAIGN_NOT_FOUND
 from chalicelib.errors import Conflict, NotFound
 from chalicelib.ids import CAMPAIGN_ID_LEN, is_id
 from chalicelib.settings import get_settings
@@ -25,7 +26,7 @@ _status_cache: dict[tuple[str, str], tuple[float, str]] = {}
 
 
 def missing(campaign_id: str = "") -> NotFound:
-    return NotFound(f"no such campaign: {campaign_id[:40]}", code="campaign-not-found")
+    return NotFound(f"no such campaign: {campaign_id[:40]}", code=CAMPAIGN_NOT_FOUND)
 
 
 def load(tenant_id: str, campaign_id: str) -> Campaign:
@@ -158,7 +159,7 @@ def save(c: Campaign, old: dict, now: datetime, *, create: bool = False,
         c.rev = prev_rev
         if condition_failed(exc):
             raise Conflict("the campaign was changed concurrently; read it again and retry",
-                           code="campaign-changed") from None
+                           code=CAMPAIGN_CHANGED) from None
         raise
 
 

@@ -8,6 +8,7 @@ from chalicelib.campaigns.models import Campaign, CampaignBatch
 from chalicelib.campaigns.planning import load
 from chalicelib.campaigns.wire import Row
 from chalicelib.channels.models import OutboxItem
+from chalicelib.error_codes import RUN_NOT_FOUND
 from chalicelib.errors import NotFound, ValidationFailed
 from chalicelib.ids import is_outbox_source_id
 from chalicelib.secret_store import app_secret
@@ -75,7 +76,7 @@ def stats(tenant_id: str, campaign_id: str, run_id: str | None = None) -> dict:
     if run_id is not None:
         runs = [r for r in runs if r.run_id == run_id]
         if not runs:
-            raise NotFound(f"no such run: {run_id[:40]}", code="run-not-found", field="run_id")
+            raise NotFound(f"no such run: {run_id[:40]}", code=RUN_NOT_FOUND, field="run_id")
     counts = batches.stat_totals(tenant_id, campaign_id, run_id)
     views = [run_view(r, counts.get(r.run_id, batches.empty_counts())) for r in runs]
     total: dict = {"campaign_id": campaign_id, "run_id": run_id, "runs": len(views)}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
+from chalicelib.error_codes import INVALID_AUDIENCE, INVALID_CAPS, INVALID_MESSAGE
 from chalicelib.errors import ValidationFailed
 
 CHANNELS = ("outbox", "webhook", "wecom")
@@ -43,7 +44,7 @@ def parse_caps(value: Any, field: str = "caps") -> dict | None:
         if raw is not None and (isinstance(raw, bool) or not isinstance(raw, int)
                                 or not 1 <= raw <= MAX_CAP):
             raise ValidationFailed(f"'{field}.{key}' must be an integer 1-{MAX_CAP} or null",
-                                   code="invalid-caps", field=f"{field}.{key}")
+                                   code=INVALID_CAPS, field=f"{field}.{key}")
         clean[key] = raw
     return clean
 
@@ -80,7 +81,7 @@ def parse_audience(value: Any) -> dict:
     overlap = set(c.tags_none) & (set(c.tags_all) | set(c.tags_any))
     if overlap:
         raise ValidationFailed(f"tag {sorted(overlap)[0]!r} is both required and excluded",
-                               code="invalid-audience", field="audience.tags_none")
+                               code=INVALID_AUDIENCE, field="audience.tags_none")
     return {"tags_all": list(c.tags_all), "tags_any": list(c.tags_any),
             "tags_none": list(c.tags_none), "stages": list(c.stages)}
 
@@ -105,7 +106,7 @@ def parse_message(value: Any) -> dict:
     except ValidationFailed as exc:
         raise ValidationFailed(exc.message, code=exc.code, field=f"message.{exc.field}") from None
     if not text and not content_id:
-        raise ValidationFailed("'message' needs 'text' or 'content_id'", code="invalid-message",
+        raise ValidationFailed("'message' needs 'text' or 'content_id'", code=INVALID_MESSAGE,
                                field="message")
     return {"content_id": content_id, "text": text}
 

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any, NamedTuple
 
+from chalicelib.error_codes import INVALID_CRON, INVALID_QUIET_HOURS, INVALID_SCHEDULE, SCHEDULE_IN_PAST
 from chalicelib.errors import ValidationFailed
 
 MAX_DELAY_MINUTES = 366 * 24 * 60
@@ -66,7 +67,7 @@ def parse(value: Any, now: datetime,
         raise ValidationFailed(f"unknown field in schedule: {unknown[0]}", field=f"schedule.{unknown[0]}")
     if len(given) != 1:
         raise ValidationFailed("'schedule' takes exactly one of 'at', 'cron' or 'after_event'",
-                               code="invalid-schedule", field="schedule")
+                               code=INVALID_SCHEDULE, field="schedule")
     kind = given[0]
     if kind == "at":
         return Schedule("at", at=_parse_at(value["at"], now))
@@ -82,7 +83,7 @@ def _parse_at(value: Any, now: datetime) -> datetime:
 
     at = parse_time(value, "schedule.at")
     if at < now - timedelta(minutes=1):
-        raise ValidationFailed("'schedule.at' is in the past", code="schedule-in-past",
+        raise ValidationFailed("'schedule.at' is in the past", code=SCHEDULE_IN_PAST,
                                field="schedule.at")
     return at
 
@@ -96,13 +97,13 @@ def parse_cron(value: Any) -> str:
     fields = expr.split(" ")
     if len(fields) != 5 or not all(_CRON_FIELD.match(f) for f in fields):
         raise ValidationFailed("'schedule.cron' needs 5 fields: minute hour day month weekday "
-                               "(e.g. '0 10 * * 1')", code="invalid-cron", field="schedule.cron")
+                               "(e.g. '0 10 * * 1')", code=INVALID_CRON, field="schedule.cron")
     if not croniter.is_valid(expr):
         raise ValidationFailed(f"'schedule.cron' is not a valid cron expression: {expr!r}",
-                               code="invalid-cron", field="schedule.cron")
+                               code=INVALID_CRON, field="schedule.cron")
     if not fires(expr):
         raise ValidationFailed(f"'schedule.cron' never fires: {expr!r} (e.g. 30 February)",
-                               code="invalid-cron", field="schedule.cron")
+                               code=INVALID_CRON, field="schedule.cron")
     return expr
 
 
@@ -155,16 +156,16 @@ def parse_quiet_hours(value: Any, field: str = "quiet_hours") -> QuietHours | bo
         return value
     if not isinstance(value, dict) or set(value) != {"start", "end"}:
         raise ValidationFailed(f"'{field}' must be {{\"start\": \"HH:MM\", \"end\": \"HH:MM\"}}, "
-                               "false or null", code="invalid-quiet-hours", field=field)
+                               "false or null", code=INVALID_QUIET_HOURS, field=field)
     parts = []
     for key in ("start", "end"):
         match = _HHMM.match(value[key]) if isinstance(value[key], str) else None
         if not match:
             raise ValidationFailed(f"'{field}.{key}' must be HH:MM (00:00-23:59)",
-                                   code="invalid-quiet-hours", field=f"{field}.{key}")
+                                   code=INVALID_QUIET_HOURS, field=f"{field}.{key}")
         parts.append(time(int(match[1]), int(match[2])))
     if parts[0] == parts[1]:
-        raise ValidationFailed(f"'{field}' start and end must differ", code="invalid-quiet-hours",
+        raise ValidationFailed(f"'{field}' start and end must differ", code=INVALID_QUIET_HOURS,
                                field=field)
     return QuietHours(*parts)
 
@@ -203,7 +204,7 @@ def next_fire(cron: str, tz_name: str, after: datetime) -> datetime:
             break
         if candidate > after:
             return candidate
-    raise ValidationFailed(f"cron {cron!r} never fires", code="invalid-cron", field="schedule.cron")
+    raise ValidationFailed(f"cron {cron!r} never fires", code=INVALID_CRON, field="schedule.cron")
 
 
 def quiet_until(now: datetime, quiet: QuietHours | None, tz_name: str) -> datetime | None:

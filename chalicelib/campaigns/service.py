@@ -13,6 +13,12 @@ from chalicelib.campaigns.clicks import click
 from chalicelib.campaigns.models import Campaign
 from chalicelib.campaigns.planning import current_status, forget, load, messaging_settings
 from chalicelib.campaigns.reports import deliveries, delivery_view, iso, list_runs, outbox, stats
+from chalicelib.error_codes import (
+    CAMPAIGN_EVENT_TRIGGERED,
+    CAMPAIGN_PAUSED,
+    CONTENT_NOT_FOUND,
+    WEBHOOK_URL_REQUIRED,
+)
 from chalicelib.errors import Conflict, NotFound, ValidationFailed
 from chalicelib.ids import CAMPAIGN_ID_LEN, new_id
 
@@ -75,7 +81,7 @@ def _check_refs(tenant_id: str, values: dict) -> None:
             content.load(tenant_id, message["content_id"])
         except NotFound:
             raise ValidationFailed(f"no such content item: {message['content_id']}",
-                                   code="content-not-found", field="message.content_id") from None
+                                   code=CONTENT_NOT_FOUND, field="message.content_id") from None
     if values.get("channel") == "wecom":
         from chalicelib.wecom import integration
 
@@ -85,7 +91,7 @@ def _check_refs(tenant_id: str, values: dict) -> None:
 
         if not auth.get_tenant(tenant_id, max_age=0).webhook_url:
             raise ValidationFailed("the webhook channel needs 'webhook_url' (or the tenant's "
-                                   "webhook_url, PATCH /v1/tenant)", code="webhook-url-required",
+                                   "webhook_url, PATCH /v1/tenant)", code=WEBHOOK_URL_REQUIRED,
                                    field="webhook_url")
 
 
@@ -147,10 +153,10 @@ def run_now(tenant_id: str, campaign_id: str) -> str:
 
     c = load(tenant_id, campaign_id)
     if c.status != "active":
-        raise Conflict("the campaign is paused; resume it first", code="campaign-paused")
+        raise Conflict("the campaign is paused; resume it first", code=CAMPAIGN_PAUSED)
     if schedule.from_stored(c.schedule).kind == "after_event":
         raise Conflict("an after_event campaign sends per user when their event arrives; it has "
-                       "no run to start", code="campaign-event-triggered")
+                       "no run to start", code=CAMPAIGN_EVENT_TRIGGERED)
     return dispatch.start_run(c, trigger="manual", run_id="m" + new_id(9))
 
 

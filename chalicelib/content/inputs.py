@@ -10,6 +10,7 @@ from typing import Any
 from chalicelib import tags as tagrules
 from chalicelib import validate as v
 from chalicelib.content.query import TYPES, check_type
+from chalicelib.error_codes import INVALID_MEDIA, MEDIA_TOO_LARGE, TYPE_IMMUTABLE
 from chalicelib.errors import PayloadTooLarge, ValidationFailed
 
 MB = 1024 * 1024
@@ -35,7 +36,7 @@ def _decode(value: Any, field: str, limit: int) -> bytes:
     if value.startswith("data:"):
         value = value.partition(",")[2]
     if len(value) > limit * 4 // 3 + 8:
-        raise PayloadTooLarge(f"'{field}' is larger than {limit // MB} MB", code="media-too-large",
+        raise PayloadTooLarge(f"'{field}' is larger than {limit // MB} MB", code=MEDIA_TOO_LARGE,
                               field=field)
     try:
         data = base64.b64decode(value, validate=True)
@@ -44,7 +45,7 @@ def _decode(value: Any, field: str, limit: int) -> bytes:
     if not data:
         raise ValidationFailed(f"'{field}' is empty", field=field)
     if len(data) > limit:
-        raise PayloadTooLarge(f"'{field}' is larger than {limit // MB} MB", code="media-too-large",
+        raise PayloadTooLarge(f"'{field}' is larger than {limit // MB} MB", code=MEDIA_TOO_LARGE,
                               field=field)
     return data
 
@@ -64,7 +65,7 @@ def sniff(kind: str, data: bytes, field: str) -> tuple[str, str]:
         return ("pdf", "application/pdf") if data[:5] == b"%PDF-" else ("bin",
                                                                           "application/octet-stream")
     expected = {"video": "an MP4 video", "audio": "an MP3 audio file"}[kind]
-    raise ValidationFailed(f"'{field}' is not {expected}", code="invalid-media", field=field)
+    raise ValidationFailed(f"'{field}' is not {expected}", code=INVALID_MEDIA, field=field)
 
 
 def parse_media(kind: str, value: Any, field: str = "media") -> Media:
@@ -117,7 +118,7 @@ def parse(body: dict, *, existing_type: str | None = None) -> ContentInput:
         ctype = existing_type
         if "type" in body and body["type"] != existing_type:
             raise ValidationFailed("an item's type cannot change; create a new item",
-                                   code="type-immutable", field="type")
+                                   code=TYPE_IMMUTABLE, field="type")
     values: dict[str, Any] = {}
     if creating or "title" in body:
         values["title"] = v.text(body, "title", required=True, max_len=200)

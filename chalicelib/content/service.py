@@ -20,6 +20,7 @@ from chalicelib.content.models import COUNTERS
 from chalicelib.content.models import ContentItem as Item
 from chalicelib.content.query import ALL, Query, plan
 from chalicelib.db import condition_failed
+from chalicelib.error_codes import CONTENT_CHANGED, CONTENT_NOT_FOUND
 from chalicelib.errors import Conflict, NotFound, ValidationFailed
 from chalicelib.ids import ALPHABET, is_id, new_id
 from chalicelib.secret_store import app_secret
@@ -74,7 +75,7 @@ def view(item: Item) -> dict:
 # ---- reads ------------------------------------------------------------------------------------
 
 def _missing() -> NotFound:
-    return NotFound("no such content item", code="content-not-found")
+    return NotFound("no such content item", code=CONTENT_NOT_FOUND)
 
 
 def load(tenant_id: str, content_id: str) -> Item:
@@ -174,7 +175,7 @@ def update(tenant_id: str, content_id: str, body: dict, now: datetime | None = N
     except TransactWriteError as exc:
         if condition_failed(exc):
             raise Conflict("the item changed meanwhile; read it again and retry",
-                           code="content-changed") from None
+                           code=CONTENT_CHANGED) from None
         raise
     removed = [t for t in old_tags if t not in new_tags]
     with Item.batch_write() as batch:

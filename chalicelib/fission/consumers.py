@@ -1,4 +1,4 @@
-"""What fission does with domain events (registered in :data:`chalicelib.events.HANDLERS`):
+"""What fission does with domain events (declared in chalicelib/fission/domain.py):
 counting invites from ``scan`` events, and pointing tasks at a poster template's new fingerprint
 on ``template_changed``.
 
@@ -55,9 +55,10 @@ def on_template_changed(payloads: list[dict]) -> None:
 
 
 def record_scans(events: Iterable[dict]) -> None:
-    """A batch handler (chalicelib.events.BATCH_HANDLERS): every scan of the SQS batch, then the
-    ``invite_counted`` events of the batch in one SendMessageBatch. Counting is idempotent (the
-    Invite item is written once per visitor), so a retried batch counts nothing twice."""
+    """A batch consumer (``batch=True`` in chalicelib/fission/domain.py): every scan of the SQS
+    batch, then the ``invite_counted`` events of the batch in one SendMessageBatch. Counting is
+    idempotent (the Invite item is written once per visitor), so a retried batch counts nothing
+    twice."""
     from chalicelib import events as queue
 
     counted: list[dict] = []

@@ -10,6 +10,7 @@ from pynamodb.expressions.update import Action
 
 from chalicelib import clock, images, media
 from chalicelib import validate as v
+from chalicelib.error_codes import INVALID_CURSOR, PARTICIPANT_NOT_FOUND, TASK_ENDED, TASK_NOT_FOUND
 from chalicelib.errors import Conflict, NotFound, ValidationFailed
 from chalicelib.fission import refs, store
 from chalicelib.fission.models import FissionTask, Participant, task_pk
@@ -67,7 +68,7 @@ def _parse_participant(body: dict) -> dict:
 
 
 def load_participant(tenant_id: str, task_id: str, participant_id: str) -> Participant:
-    missing = NotFound("no such participant", code="participant-not-found")
+    missing = NotFound("no such participant", code=PARTICIPANT_NOT_FOUND)
     if not is_id(participant_id, refs.PARTICIPANT_LEN):
         raise missing
     return Participant.get_or_raise(task_pk(tenant_id, task_id), participant_id, missing)
@@ -82,7 +83,7 @@ def register(tenant_id: str, task_id: str, body: dict,
     values = _parse_participant(body)
     task = load_task(tenant_id, task_id)
     if status(task, now) == "ended":
-        raise Conflict("this fission task has ended", code="task-ended")
+        raise Conflict("this fission task has ended", code=TASK_ENDED)
     avatar_key = None
     if values["avatar"] is not None:
         avatar_key = media.put(tenant_id, "img", render.prepare_avatar(values["avatar"].data), "jpg")
@@ -112,7 +113,7 @@ def _save_new(task: FissionTask, p: Participant) -> bool:
             if "TransactionConflict" in reasons and attempt < 3:
                 continue  # a concurrent registration of the same person: try again
             if reasons[1:2] == ["ConditionalCheckFailed"]:
-                raise NotFound("no such fission task", code="task-not-found") from None
+                raise NotFound("no such fission task", code=TASK_NOT_FOUND) from None
             if reasons[:1] != ["ConditionalCheckFailed"] or any(reasons[1:]):
                 raise  # only a failed "does not exist" condition means "already registered"
             return False
@@ -148,7 +149,7 @@ def list_participants(tenant_id: str, task_id: str, limit: int, cursor: str | No
     start = None
     if cursor:
         if not is_id(cursor, refs.PARTICIPANT_LEN):
-            raise ValidationFailed("invalid cursor", code="invalid-cursor", field="cursor")
+            raise ValidationFailed("invalid cursor", code=INVALID_CURSOR, field="cursor")
         start = Participant.raw_key(pk, cursor)
     result = Participant.query(pk, limit=limit, last_evaluated_key=start,
                                filter_condition=Participant.suspicious.exists() if suspicious else None)

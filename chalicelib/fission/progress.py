@@ -9,6 +9,7 @@ from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 
 from chalicelib import validate as v
 from chalicelib.db import condition_failed
+from chalicelib.error_codes import NOT_PARTICIPATING, PARTICIPANT_NOT_FOUND, TASK_NOT_FOUND
 from chalicelib.errors import NotFound
 from chalicelib.fission import refs, store
 from chalicelib.fission.models import FissionTask, Invite, Participant, task_pk
@@ -30,10 +31,10 @@ MAX_OWN_VISITORS = 20
 def by_key(key: str) -> tuple[FissionTask, Participant]:
     parsed = refs.parse_key(key)
     if parsed is None:
-        raise NotFound("no such participant", code="participant-not-found")
+        raise NotFound("no such participant", code=PARTICIPANT_NOT_FOUND)
     task, p = store.task_and_participant(parsed.tenant_id, parsed.task_id, parsed.participant_id)
     if task is None or p is None or not hmac.compare_digest(p.secret, parsed.token):
-        raise NotFound("no such participant", code="participant-not-found")
+        raise NotFound("no such participant", code=PARTICIPANT_NOT_FOUND)
     return task, p
 
 
@@ -127,14 +128,14 @@ def mp_participation(tenant_id: str, task_id: str, user_id: str) -> dict:
     """The mp user's participant: 2 AWS calls (task and participant in one BatchGetItem, the rank
     Query)."""
     if not is_id(task_id, TASK_ID_LEN):
-        raise NotFound("no such fission task", code="task-not-found")
+        raise NotFound("no such fission task", code=TASK_NOT_FOUND)
     pid = identity_participant_id(tenant_id, task_id, user_id, None)
     task, p = store.task_and_participant(tenant_id, task_id, pid)
     if task is None:
-        raise NotFound("no such fission task", code="task-not-found")
+        raise NotFound("no such fission task", code=TASK_NOT_FOUND)
     if p is None:
         raise NotFound("you have not joined this fission task (POST .../join)",
-                       code="not-participating")
+                       code=NOT_PARTICIPATING)
     own = progress_view(task, p)
     view = {k: val for k, val in participant_view(task, p).items() if k != "suspicious"}
     return {**view, "task": own["task"], "reward": own["reward"], "rank": rank(p)}

@@ -19,6 +19,7 @@ from pynamodb.exceptions import TransactWriteError
 from pynamodb.expressions.update import Action
 
 from chalicelib import clock
+from chalicelib.error_codes import INVALID_CURSOR
 from chalicelib.errors import ValidationFailed
 from chalicelib.fission import notices, refs, store
 from chalicelib.fission.models import FissionTask, Participant, RewardCode, task_pk
@@ -110,7 +111,7 @@ def rewards(tenant_id: str, task_id: str, limit: int, cursor: str | None) -> dic
     if cursor:
         ts, _, pid = cursor.partition(".")
         if not ts.isdigit() or not is_id(pid, refs.PARTICIPANT_LEN):
-            raise ValidationFailed("invalid cursor", code="invalid-cursor", field="cursor")
+            raise ValidationFailed("invalid cursor", code=INVALID_CURSOR, field="cursor")
         start = Participant.rewards_page_key(pk, pid, ts)
     result = Participant.rewards_index.query(pk, scan_index_forward=False, limit=limit,
                                              last_evaluated_key=start)

@@ -2,6 +2,8 @@
 the mini-program user's own participation (/mp/v1, mini-program token)."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from chalice import Response
 
 from chalicelib import validate as v
@@ -10,11 +12,14 @@ from chalicelib.lazy import lazy
 from chalicelib.web import Routes, tenant_id
 
 routes = Routes(__name__)
-page = lazy("chalicelib.fission.page")
-tasks = lazy("chalicelib.fission.tasks")
-participants = lazy("chalicelib.fission.participants")
-progress = lazy("chalicelib.fission.progress")
-rewards = lazy("chalicelib.fission.rewards")
+if TYPE_CHECKING:  # the edges, for readers and mypy; at run time each loads on first use
+    from chalicelib.fission import page, participants, progress, rewards, tasks
+else:
+    page = lazy("chalicelib.fission.page")
+    tasks = lazy("chalicelib.fission.tasks")
+    participants = lazy("chalicelib.fission.participants")
+    progress = lazy("chalicelib.fission.progress")
+    rewards = lazy("chalicelib.fission.rewards")
 
 
 def _limit(default: int = 20) -> int:

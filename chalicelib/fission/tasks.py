@@ -10,6 +10,13 @@ from pynamodb.exceptions import TransactWriteError, UpdateError
 from chalicelib import clock, pagination
 from chalicelib import validate as v
 from chalicelib.db import condition_failed
+from chalicelib.error_codes import (
+    CONCURRENT_CHANGE,
+    DUPLICATE_CODES,
+    INVALID_CURSOR,
+    TASK_NOT_FOUND,
+    TASK_STARTED,
+)
 from chalicelib.errors import Conflict, NotFound, ValidationFailed
 from chalicelib.fission import store
 from chalicelib.fission.models import FAR_FUTURE, FissionTask, Invite, Participant, RewardCode, task_pk
@@ -30,7 +37,7 @@ def _epoch(value: datetime | None, default: int) -> int:
 
 
 def load_task(tenant_id: str, task_id: str) -> FissionTask:
-    missing = NotFound("no such fission task", code="task-not-found")
+    missing = NotFound("no such fission task", code=TASK_NOT_FOUND)
     if not is_id(task_id, TASK_ID_LEN):
         raise missing
     return FissionTask.get_or_raise(tenant_id, task_id, missing)
@@ -113,7 +120,7 @@ def parse_codes(data: dict, field: str) -> list[str]:
                                    field=field)
         codes.append(value.strip())
     if len(set(codes)) != len(codes):
-        raise ValidationFailed(f"'{field}' has duplicate codes", code="duplicate-codes", field=field)
+        raise ValidationFailed(f"'{field}' has duplicate codes", code=DUPLICATE_CODES, field=field)
     return codes
 
 
@@ -162,7 +169,7 @@ def update_task(tenant_id: str, task_id: str, body: dict, now: datetime | None =
     frozen = [k for k in FROZEN_ONCE_STARTED if k in body]
     if frozen and status(task, now) != "scheduled":
         raise Conflict(f"'{frozen[0]}' cannot change once the task has started (invites are counted "
-                       "against it)", code="task-started", field=frozen[0])
+                       "against it)", code=TASK_STARTED, field=frozen[0])
     actions = [FissionTask.updated_at.set(now), *_field_actions(tenant_id, body),
                *_reward_actions(body), *_window_actions(task, body, now)]
     condition = FissionTask.task_id.exists()
@@ -173,7 +180,7 @@ def update_task(tenant_id: str, task_id: str, body: dict, now: datetime | None =
     except UpdateError as exc:
         if not condition_failed(exc):
             raise
-        raise Conflict("the task started or was deleted meanwhile", code="task-started") from None
+        raise Conflict("the task started or was deleted meanwhile", code=TASK_STARTED) from None
     return task_view(load_task(tenant_id, task_id))
 
 
@@ -284,7 +291,7 @@ def _append_chunk(tenant_id: str, task_id: str, chunk: list[str]) -> None:
         except TransactWriteError as exc:
             if not store.cancel_codes(exc):
                 raise
-    raise Conflict("the code pool kept changing; retry", code="concurrent-change")
+    raise Conflict("the code pool kept changing; retry", code=CONCURRENT_CHANGE)
 
 
 def list_codes(tenant_id: str, task_id: str, limit: int, cursor: str | None) -> dict:
@@ -293,7 +300,7 @@ def list_codes(tenant_id: str, task_id: str, limit: int, cursor: str | None) -> 
     start = None
     if cursor:
         if not cursor.isdigit():
-            raise ValidationFailed("invalid cursor", code="invalid-cursor", field="cursor")
+            raise ValidationFailed("invalid cursor", code=INVALID_CURSOR, field="cursor")
         start = RewardCode.raw_key(pk, cursor)
     result = RewardCode.query(pk, limit=limit, last_evaluated_key=start)
     items = [{"n": int(c.n), "code": c.code, "participant_id": c.participant_id,

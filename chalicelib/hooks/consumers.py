@@ -1,7 +1,7 @@
 """The events queue consumer that fans domain events out to webhook subscriptions (and the hooks
 queue's sender, which :mod:`chalicelib.hooks.delivery` also uses for retries).
 
-Registered in :data:`chalicelib.events.HANDLERS` for every type in
+Declared in chalicelib/hooks/domain.py for every type in
 :data:`chalicelib.hooks.service.EVENT_TYPES`. A tenant's subscriptions are read once per
 ``CACHE_SECONDS`` per container (one Query), not once per event. Each (event, subscription) pair
 becomes one delivery: its log item (written once — the id derives from the event's time and

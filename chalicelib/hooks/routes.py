@@ -1,12 +1,17 @@
 """Event webhook routes (marketer API): subscriptions and the delivery log."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from chalicelib.http import created, json_body, json_response, no_content, query
 from chalicelib.lazy import lazy
 from chalicelib.web import Routes, tenant_id
 
 routes = Routes(__name__)
-service = lazy("chalicelib.hooks.service")
+if TYPE_CHECKING:  # the edges, for readers and mypy; at run time each loads on first use
+    from chalicelib.hooks import service
+else:
+    service = lazy("chalicelib.hooks.service")
 
 
 @routes.route("/v1/webhook-subscriptions", methods=["POST"])

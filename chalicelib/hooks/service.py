@@ -11,6 +11,12 @@ from pynamodb.exceptions import DoesNotExist
 
 from chalicelib import clock, fetch
 from chalicelib import validate as v
+from chalicelib.error_codes import (
+    INVALID_CURSOR,
+    INVALID_EVENT_TYPE,
+    SUBSCRIPTION_NOT_FOUND,
+    TOO_MANY_SUBSCRIPTIONS,
+)
 from chalicelib.errors import Conflict, NotFound, ValidationFailed
 from chalicelib.events import WEBHOOK_TYPES
 from chalicelib.hooks.models import HookItem
@@ -61,7 +67,7 @@ def _parse(body: dict, partial: bool) -> dict:
         if unknown or not events:
             raise ValidationFailed(f"'events' must list event types from: {', '.join(EVENT_TYPES)}"
                                    + (f" (unknown: {unknown[0]})" if unknown else ""),
-                                   code="invalid-event-type", field="events")
+                                   code=INVALID_EVENT_TYPE, field="events")
         values["events"] = set(events)
     if "description" in body:
         values["description"] = v.text(body, "description", max_len=200)
@@ -78,7 +84,7 @@ def create(tenant_id: str, body: dict) -> dict:
                                    attributes_to_get=["sk"], limit=MAX_SUBSCRIPTIONS + 1))
     if len(existing) >= MAX_SUBSCRIPTIONS:
         raise Conflict(f"a tenant has at most {MAX_SUBSCRIPTIONS} webhook subscriptions",
-                       code="too-many-subscriptions")
+                       code=TOO_MANY_SUBSCRIPTIONS)
     sub_id = new_id(SUBSCRIPTION_ID_LEN)
     secret, sealed = _new_secret(tenant_id, sub_id)
     now = clock.now()
@@ -92,7 +98,7 @@ def create(tenant_id: str, body: dict) -> dict:
 
 
 def load(tenant_id: str, subscription_id: str) -> HookItem:
-    missing = NotFound("no such webhook subscription", code="subscription-not-found")
+    missing = NotFound("no such webhook subscription", code=SUBSCRIPTION_NOT_FOUND)
     if not isinstance(subscription_id, str) or not is_id(subscription_id, SUBSCRIPTION_ID_LEN):
         raise missing
     try:
@@ -151,7 +157,7 @@ def list_deliveries(tenant_id: str, params: dict) -> dict:
     sub_id = params.get("subscription_id")
     cursor = params.get("cursor")
     if cursor is not None and not _delivery_id_ok(cursor):
-        raise ValidationFailed("invalid cursor", code="invalid-cursor", field="cursor")
+        raise ValidationFailed("invalid cursor", code=INVALID_CURSOR, field="cursor")
     filt = HookItem.status == status if status else None
     if sub_id:
         load(tenant_id, sub_id)

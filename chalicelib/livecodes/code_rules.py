@@ -16,6 +16,7 @@ from pynamodb.exceptions import UpdateError
 
 from chalicelib import clock
 from chalicelib.db import condition_failed
+from chalicelib.error_codes import CONCURRENT_CHANGE, NO_EXPERIMENT, TARGET_IN_EXPERIMENT
 from chalicelib.errors import Conflict
 from chalicelib.livecodes import rules_audience, rules_experiment
 from chalicelib.livecodes.loading import load
@@ -34,7 +35,7 @@ def set_audience_rules(tenant_id: str, code_id: str, body: Any, now: datetime | 
         in_arms.covered() if in_arms else frozenset())
     if taken:
         raise Conflict(f"target {sorted(taken)[0]} is in an experiment arm; end the experiment "
-                       "or leave it out", code="target-in-experiment")
+                       "or leave it out", code=TARGET_IN_EXPERIMENT)
     attr = LiveCode.audience_rules
     _write(code, [attr.set(rules) if rules else attr.remove()], now)
     return {"rules": rules}
@@ -72,7 +73,7 @@ def confirm_winner(tenant_id: str, code_id: str, body: Any, now: datetime | None
 def get_experiment(tenant_id: str, code_id: str, now: datetime | None = None) -> dict:
     code = load(tenant_id, code_id)
     if not code.experiment:
-        raise Conflict("this live code runs no experiment", code="no-experiment")
+        raise Conflict("this live code runs no experiment", code=NO_EXPERIMENT)
     return experiment_stats(code, now or clock.now())
 
 
@@ -82,7 +83,7 @@ def experiment_stats(code: LiveCode, now: datetime) -> dict:
 
     exp = rules_experiment.from_stored(code.experiment)
     if exp is None:
-        raise Conflict("this live code runs no experiment", code="no-experiment")
+        raise Conflict("this live code runs no experiment", code=NO_EXPERIMENT)
     tz = ZoneInfo(code.timezone)
     last = now.astimezone(tz).date()
     first = max((exp.started_at or now).astimezone(tz).date(),
@@ -115,4 +116,4 @@ def _write(code: LiveCode, actions: list, now: datetime) -> None:
     except UpdateError as exc:
         if not condition_failed(exc):
             raise
-        raise Conflict("the live code changed meanwhile; retry", code="concurrent-change") from None
+        raise Conflict("the live code changed meanwhile; retry", code=CONCURRENT_CHANGE) from None

@@ -6,6 +6,7 @@ from datetime import datetime
 from pynamodb.expressions.update import Action
 
 from chalicelib import clock, media, pagination
+from chalicelib.error_codes import CONTENT_NOT_FOUND, INVALID_CURSOR
 from chalicelib.errors import NotFound, ValidationFailed
 from chalicelib.ids import is_id, new_id
 from chalicelib.livecodes import inputs
@@ -53,7 +54,7 @@ def _check_welcome(tenant_id: str, welcome: dict | None) -> None:
     try:
         content.load(tenant_id, content_id)
     except NotFound:
-        raise ValidationFailed(f"no such content item: {content_id[:64]}", code="content-not-found",
+        raise ValidationFailed(f"no such content item: {content_id[:64]}", code=CONTENT_NOT_FOUND,
                                field="welcome.content_id") from None
 
 
@@ -77,7 +78,7 @@ def search(tenant_id: str, q: str, limit: int, cursor: str | None) -> dict:
     is the last match) or after ``SEARCH_READ_BUDGET`` codes read (the cursor is the last code
     read, so the next page goes on from there); ``next_cursor`` is null only at the partition end."""
     if cursor and not is_id(cursor, CODE_ID_LEN):
-        raise ValidationFailed("invalid cursor", code="invalid-cursor", field="cursor")
+        raise ValidationFailed("invalid cursor", code=INVALID_CURSOR, field="cursor")
     start = LiveCode.list_start(tenant_id, cursor) if cursor else None
     items: list[dict] = []
     codes = LiveCode.query(tenant_id, last_evaluated_key=start, page_size=100)

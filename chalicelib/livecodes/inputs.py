@@ -8,6 +8,7 @@ from typing import Any, NamedTuple
 from chalicelib import images
 from chalicelib import tags as tagrules
 from chalicelib import validate as v
+from chalicelib.error_codes import TARGET_ORDER_MISMATCH
 from chalicelib.errors import ValidationFailed
 from chalicelib.livecodes import routing, rules_stores
 from chalicelib.livecodes.models import MAX_TARGETS
@@ -180,7 +181,7 @@ def parse_target_order(body: Any, current: list[str]) -> list[str]:
         detail = "; ".join(f"{label}: {', '.join(x)[:200]}" for label, x in
                            (("missing", missing), ("unknown", unknown), ("repeated", repeated)) if x)
         raise ValidationFailed("'target_ids' must list each of this live code's targets exactly "
-                               f"once ({detail})", code="target-order-mismatch", field="target_ids")
+                               f"once ({detail})", code=TARGET_ORDER_MISMATCH, field="target_ids")
     return ids
 
 

@@ -1,6 +1,7 @@
 """Find a live code: ids and slugs, the consistent read, a target's place, the routing rules."""
 from __future__ import annotations
 
+from chalicelib.error_codes import LIVECODE_NOT_FOUND, TARGET_NOT_FOUND
 from chalicelib.errors import NotFound
 from chalicelib.ids import is_id
 from chalicelib.livecodes import routing, rules_audience, rules_experiment, rules_stores
@@ -15,12 +16,12 @@ def slug_for(tenant_id: str, code_id: str) -> str:
 
 def parse_slug(slug: str) -> tuple[str, str]:
     if len(slug or "") != TENANT_ID_LEN + CODE_ID_LEN or not is_id(slug):
-        raise NotFound("no such live code", code="livecode-not-found")
+        raise NotFound("no such live code", code=LIVECODE_NOT_FOUND)
     return slug[:TENANT_ID_LEN], slug[TENANT_ID_LEN:]
 
 
 def load(tenant_id: str, code_id: str) -> LiveCode:
-    missing = NotFound("no such live code", code="livecode-not-found")
+    missing = NotFound("no such live code", code=LIVECODE_NOT_FOUND)
     if not is_id(code_id, CODE_ID_LEN):
         raise missing
     return LiveCode.get_or_raise(tenant_id, code_id, missing)
@@ -30,7 +31,7 @@ def index_of(code: LiveCode, target_id: str) -> int:
     for i, t in enumerate(code.targets or []):
         if t.id == target_id:
             return i
-    raise NotFound("no such target on this live code", code="target-not-found")
+    raise NotFound("no such target on this live code", code=TARGET_NOT_FOUND)
 
 
 def target_by_id(code: LiveCode, target_id: str) -> TargetMap | None:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from chalicelib import media
+from chalicelib.error_codes import LOGO_NOT_SET
 from chalicelib.errors import ValidationFailed
 from chalicelib.livecodes.loading import load
 from chalicelib.livecodes.views import scan_url
@@ -16,7 +17,7 @@ def qr_image(tenant_id: str, code_id: str, params: dict) -> tuple[bytes, str]:
     with_logo = params.get("logo", "0") in ("1", "true")
     if with_logo and not code.logo_key:
         raise ValidationFailed("this live code has no logo; PATCH it with 'logo' first",
-                               code="logo-not-set", field="logo")
+                               code=LOGO_NOT_SET, field="logo")
     logo_key = code.logo_key if with_logo else None
     name = style.cache_name(scan_url(code), logo_key)
     content_type = "image/png" if style.fmt == "png" else "image/svg+xml"

@@ -24,10 +24,12 @@ from chalicelib.settings import get_settings
 from chalicelib.web import Routes, tenant_id
 
 routes = Routes(__name__)
-service = lazy("chalicelib.livecodes.service")
-analytics = lazy("chalicelib.analytics.service")
-if TYPE_CHECKING:  # the service loads on first use (cold start); the type only for mypy
-    from chalicelib.livecodes.service import ScanResult
+if TYPE_CHECKING:  # the edges, for readers and mypy; at run time each loads on first use
+    from chalicelib.analytics import service as analytics
+    from chalicelib.livecodes import service
+else:
+    service = lazy("chalicelib.livecodes.service")
+    analytics = lazy("chalicelib.analytics.service")
 _REF = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
@@ -165,7 +167,7 @@ def _scan(slug: str, request: Any, point: Any, ask_location: bool) -> Response:
     return _scan_response(result, wants_json, who.set_cookie)
 
 
-def _scan_response(result: ScanResult, wants_json: bool, who_cookie: str = "") -> Response:
+def _scan_response(result: service.ScanResult, wants_json: bool, who_cookie: str = "") -> Response:
     set_cookie = [c for c in (result.set_cookie, who_cookie) if c]  # bots get none
     cookie: dict[str, Any] = {"Set-Cookie": set_cookie if len(set_cookie) > 1 else set_cookie[0]} \
         if set_cookie else {}

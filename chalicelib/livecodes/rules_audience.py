@@ -14,6 +14,7 @@ from typing import Any, NamedTuple
 
 from chalicelib import tags as tagrules
 from chalicelib.audience.stages import STAGES
+from chalicelib.error_codes import INVALID_AUDIENCE_RULE
 from chalicelib.errors import ValidationFailed
 
 MAX_RULES = 20
@@ -100,4 +101,4 @@ def _parse_rule(item: Any, where: str, known: set[str]) -> dict:
 
 
 def _bad(message: str, field: str) -> ValidationFailed:
-    return ValidationFailed(message, code="invalid-audience-rule", field=field)
+    return ValidationFailed(message, code=INVALID_AUDIENCE_RULE, field=field)

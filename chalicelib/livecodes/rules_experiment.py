@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
+from chalicelib.error_codes import INVALID_EXPERIMENT, NO_EXPERIMENT
 from chalicelib.errors import Conflict, ValidationFailed
 
 GOALS = ("adds", "joins", "conversions")
@@ -189,7 +190,7 @@ def _parse_arm(item: Any, where: str, known: set[str], reserved: frozenset[str])
 
 def parse_winner(body: Any, exp: Experiment | None) -> str:
     if exp is None:
-        raise Conflict("this live code runs no experiment", code="no-experiment")
+        raise Conflict("this live code runs no experiment", code=NO_EXPERIMENT)
     if not isinstance(body, dict) or set(body) - {"arm"} or not isinstance(body.get("arm"), str):
         raise _bad("body must be {\"arm\": \"<arm name>\"}", "arm")
     if body["arm"] not in {a.name for a in exp.arms}:
@@ -198,4 +199,4 @@ def parse_winner(body: Any, exp: Experiment | None) -> str:
 
 
 def _bad(message: str, field: str) -> ValidationFailed:
-    return ValidationFailed(message, code="invalid-experiment", field=field)
+    return ValidationFailed(message, code=INVALID_EXPERIMENT, field=field)

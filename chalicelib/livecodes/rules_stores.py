@@ -12,6 +12,7 @@ import math
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
+from chalicelib.error_codes import INVALID_LOCATION, INVALID_STORE
 from chalicelib.errors import ValidationFailed
 
 EARTH_RADIUS_M = 6_371_008.8
@@ -64,10 +65,10 @@ def parse_point(lat: Any, lng: Any, field: str = "lat") -> Point:
     try:
         point = Point(float(lat), float(lng))
     except (TypeError, ValueError):
-        raise ValidationFailed("'lat' and 'lng' must be numbers", code="invalid-location",
+        raise ValidationFailed("'lat' and 'lng' must be numbers", code=INVALID_LOCATION,
                                field=field) from None
     if not (-90 <= point.lat <= 90 and -180 <= point.lng <= 180) or math.isnan(point.lat + point.lng):
-        raise ValidationFailed("'lat' must be -90..90 and 'lng' -180..180", code="invalid-location",
+        raise ValidationFailed("'lat' must be -90..90 and 'lng' -180..180", code=INVALID_LOCATION,
                                field=field)
     return point
 
@@ -99,4 +100,4 @@ def parse(raw: Any, where: str = "store") -> dict | None:
 
 
 def _bad(message: str, field: str) -> ValidationFailed:
-    return ValidationFailed(message, code="invalid-store", field=field)
+    return ValidationFailed(message, code=INVALID_STORE, field=field)

@@ -6,6 +6,7 @@ import secrets
 from typing import Any, NamedTuple
 from urllib.parse import parse_qsl
 
+from chalicelib.error_codes import INVALID_LOCATION
 from chalicelib.errors import ValidationFailed
 from chalicelib.http import bearer, header, parse_json
 
@@ -26,11 +27,11 @@ def posted(request: Any) -> dict:
     """The POSTed position: a form (the landing page) or a JSON object (other clients)."""
     raw = request.raw_body or b""
     if len(raw) > MAX_POST_BYTES:
-        raise ValidationFailed("the body is too large", code="invalid-location")
+        raise ValidationFailed("the body is too large", code=INVALID_LOCATION)
     if header(request, "Content-Type").startswith("application/json"):
         body = parse_json(raw) if raw.strip() else {}
         if not isinstance(body, dict):
-            raise ValidationFailed("the body must be a JSON object", code="invalid-location")
+            raise ValidationFailed("the body must be a JSON object", code=INVALID_LOCATION)
         return body
     return dict(parse_qsl(raw.decode("utf-8", "replace")))
 

@@ -14,6 +14,7 @@ from pynamodb.exceptions import UpdateError
 
 from chalicelib import clock, media
 from chalicelib.db import condition_failed
+from chalicelib.error_codes import CONCURRENT_CHANGE, LIVECODE_NOT_FOUND, TOO_MANY_TARGETS
 from chalicelib.errors import Conflict, NotFound, ValidationFailed
 from chalicelib.ids import new_id
 from chalicelib.livecodes import inputs
@@ -74,7 +75,7 @@ def add_target(tenant_id: str, code_id: str, body: Any, now: datetime | None = N
     now = now or clock.now()
     code = load(tenant_id, code_id)
     if len(code.targets or []) >= MAX_TARGETS:
-        raise Conflict(f"a live code holds at most {MAX_TARGETS} targets", code="too-many-targets")
+        raise Conflict(f"a live code holds at most {MAX_TARGETS} targets", code=TOO_MANY_TARGETS)
     target = new_target(tenant_id, inputs.parse_target(body, now=now), now)
     try:
         with wecom_ways(tenant_id, code_id, [target]):
@@ -84,7 +85,7 @@ def add_target(tenant_id: str, code_id: str, body: Any, now: datetime | None = N
     except UpdateError as exc:
         if not condition_failed(exc):
             raise
-        raise NotFound("no such live code", code="livecode-not-found") from None
+        raise NotFound("no such live code", code=LIVECODE_NOT_FOUND) from None
     refresh_due(code, now)
     return target_view(target, now)
 
@@ -149,7 +150,7 @@ def reorder_targets(tenant_id: str, code_id: str, body: Any, now: datetime | Non
             if not condition_failed(exc):
                 raise
             code = load(tenant_id, code_id)
-    raise Conflict("the live code changed meanwhile; retry", code="concurrent-change")
+    raise Conflict("the live code changed meanwhile; retry", code=CONCURRENT_CHANGE)
 
 
 def _guarded_update(code: LiveCode, actions: list, condition: Any) -> None:
@@ -158,7 +159,7 @@ def _guarded_update(code: LiveCode, actions: list, condition: Any) -> None:
     except UpdateError as exc:
         if not condition_failed(exc):
             raise
-        raise Conflict("the live code changed meanwhile; retry", code="concurrent-change") from None
+        raise Conflict("the live code changed meanwhile; retry", code=CONCURRENT_CHANGE) from None
 
 
 def _dynamo(value: Any) -> Any:

@@ -9,6 +9,7 @@ import hashlib
 import re
 
 from chalicelib import aws
+from chalicelib.error_codes import MEDIA_NOT_FOUND
 from chalicelib.errors import NotFound
 from chalicelib.settings import get_settings
 
@@ -57,8 +58,8 @@ def public_url(key: str | None) -> str | None:
 
 def read_public(tenant_id: str, folder: str, name: str) -> tuple[bytes, str]:
     if folder not in FOLDERS or not _NAME.match(name) or not re.fullmatch(r"[a-z0-9]{8}", tenant_id):
-        raise NotFound("no such media", code="media-not-found")
+        raise NotFound("no such media", code=MEDIA_NOT_FOUND)
     data = get(object_key(tenant_id, folder, name))
     if data is None:
-        raise NotFound("no such media", code="media-not-found")
+        raise NotFound("no such media", code=MEDIA_NOT_FOUND)
     return data, CONTENT_TYPES[name.rsplit(".", 1)[1]]

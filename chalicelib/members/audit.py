@@ -17,6 +17,7 @@ import re
 from typing import Any
 
 from chalicelib import clock
+from chalicelib.error_codes import INVALID_CURSOR
 from chalicelib.errors import ValidationFailed
 from chalicelib.ids import new_id
 
@@ -78,7 +79,7 @@ def object_of(template: str, params: dict, answer: Any) -> tuple[str | None, str
     return "-".join(parts) or None, None  # a singleton: /v1/tenant, /v1/audience/settings
 
 
-def changed_fields(raw_body: bytes | None) -> list[str]:
+def changed_fields(raw_body: str | bytes | None) -> list[str]:
     """The top-level field names of a JSON object body (names only, never values)."""
     if not raw_body or len(raw_body) > 8 * 1024 * 1024:
         return []
@@ -199,7 +200,7 @@ def query(tenant_id: str, params: dict, limit: int) -> dict:
         range_cond = AuditEntry.entry_id.between(low or "0", high or "9999999999999~")
     cursor = params.get("cursor")
     if cursor and not ENTRY_ID.match(cursor):
-        raise ValidationFailed("invalid cursor", code="invalid-cursor", field="cursor")
+        raise ValidationFailed("invalid cursor", code=INVALID_CURSOR, field="cursor")
     actor, object_type, object_id = (params.get(k) or None for k in ("actor", "object_type",
                                                                        "object_id"))
     actor_kind, _, actor_id = actor.rpartition(":") if actor else ("", "", "")

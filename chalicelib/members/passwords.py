@@ -19,6 +19,7 @@ import hmac
 import os
 from typing import NamedTuple
 
+from chalicelib.error_codes import WEAK_PASSWORD
 from chalicelib.errors import ValidationFailed
 
 MIN_LENGTH = 10
@@ -95,17 +96,17 @@ def verify_password(password: str, stored: str | None, dummy_cost: Cost | None =
 def check_rules(password: object, email: str = "", field: str = "password") -> str:
     """The password if it may be used, else ValidationFailed ``weak-password`` naming the field."""
     if not isinstance(password, str):
-        raise ValidationFailed(f"'{field}' must be a string", field=field, code="weak-password")
+        raise ValidationFailed(f"'{field}' must be a string", field=field, code=WEAK_PASSWORD)
     if len(password) < MIN_LENGTH:
         raise ValidationFailed(f"'{field}' must be at least {MIN_LENGTH} characters", field=field,
-                               code="weak-password")
+                               code=WEAK_PASSWORD)
     if len(password) > MAX_LENGTH:
         raise ValidationFailed(f"'{field}' must be at most {MAX_LENGTH} characters", field=field,
-                               code="weak-password")
+                               code=WEAK_PASSWORD)
     lowered = password.lower()
     if lowered in COMMON or len(set(password)) < 4:
-        raise ValidationFailed(f"'{field}' is too easy to guess", field=field, code="weak-password")
+        raise ValidationFailed(f"'{field}' is too easy to guess", field=field, code=WEAK_PASSWORD)
     if email and (lowered == email.lower() or lowered == email.split("@")[0].lower()):
         raise ValidationFailed(f"'{field}' must not be the email address", field=field,
-                               code="weak-password")
+                               code=WEAK_PASSWORD)
     return password

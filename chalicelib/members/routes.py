@@ -4,17 +4,21 @@ Who may call each route is decided by chalicelib/members/policy.py (the auth mid
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalicelib import validate as v
+from chalicelib.error_codes import NOT_A_SESSION
 from chalicelib.http import client_ip, created, header, json_body, json_response, no_content, query
 from chalicelib.lazy import lazy
 from chalicelib.web import Routes, actor, role, tenant_id
 
 routes = Routes(__name__)
-audit = lazy("chalicelib.members.audit")
-service = lazy("chalicelib.members.service")
-sessions = lazy("chalicelib.members.sessions")
+if TYPE_CHECKING:  # the edges, for readers and mypy; at run time each loads on first use
+    from chalicelib.members import audit, service, sessions
+else:
+    audit = lazy("chalicelib.members.audit")
+    service = lazy("chalicelib.members.service")
+    sessions = lazy("chalicelib.members.sessions")
 
 
 def _client(request: Any) -> tuple[str, str]:
@@ -49,7 +53,7 @@ def delete_session():
 
         raise ValidationFailed("DELETE /v1/sessions ends a member's session: call it with the "
                                "member's access token (API keys are revoked with "
-                               "DELETE /v1/api-keys/{key})", code="not-a-session")
+                               "DELETE /v1/api-keys/{key})", code=NOT_A_SESSION)
     sessions.logout(sessions.MemberIdentity(tenant_id(request), who["id"], who["session_id"],
                                             role(request), who.get("email", ""), who.get("name")))
     audit.note(request)["object"] = {"type": "session", "id": who["session_id"]}
@@ -79,7 +83,7 @@ def update_me():
         from chalicelib.errors import ValidationFailed
 
         raise ValidationFailed("PATCH /v1/me changes a member's own name or password: call it with "
-                               "the member's access token", code="not-a-session")
+                               "the member's access token", code=NOT_A_SESSION)
     identity = sessions.MemberIdentity(tenant_id(request), who["id"], who["session_id"],
                                        role(request), who.get("email", ""), who.get("name"))
     member = sessions.change_own(identity, json_body(request), audit.note(request))

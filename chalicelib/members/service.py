@@ -18,6 +18,16 @@ from pynamodb.transactions import TransactWrite
 from chalicelib import clock, pagination
 from chalicelib import validate as v
 from chalicelib.auth.models import Tenant
+from chalicelib.error_codes import (
+    CONCURRENT_CHANGE,
+    FORBIDDEN_ROLE,
+    INVITE_EXPIRED,
+    INVITE_NOT_FOUND,
+    LAST_OWNER,
+    MEMBER_DISABLED,
+    MEMBER_EXISTS,
+    MEMBER_NOT_FOUND,
+)
 from chalicelib.errors import Conflict, DomainError, Forbidden, NotFound
 from chalicelib.ids import new_id
 from chalicelib.members import passwords, policy, tokens
@@ -34,7 +44,7 @@ class Actor(NamedTuple):
 
 class InviteGone(DomainError):
     status = 410
-    code = "invite-expired"
+    code = INVITE_EXPIRED
 
 
 def view(member: Member) -> dict:
@@ -49,11 +59,11 @@ def view(member: Member) -> dict:
 
 def get_member(tenant_id: str, member_id: str) -> Member:
     if not member_id or len(member_id) != tokens.MEMBER_ID_LEN:
-        raise NotFound("no such member", code="member-not-found")
+        raise NotFound("no such member", code=MEMBER_NOT_FOUND)
     try:
         return Member.get(tenant_id, member_id)
     except DoesNotExist:
-        raise NotFound("no such member", code="member-not-found") from None
+        raise NotFound("no such member", code=MEMBER_NOT_FOUND) from None
 
 
 def list_members(tenant_id: str, limit: int, cursor: str | None) -> dict:
@@ -71,7 +81,7 @@ def _role(body: dict, required: bool) -> str | None:
 def _require_owner_for(actor_role: str, *roles: str | None) -> None:
     if "owner" in roles and actor_role != "owner":
         raise Forbidden("only an owner can grant, change or remove the owner role; this needs the "
-                        "owner role", code="forbidden-role")
+                        "owner role", code=FORBIDDEN_ROLE)
 
 
 def _invite_link(token: str) -> str:
@@ -93,7 +103,7 @@ def invite(tenant_id: str, body: dict, inviter_role: str, inviter_id: str) -> di
     role = v.choice(body, "role", policy.ROLES, required=True)
     if not policy.at_most(role, inviter_role):
         raise Forbidden(f"a {inviter_role} cannot invite a member with the {role} role; this needs "
-                        f"the {role} role", code="forbidden-role", field="role")
+                        f"the {role} role", code=FORBIDDEN_ROLE, field="role")
     member = Member(tenant_id=tenant_id, member_id=new_id(tokens.MEMBER_ID_LEN), email=email,
                     name=v.text(body, "name", max_len=100), role=role, status="invited",
                     created_at=clock.now(), invited_by=inviter_id)
@@ -105,7 +115,7 @@ def invite(tenant_id: str, body: dict, inviter_role: str, inviter_id: str) -> di
             tx.save(member, condition=Member.member_id.does_not_exist())
     except TransactWriteError as exc:
         if _cancelled(exc, 0):
-            raise Conflict(f"{email} is already a member of this tenant", code="member-exists",
+            raise Conflict(f"{email} is already a member of this tenant", code=MEMBER_EXISTS,
                            field="email") from None
         raise
     return {"member": view(member), **link}
@@ -118,7 +128,7 @@ def reissue_invite(tenant_id: str, member_id: str, actor: Actor) -> dict:
     _require_owner_for(actor.role, member.role)
     if member.status not in ("invited", "active"):
         raise Conflict("a disabled member gets no link; enable the member first",
-                       code="member-disabled")
+                       code=MEMBER_DISABLED)
     status = member.status
     link = _issue_invite(member)
     member.update(actions=[Member.invite_hash.set(member.invite_hash),
@@ -132,16 +142,16 @@ def accept_invite(token: str, body: dict) -> Member:
     v.only_keys(body, {"password", "name"})
     parsed = tokens.read_invite(token)
     if parsed is None:
-        raise NotFound("no such invite (it may have been used already)", code="invite-not-found")
+        raise NotFound("no such invite (it may have been used already)", code=INVITE_NOT_FOUND)
     tenant_id, member_id, secret = parsed
     try:
         member = Member.get(tenant_id, member_id)
     except DoesNotExist:
-        raise NotFound("no such invite (it may have been used already)", code="invite-not-found") \
+        raise NotFound("no such invite (it may have been used already)", code=INVITE_NOT_FOUND) \
             from None
     if member.status not in ("invited", "active") or not tokens.digest_matches(secret,
                                                                                 member.invite_hash):
-        raise NotFound("no such invite (it may have been used already)", code="invite-not-found")
+        raise NotFound("no such invite (it may have been used already)", code=INVITE_NOT_FOUND)
     was_invited = member.status == "invited"
     if member.invite_expires_at is None or member.invite_expires_at <= clock.now():
         raise InviteGone("this invite has expired; ask an admin for a new link")
@@ -160,7 +170,7 @@ def accept_invite(token: str, body: dict) -> Member:
                 tx.update(Tenant(tenant_id=tenant_id), actions=[Tenant.owner_count.add(1)])
     except TransactWriteError as exc:
         if _cancelled(exc, 0):
-            raise NotFound("no such invite (it was used a moment ago)", code="invite-not-found") \
+            raise NotFound("no such invite (it was used a moment ago)", code=INVITE_NOT_FOUND) \
                 from None
         raise
     if not was_invited:  # a password reset: sessions opened with the old password end
@@ -229,10 +239,10 @@ def _write_with_owner_count(member: Member, delta: int, update: list[Action] | N
     except TransactWriteError as exc:
         if _cancelled(exc, member_at):
             raise Conflict("the member changed meanwhile; read it again and retry",
-                           code="concurrent-change") from None
+                           code=CONCURRENT_CHANGE) from None
         if delta < 0 and _cancelled(exc, tenant_at):
             raise Conflict("a tenant keeps at least one owner: make another member owner first",
-                           code="last-owner") from None
+                           code=LAST_OWNER) from None
         raise
 
 

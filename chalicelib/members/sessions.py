@@ -21,6 +21,16 @@ from pynamodb.expressions.update import Action
 
 from chalicelib import clock, db
 from chalicelib.auth import tenants
+from chalicelib.error_codes import (
+    INVALID_CREDENTIALS,
+    INVALID_REFRESH_TOKEN,
+    INVALID_TOKEN,
+    REFRESH_TOKEN_REUSED,
+    SESSION_ENDED,
+    TENANT_REQUIRED,
+    TOKEN_EXPIRED,
+    WRONG_PASSWORD,
+)
 from chalicelib.errors import Conflict, RateLimited, Unauthorized, ValidationFailed
 from chalicelib.ids import new_id
 from chalicelib.members import passwords, tokens
@@ -87,7 +97,7 @@ def login(body: dict, ip: str, user_agent: str, note: dict) -> dict:
     logins = _logins(email, tenant_id)
     if not logins:
         passwords.verify_password(password, None, _cost())  # same cost as a real check
-        raise Unauthorized(INVALID, code="invalid-credentials")
+        raise Unauthorized(INVALID, code=INVALID_CREDENTIALS)
     if len(logins) == 1:
         member = _check_one(logins[0], password, note)
         return open_session(member, ip, user_agent, note)
@@ -98,10 +108,10 @@ def login(body: dict, ip: str, user_agent: str, note: dict) -> dict:
             found = _load(login_item)
             if found is not None and found.status == "active":
                 _failed(found, note)
-        raise Unauthorized(INVALID, code="invalid-credentials")
+        raise Unauthorized(INVALID, code=INVALID_CREDENTIALS)
     choices = [{"id": m.tenant_id, "name": tenants.get_tenant(m.tenant_id).name} for m in matching]
     raise Conflict("this email belongs to several tenants: send tenant_id with one of them",
-                   code="tenant-required", details={"tenants": choices})
+                   code=TENANT_REQUIRED, details={"tenants": choices})
 
 
 def _logins(email: str, tenant_id: str | None) -> list[MemberLogin]:
@@ -133,19 +143,19 @@ def _check_one(login_item: MemberLogin, password: str, note: dict) -> Member:
     member = _load(login_item)
     if member is None:
         passwords.verify_password(password, None, _cost())
-        raise Unauthorized(INVALID, code="invalid-credentials")
+        raise Unauthorized(INVALID, code=INVALID_CREDENTIALS)
     note.update(tenant_id=member.tenant_id, actor=_actor(member),
                 object={"type": "member", "id": member.member_id})
     valid = passwords.verify_password(password, member.password_hash, _cost())
     if member.status != "active":
         note["outcome"] = f"login-refused-{member.status}"
-        raise Unauthorized(INVALID, code="invalid-credentials")
+        raise Unauthorized(INVALID, code=INVALID_CREDENTIALS)
     if _locked(member):
         note["outcome"] = "login-refused-locked"
-        raise Unauthorized(INVALID, code="invalid-credentials")
+        raise Unauthorized(INVALID, code=INVALID_CREDENTIALS)
     if not valid:
         _failed(member, note)
-        raise Unauthorized(INVALID, code="invalid-credentials")
+        raise Unauthorized(INVALID, code=INVALID_CREDENTIALS)
     _succeeded(member, password)
     return member
 
@@ -216,30 +226,30 @@ def refresh(body: dict, ip: str, note: dict) -> dict:
     token = v.text(body, "refresh_token", required=True, max_len=300)
     claims = tokens.read_refresh(get_settings().secret, token)
     if claims is None:
-        raise Unauthorized("invalid refresh token; log in again", code="invalid-refresh-token")
+        raise Unauthorized("invalid refresh token; log in again", code=INVALID_REFRESH_TOKEN)
     key = session_key(claims.member_id, claims.session_id)
     try:
         session = Session.get(claims.tenant_id, key, consistent_read=True)
     except DoesNotExist:
-        raise Unauthorized("invalid refresh token; log in again", code="invalid-refresh-token") \
+        raise Unauthorized("invalid refresh token; log in again", code=INVALID_REFRESH_TOKEN) \
             from None
     note.update(tenant_id=claims.tenant_id, changed_fields=[],
                 actor={"kind": "member", "id": claims.member_id},
                 object={"type": "session", "id": claims.session_id})
     if session.revoked_at is not None or session.expires_at <= clock.now():
-        raise Unauthorized("this session has ended; log in again", code="session-ended")
+        raise Unauthorized("this session has ended; log in again", code=SESSION_ENDED)
     if claims.generation < session.generation:
         _revoke(session, "refresh-reuse")
         note["outcome"] = "refresh-reuse"
         raise Unauthorized("this refresh token was already used; the session is revoked for "
-                           "safety; log in again", code="refresh-token-reused")
+                           "safety; log in again", code=REFRESH_TOKEN_REUSED)
     if claims.generation > session.generation or not tokens.digest_matches(claims.nonce,
                                                                             session.refresh_hash):
-        raise Unauthorized("invalid refresh token; log in again", code="invalid-refresh-token")
+        raise Unauthorized("invalid refresh token; log in again", code=INVALID_REFRESH_TOKEN)
     member = _active_member(claims.tenant_id, claims.member_id)
     if member is None:
         _revoke(session, "member-changed")
-        raise Unauthorized("this session has ended; log in again", code="session-ended")
+        raise Unauthorized("this session has ended; log in again", code=SESSION_ENDED)
     new_token, new_hash = tokens.issue_refresh(get_settings().secret, claims.tenant_id,
                                                claims.member_id, claims.session_id,
                                                claims.generation + 1)
@@ -254,7 +264,7 @@ def refresh(body: dict, ip: str, note: dict) -> dict:
         _revoke(session, "refresh-reuse")  # two refreshes raced with the same token
         note["outcome"] = "refresh-reuse"
         raise Unauthorized("this refresh token was already used; the session is revoked for "
-                           "safety; log in again", code="refresh-token-reused") from None
+                           "safety; log in again", code=REFRESH_TOKEN_REUSED) from None
     note["actor"] = _actor(member)
     return _answer(member, claims.session_id, new_token, session.expires_at)
 
@@ -297,7 +307,7 @@ def change_own(identity: MemberIdentity, body: dict, note: dict) -> Member:
                 _failed(member, note)
                 note["outcome"] = "wrong-current-password"
             raise Forbidden("the current password is wrong (repeated failures lock the account)",
-                            code="wrong-password", field="current_password")
+                            code=WRONG_PASSWORD, field="current_password")
         actions.append(Member.password_hash.set(passwords.hash_password(new, _cost())))
     if actions:
         member.update(actions=actions)
@@ -336,10 +346,10 @@ def authenticate(token: str) -> MemberIdentity:
     cfg = get_settings()
     claims = tokens.read_access(cfg.secret, token)
     if claims is None:
-        raise Unauthorized("invalid access token", code="invalid-token")
+        raise Unauthorized("invalid access token", code=INVALID_TOKEN)
     if claims.expires <= time.time():
         raise Unauthorized("the access token has expired; refresh it (POST /v1/sessions/refresh)",
-                           code="token-expired")
+                           code=TOKEN_EXPIRED)
     key = (claims.tenant_id, session_key(claims.member_id, claims.session_id))
     hit = _cache.get(key)
     if hit and hit[0] > time.monotonic():
@@ -350,7 +360,7 @@ def authenticate(token: str) -> MemberIdentity:
             _cache.clear()
         _cache[key] = (time.monotonic() + cfg.session_cache_seconds, identity)
     if identity is None:
-        raise Unauthorized("this session has ended; log in again", code="session-ended")
+        raise Unauthorized("this session has ended; log in again", code=SESSION_ENDED)
     return identity
 
 

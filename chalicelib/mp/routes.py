@@ -1,14 +1,20 @@
 """Mini-program routes (/mp/v1, mini-program token) and the tenant's mini-program settings."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from chalicelib.content.routes import list_page
 from chalicelib.http import json_body, json_response, query
 from chalicelib.lazy import lazy
 from chalicelib.web import Routes, tenant_id
 
 routes = Routes(__name__)
-content = lazy("chalicelib.content.service")
-service = lazy("chalicelib.mp.service")
+if TYPE_CHECKING:  # the edges, for readers and mypy; at run time each loads on first use
+    from chalicelib.content import service as content
+    from chalicelib.mp import service
+else:
+    content = lazy("chalicelib.content.service")
+    service = lazy("chalicelib.mp.service")
 
 
 def mp_user(request) -> str:

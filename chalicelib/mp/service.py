@@ -13,6 +13,7 @@ from chalicelib.audience import activity, users
 from chalicelib.audience.identities import identify
 from chalicelib.auth import service as auth
 from chalicelib.content import service as content
+from chalicelib.error_codes import MP_NOT_CONFIGURED
 from chalicelib.errors import DomainError, ValidationFailed
 from chalicelib.mp import tokens, wechat
 from chalicelib.mp.models import MpApp
@@ -28,7 +29,7 @@ SECRET = "mp.secret"  # the vault purpose
 
 class MpNotConfigured(DomainError):
     status = 409
-    code = "mp-not-configured"
+    code = MP_NOT_CONFIGURED
 
 
 # ---- the tenant's mini-program ----------------------------------------------------------------

@@ -9,6 +9,7 @@ import time
 from typing import Any
 
 from chalicelib import signing
+from chalicelib.error_codes import INVALID_MP_TOKEN, MP_TOKEN_EXPIRED
 from chalicelib.errors import Unauthorized
 from chalicelib.ids import is_id
 from chalicelib.secret_store import app_secret
@@ -30,13 +31,13 @@ def verify(token: str, now: float | None = None) -> tuple[str, str]:
     if len(parts) != 5 or parts[0] != PREFIX or not is_id(parts[1]) or not is_id(parts[2]) \
             or not parts[3].isdigit():
         raise Unauthorized("a mini-program token is required (Authorization: Bearer mp1...)",
-                           code="invalid-mp-token")
+                           code=INVALID_MP_TOKEN)
     body = ".".join(parts[:4])
     if not signing.verify(app_secret(), "mp-token|" + body, parts[4], 24):
-        raise Unauthorized("invalid mini-program token", code="invalid-mp-token")
+        raise Unauthorized("invalid mini-program token", code=INVALID_MP_TOKEN)
     if int(parts[3]) <= (now if now is not None else time.time()):
         raise Unauthorized("the mini-program token has expired; log in again",
-                           code="mp-token-expired")
+                           code=MP_TOKEN_EXPIRED)
     return parts[1], parts[2]
 
 

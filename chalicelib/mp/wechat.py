@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from chalicelib import fetch
+from chalicelib.error_codes import INVALID_CODE, WECHAT_MISCONFIGURED, WECHAT_RATE_LIMITED, WECHAT_UNAVAILABLE
 from chalicelib.errors import DomainError, RateLimited, Unauthorized
 from chalicelib.settings import get_settings
 
@@ -19,12 +20,12 @@ MAX_RESPONSE = 64 * 1024
 
 class WeChatUnavailable(DomainError):
     status = 503
-    code = "wechat-unavailable"
+    code = WECHAT_UNAVAILABLE
 
 
 class WeChatMisconfigured(DomainError):
     status = 502
-    code = "wechat-misconfigured"
+    code = WECHAT_MISCONFIGURED
 
 
 @dataclass(frozen=True)
@@ -69,10 +70,10 @@ def parse(body: dict) -> Session:
                        str(body.get("session_key") or ""))
     if errcode in (40029, 40163, 40226):  # invalid code, code already used, risky user
         raise Unauthorized("the login code is invalid or was already used; call wx.login again",
-                           code="invalid-code", field="code")
+                           code=INVALID_CODE, field="code")
     if errcode == 45011:
         raise RateLimited("WeChat is rate limiting logins (100 a minute per user); retry shortly",
-                          code="wechat-rate-limited")
+                          code=WECHAT_RATE_LIMITED)
     if errcode == -1:
         raise WeChatUnavailable("WeChat is busy; retry shortly")
     if errcode in (40013, 40125, 41002, 41004):

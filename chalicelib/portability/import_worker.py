@@ -11,7 +11,8 @@ errors every few seconds and hands over to the next step before its time runs ou
 Events an import records are published on the events queue as history (``imported: true``, the
 import's id): the insight counters count them on the days they happened and webhooks that asked
 for history (``include_imported``) deliver them; no campaign, tag or warning reacts to them
-(:data:`chalicelib.events.HISTORY_HANDLERS`). An event recorded before (a re-run) publishes nothing.
+(only consumers declared with ``history=True`` take them). An event recorded before (a re-run)
+publishes nothing.
 """
 from __future__ import annotations
 

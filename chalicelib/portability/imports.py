@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from chalicelib import aws, clock
 from chalicelib import validate as v
+from chalicelib.error_codes import IMPORT_NOT_UPLOADED, IMPORT_TOO_LARGE
 from chalicelib.errors import Conflict, PayloadTooLarge, ValidationFailed
 from chalicelib.portability import formats, jobs
 from chalicelib.portability.models import DataJob
@@ -60,7 +61,7 @@ def create(tenant_id: str, body: dict) -> dict:
     data = content.encode("utf-8")
     if len(data) > INLINE_MAX_BYTES:
         raise PayloadTooLarge(f"inline content is at most {INLINE_MAX_BYTES} bytes; upload larger "
-                              "files to the upload_url", code="import-too-large")
+                              "files to the upload_url", code=IMPORT_TOO_LARGE)
     s3.put_object(Bucket=bucket, Key=job.object_key, Body=data,
                   ContentType=formats.CONTENT_TYPES[fmt])
     job.status = "queued"
@@ -80,13 +81,13 @@ def start(tenant_id: str, job_id: str) -> dict:
     except Exception as exc:  # botocore ClientError: 404 until the file is uploaded
         code = str(getattr(exc, "response", {}).get("Error", {}).get("Code", ""))
         if code in ("404", "NoSuchKey", "NotFound"):
-            raise Conflict("upload the file to upload_url first", code="import-not-uploaded") \
+            raise Conflict("upload the file to upload_url first", code=IMPORT_NOT_UPLOADED) \
                 from None
         raise
     size = int(head["ContentLength"])
     if size > MAX_FILE_BYTES:
         raise PayloadTooLarge(f"an import file is at most {MAX_FILE_BYTES} bytes",
-                              code="import-too-large")
+                              code=IMPORT_TOO_LARGE)
     if jobs.commit(job, [DataJob.status.set("queued"),
                          DataJob.state.set({"offset": 0, "line": 0, "size": size})]):
         jobs.enqueue("import", tenant_id, job_id, int(job.step))

@@ -18,6 +18,7 @@ from pynamodb.exceptions import UpdateError
 
 from chalicelib import aws, clock
 from chalicelib.db import condition_failed
+from chalicelib.error_codes import INVALID_CURSOR
 from chalicelib.errors import NotFound, ValidationFailed
 from chalicelib.ids import ALPHABET, is_id, new_id
 from chalicelib.portability.models import DataJob
@@ -64,7 +65,7 @@ def listing(tenant_id: str, op: str, limit: int, cursor: str | None, view: Any) 
     cond: Any
     if cursor:
         if not is_id(cursor, JOB_ID_LEN):
-            raise ValidationFailed("invalid cursor", code="invalid-cursor", field="cursor")
+            raise ValidationFailed("invalid cursor", code=INVALID_CURSOR, field="cursor")
         cond = DataJob.sk.between(prefix, key_for(op, cursor))  # the cursor itself is skipped
     else:
         cond = DataJob.sk.startswith(prefix)

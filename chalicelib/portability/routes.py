@@ -1,14 +1,19 @@
 """Export and import routes (marketer API)."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from chalicelib import validate as v
 from chalicelib.http import created, json_body, json_response, query
 from chalicelib.lazy import lazy
 from chalicelib.web import Routes, tenant_id
 
 routes = Routes(__name__)
-exports = lazy("chalicelib.portability.exports")
-imports = lazy("chalicelib.portability.imports")
+if TYPE_CHECKING:  # the edges, for readers and mypy; at run time each loads on first use
+    from chalicelib.portability import exports, imports
+else:
+    exports = lazy("chalicelib.portability.exports")
+    imports = lazy("chalicelib.portability.imports")
 
 
 @routes.route("/v1/exports", methods=["POST"])

@@ -1,6 +1,6 @@
 """The scan log: one item per scan, written off the request path, for the ``scans`` export.
 
-A batch handler of ``scan`` events (:data:`chalicelib.events.HANDLERS`): the scans of one SQS batch
+A batch consumer of ``scan`` events (chalicelib/portability/domain.py): the scans of one SQS batch
 are written with one BatchWriteItem (≤ 10 items, one call). An item's key derives from the event
 (its time and a digest of its content), so a repeated event message rewrites the same item.
 Items expire after 400 days (the audience's retention).

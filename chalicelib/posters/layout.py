@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from chalicelib import validate as v
+from chalicelib.error_codes import LAYOUT_OUTSIDE_CANVAS, LAYOUT_OVERLAPS_QR
 from chalicelib.errors import ValidationFailed
 
 MIN_SIDE, MAX_SIDE = 240, 2160
@@ -194,8 +195,8 @@ def _check_inside(layout: Layout) -> None:
         if box.x + box.w > layout.width or box.y + box.h > layout.height:
             raise ValidationFailed(
                 f"'{name}' ({box.x},{box.y} {box.w}x{box.h}) does not fit inside the "
-                f"{layout.width}x{layout.height} canvas", code="layout-outside-canvas", field=name)
+                f"{layout.width}x{layout.height} canvas", code=LAYOUT_OUTSIDE_CANVAS, field=name)
     for name, box in named[1:]:
         if box.overlaps(layout.qr.box):
             raise ValidationFailed(f"'{name}' overlaps the QR box; a covered QR code stops scanning",
-                                   code="layout-overlaps-qr", field=name)
+                                   code=LAYOUT_OVERLAPS_QR, field=name)

@@ -1,6 +1,8 @@
 """HTTP routes for poster templates (marketer API)."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from chalice import Response
 
 from chalicelib import validate as v
@@ -9,8 +11,12 @@ from chalicelib.lazy import lazy
 from chalicelib.web import Routes, tenant_id
 
 routes = Routes(__name__)
-service = lazy("chalicelib.posters.service")
-fission_tasks = lazy("chalicelib.fission.tasks")
+if TYPE_CHECKING:  # the edges, for readers and mypy; at run time each loads on first use
+    from chalicelib.fission import tasks as fission_tasks
+    from chalicelib.posters import service
+else:
+    service = lazy("chalicelib.posters.service")
+    fission_tasks = lazy("chalicelib.fission.tasks")
 
 
 @routes.route("/v1/poster-templates", methods=["POST"])

@@ -17,6 +17,12 @@ from pynamodb.expressions.update import Action
 
 from chalicelib import clock, images, media, pagination
 from chalicelib import validate as v
+from chalicelib.error_codes import (
+    QR_BOX_TOO_SMALL,
+    TEMPLATE_CANVAS_MISSING,
+    TEMPLATE_IN_USE,
+    TEMPLATE_NOT_FOUND,
+)
 from chalicelib.errors import Conflict, NotFound, ValidationFailed
 from chalicelib.ids import is_id, new_id
 from chalicelib.posters import layout as lay
@@ -40,7 +46,7 @@ def sample_invite_url() -> str:
 # ---- templates --------------------------------------------------------------------------------
 
 def load(tenant_id: str, template_id: str) -> PosterTemplate:
-    missing = NotFound("no such poster template", code="template-not-found")
+    missing = NotFound("no such poster template", code=TEMPLATE_NOT_FOUND)
     if not is_id(template_id, TEMPLATE_ID_LEN):
         raise missing
     return PosterTemplate.get_or_raise(tenant_id, template_id, missing)
@@ -60,7 +66,7 @@ def _prepare(tenant_id: str, background: bytes, layout: lay.Layout) -> dict:
     try:
         render.qr_scale(sample_invite_url(), layout.qr.size)
     except render.RenderError as exc:
-        raise ValidationFailed(str(exc), code="qr-box-too-small", field="layout.qr.size") from None
+        raise ValidationFailed(str(exc), code=QR_BOX_TOO_SMALL, field="layout.qr.size") from None
     base, quality = render.prepare_base(background, layout)
     base_key = media.put(tenant_id, "poster", base, "jpg")
     stored = layout.to_dict()
@@ -135,7 +141,7 @@ def delete(tenant_id: str, template_id: str, *, users: Callable[[str, str], list
     using = users(tenant_id, template_id)
     if using:
         raise Conflict(f"the template is used by fission task(s) {', '.join(using[:5])}; change or "
-                       "delete them first", code="template-in-use")
+                       "delete them first", code=TEMPLATE_IN_USE)
     t.delete()
 
 
@@ -152,7 +158,7 @@ def _base(key: str) -> Any:
     data = media.get(key)
     if data is None:
         raise NotFound("the template's prepared canvas is missing; PATCH the template's layout to "
-                       "prepare it again", code="template-canvas-missing")
+                       "prepare it again", code=TEMPLATE_CANVAS_MISSING)
     img = render.decode(data)
     with _bases_lock:
         _BASES[key] = img
@@ -175,7 +181,7 @@ def render_template(t: PosterTemplate, invite_url: str, nickname: str,
         return render.render_poster(_base(t.base_key), layout, invite_url, nickname, avatar,
                                     int(t.quality))
     except render.RenderError as exc:
-        raise Conflict(f"{exc}; enlarge the template's QR box", code="qr-box-too-small") from None
+        raise Conflict(f"{exc}; enlarge the template's QR box", code=QR_BOX_TOO_SMALL) from None
 
 
 def poster(tenant_id: str, template_id: str, fingerprint: str, invite_url: str, nickname: str,

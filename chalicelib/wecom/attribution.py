@@ -29,6 +29,7 @@ from pynamodb.expressions.update import Action
 
 from chalicelib.audience import activity, identities, rules, store, users
 from chalicelib.audience.views import user_tags
+from chalicelib.error_codes import WECOM_CONTACT_NOT_FOUND
 from chalicelib.errors import NotFound
 from chalicelib.wecom.models import WecomContact
 
@@ -141,7 +142,7 @@ def get_contact(tenant_id: str, external_userid: str, events_limit: int = 50) ->
     try:
         item = WecomContact.get(tenant_id, WecomContact.contact_key(external_userid))
     except DoesNotExist:
-        raise NotFound("no such 企业微信 contact", code="wecom-contact-not-found") from None
+        raise NotFound("no such 企业微信 contact", code=WECOM_CONTACT_NOT_FOUND) from None
     try:
         user = store.load(tenant_id, item.user_id)
     except NotFound:

@@ -12,6 +12,13 @@ import hashlib
 import json
 
 from chalicelib import clock
+from chalicelib.error_codes import (
+    INVALID_MESSAGE,
+    INVALID_RECEIVER,
+    INVALID_SIGNATURE,
+    INVALID_XML,
+    WECOM_NOT_CONFIGURED,
+)
 from chalicelib.errors import DomainError, NotFound, ValidationFailed
 from chalicelib.ids import is_id
 from chalicelib.wecom import crypto
@@ -22,18 +29,18 @@ TENANT_ID_LEN = 8
 
 class InvalidSignature(DomainError):
     status = 403
-    code = "invalid-signature"
+    code = INVALID_SIGNATURE
 
 
 def _config(tenant_id: str) -> Config:
     from chalicelib.wecom import integration
 
     if not is_id(tenant_id, TENANT_ID_LEN):
-        raise NotFound("no such callback", code="wecom-not-configured")
+        raise NotFound("no such callback", code=WECOM_NOT_CONFIGURED)
     try:
         return integration.load(tenant_id)
     except integration.NotConfigured:
-        raise NotFound("企业微信 is not configured for this tenant", code="wecom-not-configured") \
+        raise NotFound("企业微信 is not configured for this tenant", code=WECOM_NOT_CONFIGURED) \
             from None
 
 
@@ -48,7 +55,7 @@ def _params(params: dict, *names: str) -> list[str]:
 
 
 def _crypto_error(exc: crypto.CryptoError) -> DomainError:
-    if exc.code in ("invalid-signature", "invalid-receiver", "invalid-message"):
+    if exc.code in (INVALID_SIGNATURE, INVALID_RECEIVER, INVALID_MESSAGE):
         return InvalidSignature(str(exc), code=exc.code)
     return ValidationFailed(str(exc), code=exc.code)
 
@@ -79,7 +86,7 @@ def receive(tenant_id: str, params: dict, body: bytes) -> str:
     try:
         encrypted = crypto.parse_xml(body).get("Encrypt")
         if not isinstance(encrypted, str) or not encrypted:
-            raise crypto.CryptoError("the body has no <Encrypt> element", "invalid-xml")
+            raise crypto.CryptoError("the body has no <Encrypt> element", INVALID_XML)
         crypto.verify_signature(config.token, timestamp, nonce, encrypted, signature)
         message = crypto.parse_xml(crypto.decrypt(config.encoding_aes_key, config.corp_id, encrypted))
     except crypto.CryptoError as exc:

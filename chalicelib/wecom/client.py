@@ -37,6 +37,7 @@ from typing import Any
 from pynamodb.exceptions import DeleteError, DoesNotExist
 
 from chalicelib.db import condition_failed
+from chalicelib.error_codes import WECOM_CREDENTIALS_REJECTED, WECOM_REJECTED, WECOM_UNAVAILABLE
 from chalicelib.errors import DomainError
 from chalicelib.settings import get_settings
 from chalicelib.wecom.config import Config
@@ -54,7 +55,7 @@ _lock = threading.Lock()
 
 class WecomRejected(DomainError):
     status = 422
-    code = "wecom-rejected"
+    code = WECOM_REJECTED
     retryable = False
 
     def __init__(self, message: str, *, errcode: int | None = None, errmsg: str = "",
@@ -66,7 +67,7 @@ class WecomRejected(DomainError):
 
 class WecomRetryable(WecomRejected):
     status = 503
-    code = "wecom-unavailable"
+    code = WECOM_UNAVAILABLE
     retryable = True
 
 
@@ -118,7 +119,7 @@ def _fetch_token(corp_id: str, secret: str) -> tuple[str, int]:
         if not error.retryable:
             raise WecomRejected(f"企业微信 refused the corp id / secret: errcode {error.errcode}: "
                                 f"{error.errmsg}", errcode=error.errcode, errmsg=error.errmsg,
-                                code="wecom-credentials-rejected")
+                                code=WECOM_CREDENTIALS_REJECTED)
         raise error
     token, expires_in = answer.get("access_token"), answer.get("expires_in", 7200)
     if not isinstance(token, str) or not token or not isinstance(expires_in, int):

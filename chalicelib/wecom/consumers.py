@@ -1,5 +1,5 @@
-"""What the 企业微信 integration does with events from the queue (registered in
-:data:`chalicelib.events.HANDLERS`): ``wecom_callback`` (a verified, decrypted callback queued by
+"""What the 企业微信 integration does with events from the queue (declared in
+chalicelib/wecom/domain.py): ``wecom_callback`` (a verified, decrypted callback queued by
 :mod:`chalicelib.wecom.callbacks`) and ``wecom_cleanup`` (a contact or join way to delete again).
 
 Each callback event is claimed once with a conditional put of its id (a hash of the decrypted

@@ -19,6 +19,14 @@ import struct
 from dataclasses import dataclass
 from xml.etree import ElementTree
 
+from chalicelib.error_codes import (
+    INVALID_AES_KEY,
+    INVALID_MESSAGE,
+    INVALID_RECEIVER,
+    INVALID_SIGNATURE,
+    INVALID_XML,
+)
+
 BLOCK = 32  # WXBizMsgCrypt pads to 32-byte blocks (not AES's 16)
 AES_KEY_RE = re.compile(r"^[A-Za-z0-9+/]{43}$")
 MAX_XML_BYTES = 64 * 1024
@@ -34,13 +42,13 @@ class CryptoError(ValueError):
 
 def aes_key(encoding_aes_key: str) -> bytes:
     if not AES_KEY_RE.match(encoding_aes_key or ""):
-        raise CryptoError("EncodingAESKey must be 43 base64 characters", "invalid-aes-key")
+        raise CryptoError("EncodingAESKey must be 43 base64 characters", INVALID_AES_KEY)
     try:
         key = base64.b64decode(encoding_aes_key + "=", validate=True)
     except (binascii.Error, ValueError):
-        raise CryptoError("EncodingAESKey is not valid base64", "invalid-aes-key") from None
+        raise CryptoError("EncodingAESKey is not valid base64", INVALID_AES_KEY) from None
     if len(key) != 32:
-        raise CryptoError("EncodingAESKey must decode to 32 bytes", "invalid-aes-key")
+        raise CryptoError("EncodingAESKey must decode to 32 bytes", INVALID_AES_KEY)
     return key
 
 
@@ -51,7 +59,7 @@ def signature(token: str, timestamp: str, nonce: str, encrypt: str) -> str:
 def verify_signature(token: str, timestamp: str, nonce: str, encrypt: str, msg_signature: str) -> None:
     expected = signature(token, timestamp, nonce, encrypt)
     if not hmac.compare_digest(expected, (msg_signature or "").lower()):
-        raise CryptoError("msg_signature does not match", "invalid-signature")
+        raise CryptoError("msg_signature does not match", INVALID_SIGNATURE)
 
 
 def _cipher(key: bytes):
@@ -76,24 +84,24 @@ def decrypt(encoding_aes_key: str, receive_id: str, encrypted: str) -> str:
     try:
         data = base64.b64decode(encrypted or "", validate=True)
     except (binascii.Error, ValueError):
-        raise CryptoError("the encrypted message is not base64", "invalid-message") from None
+        raise CryptoError("the encrypted message is not base64", INVALID_MESSAGE) from None
     if not data or len(data) % 16:
-        raise CryptoError("the encrypted message has a bad length", "invalid-message")
+        raise CryptoError("the encrypted message has a bad length", INVALID_MESSAGE)
     dec = _cipher(key).decryptor()
     raw = dec.update(data) + dec.finalize()
     pad = raw[-1]
     if not 1 <= pad <= BLOCK or raw[-pad:] != bytes([pad]) * pad or len(raw) - pad < 20:
-        raise CryptoError("the message does not decrypt (wrong EncodingAESKey?)", "invalid-message")
+        raise CryptoError("the message does not decrypt (wrong EncodingAESKey?)", INVALID_MESSAGE)
     raw = raw[:-pad]
     (length,) = struct.unpack(">I", raw[16:20])
     if 20 + length > len(raw):
-        raise CryptoError("the decrypted message length is inconsistent", "invalid-message")
+        raise CryptoError("the decrypted message length is inconsistent", INVALID_MESSAGE)
     if not hmac.compare_digest(raw[20 + length:], receive_id.encode()):
-        raise CryptoError("the message was encrypted for another corp id", "invalid-receiver")
+        raise CryptoError("the message was encrypted for another corp id", INVALID_RECEIVER)
     try:
         return raw[20:20 + length].decode()
     except UnicodeDecodeError:
-        raise CryptoError("the decrypted message is not UTF-8", "invalid-message") from None
+        raise CryptoError("the decrypted message is not UTF-8", INVALID_MESSAGE) from None
 
 
 # ---- XML ----------------------------------------------------------------------------------------
@@ -105,13 +113,13 @@ def parse_xml(data: bytes | str) -> dict[str, str | list[str]]:
     DTDs are refused outright (no entity expansion, no external entities)."""
     raw = data.encode() if isinstance(data, str) else data
     if len(raw) > MAX_XML_BYTES:
-        raise CryptoError(f"the XML body is larger than {MAX_XML_BYTES} bytes", "invalid-xml")
+        raise CryptoError(f"the XML body is larger than {MAX_XML_BYTES} bytes", INVALID_XML)
     if b"<!DOCTYPE" in raw.upper() or b"<!ENTITY" in raw.upper():
-        raise CryptoError("XML with a DTD is not accepted", "invalid-xml")
+        raise CryptoError("XML with a DTD is not accepted", INVALID_XML)
     try:
         root = ElementTree.fromstring(raw)
     except ElementTree.ParseError as exc:
-        raise CryptoError(f"the body is not XML: {exc}", "invalid-xml") from None
+        raise CryptoError(f"the body is not XML: {exc}", INVALID_XML) from None
     out: dict[str, str | list[str]] = {}
     for element in root:
         if len(element):

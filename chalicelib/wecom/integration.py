@@ -16,6 +16,7 @@ from pynamodb.exceptions import DoesNotExist
 
 from chalicelib import clock, vault
 from chalicelib import validate as v
+from chalicelib.error_codes import INVALID_AES_KEY, WECOM_NOT_CONFIGURED
 from chalicelib.errors import Conflict, ValidationFailed
 from chalicelib.settings import get_settings
 from chalicelib.wecom.config import Config
@@ -32,7 +33,7 @@ _cache: dict[str, tuple[float, Config]] = {}
 
 
 class NotConfigured(Conflict):
-    code = "wecom-not-configured"
+    code = WECOM_NOT_CONFIGURED
 
 
 def callback_url(tenant_id: str) -> str:
@@ -55,7 +56,7 @@ def parse(body: dict) -> dict:
     key = v.text(body, "encoding_aes_key", required=True, max_len=64)
     try:
         if not AES_KEY_RE.match(key):
-            raise CryptoError("not 43 base64 characters", "invalid-aes-key")
+            raise CryptoError("not 43 base64 characters", INVALID_AES_KEY)
         aes_key(key)
     except CryptoError:
         raise ValidationFailed("'encoding_aes_key' must be the 43-character base64 EncodingAESKey",

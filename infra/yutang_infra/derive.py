@@ -104,7 +104,7 @@ def tables() -> list[TableSpec]:
     """Every model's table, sorted by base name; two models may not share a table."""
     _on_path()
     from chalicelib import db
-    from chalicelib.db import import_models
+    from chalicelib.domains import import_models
 
     import_models()
     import app  # noqa: F401  (its blueprints import any model the list above misses)

@@ -4,8 +4,8 @@ import json
 
 import pytest
 
+from chalicelib.apidoc import document
 from chalicelib.http import prefers_json
-from chalicelib.openapi import document
 from tests.conftest import auth_headers
 from tests.support.api import assert_error, body
 

@@ -7,7 +7,7 @@ import pytest
 
 from bench.common import CallCounter
 from bench.insight import _records, _scan, seed
-from chalicelib import aws, events
+from chalicelib import aws, dispatcher
 from chalicelib.analytics import aggregate, insight
 from chalicelib.analytics.models import DailyStats
 from chalicelib.auth import service as auth
@@ -31,9 +31,9 @@ def queued() -> list[dict]:
 
 def test_a_batch_of_scans_is_one_write_per_key(tid):
     scans = [_scan(tid, "code1", NOW, i * 2) for i in range(10)]  # people, one code-day
-    events.dispatch(_records(scans[:1]))  # warm the tenant's timezone
+    dispatcher.dispatch(_records(scans[:1]))  # warm the tenant's timezone
     with CallCounter() as calls:
-        events.dispatch(_records(scans[1:]))
+        dispatcher.dispatch(_records(scans[1:]))
     assert calls.calls["UpdateItem"] == 3  # tenant-day, code-day, channel-day: not 9 × 3
     day = DailyStats.get(tid, DailyStats.code_day_key("code1", "2026-11-30"))
     assert day.scans == 10
@@ -42,7 +42,7 @@ def test_a_batch_of_scans_is_one_write_per_key(tid):
 def test_the_batch_handler_runs_once_per_batch(tid, monkeypatch):
     seen = []
     monkeypatch.setattr(aggregate, "consume", lambda payloads: seen.append(len(payloads)))
-    events.dispatch(_records([_scan(tid, "code1", NOW, i) for i in range(7)]))
+    dispatcher.dispatch(_records([_scan(tid, "code1", NOW, i) for i in range(7)]))
     assert seen == [7]
 
 
@@ -63,7 +63,7 @@ def test_a_failed_key_is_requeued_and_counted_once(tid, monkeypatch):
     assert len(retry) == 1 and retry[0]["deltas"][0]["sk"] == "TD#2026-11-30"
     assert retry[0]["deltas"][0]["add"]["scans"] == 4
     assert DailyStats.get(tid, DailyStats.code_day_key("code1", "2026-11-30")).scans == 4
-    events.dispatch(_records(retry))
+    dispatcher.dispatch(_records(retry))
     got = insight.overview(tid, "2026-11-30", "2026-11-30", now=NOW)
     assert got["totals"]["scans"] == 4 and got["totals"]["new_visitors"] == 2  # v0, v6
 

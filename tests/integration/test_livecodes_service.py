@@ -8,7 +8,7 @@ import pytest
 
 import app as app_module
 from bench.common import counting
-from chalicelib import aws, events, media
+from chalicelib import aws, dispatcher, events, media
 from chalicelib.auth import service as auth
 from chalicelib.livecodes import scans, service
 from chalicelib.livecodes.consumers import check_expiring
@@ -215,7 +215,7 @@ def flaky_handler(payloads):
 
 
 def test_only_the_failed_handler_is_retried(tenant, monkeypatch):
-    monkeypatch.setitem(events.HANDLERS, "test", [f"{__name__}:steady_handler",
+    monkeypatch.setitem(dispatcher.HANDLERS, "test", [f"{__name__}:steady_handler",
                                                   f"{__name__}:flaky_handler"])
     for calls in CALLS.values():
         calls.clear()
@@ -231,9 +231,9 @@ def test_only_the_failed_handler_is_retried(tenant, monkeypatch):
 
 
 def test_a_handler_that_keeps_failing_ends_in_the_dlq_with_its_error(tenant, monkeypatch):
-    monkeypatch.setitem(events.HANDLERS, "test", [f"{__name__}:flaky_handler"])
+    monkeypatch.setitem(dispatcher.HANDLERS, "test", [f"{__name__}:flaky_handler"])
     events.publish("test", {"n": 2, "tenant_id": tenant["tenant_id"]})
-    for _ in range(events.MAX_HANDLER_ATTEMPTS + 1):
+    for _ in range(dispatcher.MAX_HANDLER_ATTEMPTS + 1):
         drain_once("yutang-events", app_module.handle_events, visibility_timeout=0, max_batches=1)
     sqs = aws.client("sqs")
     dead = sqs.receive_message(QueueUrl=aws.queue_url("yutang-events-dlq"), MaxNumberOfMessages=10)
