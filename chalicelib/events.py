@@ -21,6 +21,7 @@ AGGREGATE = "chalicelib.analytics.aggregate:consume"
 HANDLERS: dict[str, list[str]] = {
     "scan": [AGGREGATE,
              "chalicelib.livecodes.consumers:check_after_scans",
+             "chalicelib.livecodes.consumers:count_unlimited",
              "chalicelib.audience.consumers:tag_scanners",
              "chalicelib.fission.consumers:record_scans"],
     "user_event": [AGGREGATE, "chalicelib.campaigns.dispatch:on_user_events"],
@@ -53,7 +54,8 @@ SCAN_LOG = "chalicelib.portability.scanlog:record_scans"  # the scans export's s
 HANDLERS["scan"].append(SCAN_LOG)
 # Handlers called once per SQS batch with every payload that lists them (not once per payload).
 BATCH_HANDLERS = frozenset({AGGREGATE, "chalicelib.fission.consumers:record_scans", WEBHOOKS,
-                            SCAN_LOG})
+                            SCAN_LOG, "chalicelib.livecodes.consumers:check_after_scans",
+                            "chalicelib.livecodes.consumers:count_unlimited"})
 # Imported history (payloads with ``imported: true``, published by an import for each event it
 # recorded) reaches only these handlers: it counts on the days it happened and may go to webhooks
 # that asked for it (``include_imported``), but it triggers no campaign, tag or warning.
