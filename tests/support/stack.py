@@ -24,10 +24,14 @@ def reset_runtime() -> None:
     from chalicelib.auth import service as auth
     from chalicelib.settings import reset_settings
 
+    from chalicelib.livecodes import cache, counters
+
     reset_settings()
     aws.reset()
     db.unbind_all()
     auth.clear_caches()
+    cache.clear()
+    counters.clear()
 
 
 @contextmanager
