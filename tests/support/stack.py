@@ -22,9 +22,8 @@ BASE_ENV = {
 def reset_runtime() -> None:
     from chalicelib import aws, db
     from chalicelib.auth import service as auth
-    from chalicelib.settings import reset_settings
-
     from chalicelib.livecodes import cache, counters
+    from chalicelib.settings import reset_settings
 
     reset_settings()
     aws.reset()
