@@ -50,7 +50,7 @@ class Scan:
     # log (the scans export's source) writes one item <= 1 KB per scan in one BatchWriteItem.
     # Scans of several codes or days in one batch touch more keys (at most 1 + 2 per scan).
     stats_wru: float = 0.3            # daily stats UpdateItems per scan (3 per batch of 10)
-    scan_log_wru: float = 1.0         # the scan log item per scan
+    scan_log_wru: float = 2.0         # the scan log item per scan and its local secondary index
     unlimited_wru: float = 0.0        # targets without capacity: one counter ADD per target per
                                       # batch (0.1 per scan for ten new visitors to one such target)
     consumer_rru: float = 0.0         # the capacity check reads the counters only near the threshold
