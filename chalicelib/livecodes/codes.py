@@ -119,6 +119,7 @@ def update(tenant_id: str, code_id: str, body: dict, now: datetime | None = None
         code.update(actions=actions)
     counters.start(tenant_id, code_id, [new_fallback])
     if fallback is not ...:
+        counters.drop(tenant_id, code_id, [old_fallback])
         release_ways(tenant_id, [old_fallback])
     return view(load(tenant_id, code_id))
 
@@ -126,4 +127,5 @@ def update(tenant_id: str, code_id: str, body: dict, now: datetime | None = None
 def delete(tenant_id: str, code_id: str) -> None:
     code = load(tenant_id, code_id)
     code.delete()
+    counters.drop(tenant_id, code_id, [*(code.targets or []), code.fallback])
     release_ways(tenant_id, [*(code.targets or []), code.fallback])

@@ -63,6 +63,8 @@ def _low(e: dict) -> bool:
         return True
     if e.get("room") is None:
         return False  # no lifetime capacity on the claimed target
+    if e.get("warn_at") is not None:
+        return int(e["room"]) <= int(e["warn_at"])
     try:
         code = cache.code(e["tenant_id"], e["code_id"])
     except NotFound:

@@ -218,6 +218,15 @@ def start(tenant_id: str, code_id: str, targets: Iterable[TargetMap | None]) -> 
                 batch.save(item)
 
 
+def drop(tenant_id: str, code_id: str, targets: Iterable[TargetMap | None]) -> None:
+    """Delete the counters of deleted targets (one BatchWriteItem per 25 shards)."""
+    pks = [pk for t in targets if t is not None for pk in keys(tenant_id, code_id, t)]
+    if pks:
+        with ClaimCounter.batch_write() as batch:
+            for pk in pks:
+                batch.delete(ClaimCounter(pk=pk))
+
+
 def create(tenant_id: str, code_id: str, target_id: str) -> None:
     """The target's counter shards, from the code read consistently (its base count and caps)."""
     stored = LiveCode.get(tenant_id, code_id, consistent_read=True)

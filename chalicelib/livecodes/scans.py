@@ -82,6 +82,7 @@ def scan(slug: str, visitor: Visitor, now: datetime | None = None,
         "wechat": "micromessenger" in (visitor.user_agent or "").lower(), "at": now.isoformat(),
         "user_id": visitor.user_id, "tags": list(code.tags or []),  # auto-tags: no read later
         "bot": False, "code_tz": code.timezone, "claimed": claimed is not None,
+        "warn_at": int(code.warn_threshold),
         "room": None if claimed is None or claimed.cap is None else claimed.cap - claimed.n,
         "ip": signing.sign(app_secret(), f"ip|{visitor.ip}", 12) if visitor.ip else None})
     observability.metric("scans", 1, result=_scan_result(reason, target is not None))

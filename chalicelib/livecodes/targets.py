@@ -132,6 +132,7 @@ def delete_target(tenant_id: str, code_id: str, target_id: str) -> None:
     gone = code.targets[i]
     _guarded_update(code, [LiveCode.targets[i].remove(), LiveCode.updated_at.set(clock.now())],
                     LiveCode.targets[i]["id"] == target_id)
+    counters.drop(tenant_id, code_id, [gone])
     release_ways(tenant_id, [gone])
 
 

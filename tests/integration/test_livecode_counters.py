@@ -139,3 +139,15 @@ def test_daily_capacity_is_validated(tenant, bad):
     with pytest.raises(ValidationFailed):
         service.create(tenant["tenant_id"], {"name": "c", "channel": "c", "targets": [
             {"kind": "url", "name": "u", "url": "https://e.x/", "daily_capacity": bad}]})
+
+
+def test_deleting_targets_and_codes_deletes_their_counters(tenant):
+    tid = tenant["tenant_id"]
+    code = service.create(tid, {"name": "c", "channel": "c", "targets": [
+        group("g1", capacity=3), group("g2", capacity=3)]})
+    stored = LiveCode.get(tid, code["id"])
+    assert len(counters.read(tid, code["id"], stored.targets)) == 2
+    service.delete_target(tid, code["id"], code["targets"][0]["id"])
+    assert len(counters.read(tid, code["id"], stored.targets)) == 1
+    service.delete(tid, code["id"])
+    assert counters.read(tid, code["id"], stored.targets) == {}
