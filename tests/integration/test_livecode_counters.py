@@ -151,3 +151,13 @@ def test_deleting_targets_and_codes_deletes_their_counters(tenant):
     assert len(counters.read(tid, code["id"], stored.targets)) == 1
     service.delete(tid, code["id"])
     assert counters.read(tid, code["id"], stored.targets) == {}
+
+
+def test_the_alerts_count_claims_on_the_counters(tenant):
+    from chalicelib.analytics import insight
+
+    tid = tenant["tenant_id"]
+    code = service.create(tid, {"name": "c", "channel": "c", "targets": [group("g", capacity=3)]})
+    scan_names(code["slug"], 3)
+    kinds = [a["kind"] for a in insight.alerts(tid)["items"]]
+    assert kinds == ["target_full"]
