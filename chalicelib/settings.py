@@ -58,6 +58,7 @@ class Settings(NamedTuple):  # immutable; a NamedTuple is cheaper to define than
     access_token_seconds: int = 15 * 60  # a member's access token
     session_days: int = 30  # a login can be refreshed for this long
     session_cache_seconds: float = 5.0  # a revoked session stops within this, per container
+    livecode_cache_seconds: float = 1.0  # a live code's routing data, per container (edits show within)
     login_ip_per_minute: int = 10  # logins, refreshes and invite acceptances per client IP
     lockout_failures: int = 5  # consecutive wrong passwords that lock a member...
     lockout_minutes: int = 15  # ...for this long
@@ -151,6 +152,7 @@ def _limits(env: Mapping[str, str]) -> dict[str, Any]:
         "access_token_seconds": int(env.get("YUTANG_ACCESS_TOKEN_SECONDS", "900")),
         "session_days": int(env.get("YUTANG_SESSION_DAYS", "30")),
         "session_cache_seconds": float(env.get("YUTANG_SESSION_CACHE_SECONDS", "5")),
+        "livecode_cache_seconds": float(env.get("YUTANG_LIVECODE_CACHE_SECONDS", "1")),
         "login_ip_per_minute": int(env.get("YUTANG_LOGIN_IP_PER_MINUTE", "10")),
         "lockout_failures": int(env.get("YUTANG_LOCKOUT_FAILURES", "5")),
         "lockout_minutes": int(env.get("YUTANG_LOCKOUT_MINUTES", "15")),

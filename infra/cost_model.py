@@ -29,14 +29,17 @@ PRICES = {  # USD, us-east-1 list prices
 
 @dataclass
 class Scan:
-    """One scan's AWS work. Defaults: a first-visit scan of a live code (docs/cost.md: read, claim,
-    publish)."""
+    """One scan's AWS work. Defaults: a first-visit scan of a live code on a warm container, to a
+    target with a capacity (docs/cost.md: the claim on a counter shard, the publish)."""
 
     api_requests: float = 1.0
     handler_ms: float = 40.0          # API handler duration per scan (warm), billed per ms
     handler_mb: int = 512            # the public handler (scans arrive through the HTTP API)
-    get_rru: float = 1.0              # consistent GetItem of the live code (<= 4 KB)
-    claim_wru: float = 2.0            # conditional UpdateItem on the live code: its size in KB, rounded up
+    # The code's routing data is cached per container for <= 1 s and read eventually consistent
+    # (0.5 RRU up to 4 KB): at most one read per container per second, ~0 per scan under load.
+    get_rru: float = 0.0
+    claim_wru: float = 1.0            # conditional UpdateItem on one counter shard (< 1 KB); 0 for a
+                                      # returning visitor or a target without capacity
     sqs_sends: float = 1.0
     batch_size: int = 10              # consumer batch: 1 ReceiveMessage + 1 DeleteMessageBatch per batch
     consumer_ms_per_batch: float = 200.0
@@ -47,8 +50,10 @@ class Scan:
     # log (the scans export's source) writes one item <= 1 KB per scan in one BatchWriteItem.
     # Scans of several codes or days in one batch touch more keys (at most 1 + 2 per scan).
     stats_wru: float = 0.3            # daily stats UpdateItems per scan (3 per batch of 10)
-    scan_log_wru: float = 1.0         # the scan log item per scan
-    consumer_rru: float = 1.0         # the capacity-warning check re-reads the live code (GetItem)
+    scan_log_wru: float = 2.0         # the scan log item per scan and its local secondary index
+    unlimited_wru: float = 0.0        # targets without capacity: one counter ADD per target per
+                                      # batch (0.1 per scan for ten new visitors to one such target)
+    consumer_rru: float = 0.0         # the capacity check reads the counters only near the threshold
     log_kb_per_invocation: float = 0.5  # START/END/REPORT lines plus one structured line
     architecture: str = "arm64"
 
@@ -105,7 +110,7 @@ def cost_per_million(scan: Scan, api: str, prices: dict[str, float]) -> dict[str
         "DynamoDB reads (scan + consumer)": (scan.get_rru + scan.consumer_rru)
         * prices["ddb_rru_per_million"],
         "DynamoDB writes (claim, stats, log)": (scan.claim_wru + scan.stats_wru
-                                                       + scan.scan_log_wru)
+                                                + scan.scan_log_wru + scan.unlimited_wru)
         * prices["ddb_wru_per_million"],
         "SQS (send + receive/delete per batch)": (scan.sqs_sends + 2 * consumer_invocations)
         * prices["sqs_per_million"],

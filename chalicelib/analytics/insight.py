@@ -273,12 +273,16 @@ def alerts(tenant_id: str, now: datetime | None = None) -> dict:
 
 def _target_alerts(tenant_id: str, now: datetime) -> list[dict]:
     from chalicelib.livecodes.models import LiveCode
+    from chalicelib.livecodes.views import counts
 
     out = []
     for code in LiveCode.query(tenant_id):
         if not code.enabled:
             continue
-        for t in list(code.targets or []) + ([code.fallback] if code.fallback else []):
+        targets = list(code.targets or []) + ([code.fallback] if code.fallback else [])
+        # visitors placed: the stored base plus the claim counters (one BatchGetItem per code)
+        counted = counts(code, now) if any(t.capacity for t in targets if t.enabled) else {}
+        for t in targets:
             if not t.enabled:
                 continue
             obj = {"type": "target", "id": t.id, "name": t.name, "code_id": code.code_id,
@@ -293,7 +297,8 @@ def _target_alerts(tenant_id: str, now: datetime) -> list[dict]:
                                         f"{max(1, int(left.total_seconds() // 3600))} 小时内过期"),
                             "object": obj, "at": t.expires_at.isoformat()})
             if t.capacity:
-                assigned, capacity = int(t.assigned or 0), int(t.capacity)
+                assigned = counted.get(t.id, (int(t.assigned or 0), 0))[0]
+                capacity = int(t.capacity)
                 if assigned >= capacity:
                     out.append({"kind": "target_full", "severity": "critical",
                                 "message": f"「{code.name}」的「{t.name}」已满 ({assigned}/{capacity})",

@@ -9,7 +9,7 @@ from chalicelib import clock, media, pagination
 from chalicelib.error_codes import CONTENT_NOT_FOUND, INVALID_CURSOR
 from chalicelib.errors import NotFound, ValidationFailed
 from chalicelib.ids import is_id, new_id
-from chalicelib.livecodes import inputs
+from chalicelib.livecodes import counters, inputs
 from chalicelib.livecodes.expiry import set_due
 from chalicelib.livecodes.loading import CODE_ID_LEN, load
 from chalicelib.livecodes.models import LiveCode
@@ -41,6 +41,7 @@ def create(tenant_id: str, body: dict, now: datetime | None = None) -> dict:
     set_due(code, now)
     with wecom_ways(tenant_id, code.code_id, [*code.targets, code.fallback]):
         code.save(condition=LiveCode.code_id.does_not_exist())
+    counters.start(tenant_id, code.code_id, [*code.targets, code.fallback])
     return view(code)
 
 
@@ -117,7 +118,9 @@ def update(tenant_id: str, code_id: str, body: dict, now: datetime | None = None
         actions.append(LiveCode.fallback.set(new_fallback))
     with wecom_ways(tenant_id, code_id, [new_fallback]):
         code.update(actions=actions)
+    counters.start(tenant_id, code_id, [new_fallback])
     if fallback is not ...:
+        counters.drop(tenant_id, code_id, [old_fallback])
         release_ways(tenant_id, [old_fallback])
     return view(load(tenant_id, code_id))
 
@@ -125,4 +128,5 @@ def update(tenant_id: str, code_id: str, body: dict, now: datetime | None = None
 def delete(tenant_id: str, code_id: str) -> None:
     code = load(tenant_id, code_id)
     code.delete()
+    counters.drop(tenant_id, code_id, [*(code.targets or []), code.fallback])
     release_ways(tenant_id, [*(code.targets or []), code.fallback])

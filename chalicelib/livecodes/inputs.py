@@ -16,7 +16,7 @@ from chalicelib.livecodes.models import MAX_TARGETS
 WECOM_FIELDS = {"wecom_user_ids", "wecom_chat_ids", "skip_verify", "auto_create_room",
                 "room_base_name", "room_base_id"}  # parsed by chalicelib.wecom.targets
 TARGET_FIELDS = {"kind", "name", "image", "image_url", "url", "capacity", "expires_at", "weight",
-                 "enabled", "assigned", "store"} | WECOM_FIELDS
+                 "enabled", "assigned", "store", "daily_capacity", "backup"} | WECOM_FIELDS
 CODE_FIELDS = {"name", "title", "channel", "strategy", "targets", "fallback", "windows", "timezone",
                "enabled", "warn_threshold", "logo", "welcome", "tags"}
 MAX_CODE_TAGS = 20  # auto-tags given to the people who come through the code
@@ -41,6 +41,8 @@ def parse_target(body: Any, *, partial: bool = False, where: str = "target",
     for key, func, kwargs in (
         ("name", v.text, {"max_len": 100, "required": req}),
         ("capacity", v.integer, {"lo": 1, "hi": 1_000_000}),
+        ("daily_capacity", v.integer, {"lo": 1, "hi": 1_000_000}),
+        ("backup", v.boolean, {}),
         ("weight", v.integer, {"lo": 0, "hi": 1000}),
         ("assigned", v.integer, {"lo": 0, "hi": 1_000_000}),
         ("enabled", v.boolean, {}),
@@ -49,8 +51,9 @@ def parse_target(body: Any, *, partial: bool = False, where: str = "target",
     ):
         if key in body:
             values[key] = func(body, key, **kwargs)
-    if body.get("capacity") is None and "capacity" in body:
-        values["capacity"] = None  # explicit null: unlimited
+    for key in ("capacity", "daily_capacity"):
+        if body.get(key) is None and key in body:
+            values[key] = None  # explicit null: unlimited
     if body.get("expires_at") is None and "expires_at" in body:
         values["expires_at"] = None
     if "store" in body:  # a store target (门店活码); null makes it an ordinary target again

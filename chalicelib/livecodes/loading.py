@@ -41,18 +41,28 @@ def target_by_id(code: LiveCode, target_id: str) -> TargetMap | None:
     return next((t for t in code.targets or [] if t.id == target_id), None)
 
 
-def to_rules(code: LiveCode) -> routing.Rules:
+Counts = dict[str, tuple[int, int]]  # target id -> (assigned, assigned today)
+
+
+def to_rules(code: LiveCode, counts: Counts | None = None, seq: int | None = None) -> routing.Rules:
+    """The routing rules of a stored code; ``counts`` (from the counters) replace the base counts
+    stored with the targets, ``seq`` the stored rotation."""
+    counts = counts or {}
     return routing.Rules(
-        strategy=code.strategy, targets=tuple(rule_target(t) for t in code.targets or []),
-        fallback=rule_target(code.fallback) if code.fallback else None,
+        strategy=code.strategy,
+        targets=tuple(rule_target(t, counts.get(t.id)) for t in code.targets or []),
+        fallback=rule_target(code.fallback, counts.get(code.fallback.id)) if code.fallback else None,
         windows=tuple(routing.parse_window(w) for w in code.windows or []),
-        timezone=code.timezone, seq=int(code.seq or 0),
+        timezone=code.timezone, seq=int(code.seq or 0) if seq is None else seq,
         audience=rules_audience.from_stored(code.audience_rules),
         experiment=rules_experiment.from_stored(code.experiment))
 
 
-def rule_target(t: TargetMap) -> routing.Target:
+def rule_target(t: TargetMap, counted: tuple[int, int] | None = None) -> routing.Target:
+    assigned, today = counted if counted is not None else (int(t.assigned or 0), 0)
     return routing.Target(id=t.id, kind=t.kind, capacity=None if t.capacity is None else int(t.capacity),
-                          assigned=int(t.assigned or 0), expires_at=t.expires_at,
+                          assigned=assigned, expires_at=t.expires_at,
                           weight=int(t.weight if t.weight is not None else 1),
-                          enabled=bool(t.enabled), store=rules_stores.from_stored(t.store))
+                          enabled=bool(t.enabled), store=rules_stores.from_stored(t.store),
+                          daily_capacity=None if t.daily_capacity is None else int(t.daily_capacity),
+                          assigned_today=today, backup=bool(t.backup))

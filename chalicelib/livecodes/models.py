@@ -1,8 +1,11 @@
-"""The live code table.
+"""The live code table and its claim counters.
 
-One item per live code holds its targets (a list of maps, ≤ 50) with their assignment counters, so
-a scan reads everything it needs with one consistent GetItem and places a visitor with one
-conditional UpdateItem on ``targets[i].assigned`` (guarded by the target's id and capacity).
+One item per live code holds its targets (a list of maps, ≤ 50): the routing data a scan reads
+(cached per container, :mod:`chalicelib.livecodes.cache`). A target's ``assigned`` in that item is
+its *base* count (claims made before the counters existed, or a count set by the operator or by
+企业微信's member count); visitors placed since live in small counter items of their own
+(:class:`ClaimCounter`, one or more shards per target), whose conditional UpdateItems are where
+capacity and daily capacity are enforced (:mod:`chalicelib.livecodes.counters`).
 
 Access patterns:
 - GetItem (tenant_id, code_id): API reads and every scan (the slug carries both ids).
@@ -12,7 +15,9 @@ Access patterns:
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from pynamodb.attributes import (
     BooleanAttribute,
@@ -30,6 +35,9 @@ from chalicelib.db import BaseModel
 
 MAX_TARGETS = 50
 DUE = "due"  # the one partition of the due index
+# Called with (tenant_id, code_id) after this container wrote a live code (the routing-data cache
+# drops its copy, so an edit shows at once in the container that made it).
+WRITE_LISTENERS: list[Callable[[str, str], None]] = []
 
 
 class TargetMap(MapAttribute):
@@ -46,6 +54,9 @@ class TargetMap(MapAttribute):
     created_at = UTCDateTimeAttribute()
     extra = JSONAttribute(null=True)  # integration data (e.g. 企业微信 config_id) kept with the target
     store = JSONAttribute(null=True)  # a store target: {lat, lng, radius_m, region?} (rules_stores)
+    daily_capacity = NumberAttribute(null=True)  # visitors per day (the code's timezone)
+    backup = BooleanAttribute(null=True)  # only routed to when no primary target has room
+    shards = NumberAttribute(null=True)  # counter shards ever made (None: not yet, counted as 1)
 
 
 class DueIndex(GlobalSecondaryIndex):
@@ -87,6 +98,28 @@ class LiveCode(BaseModel):
     due_at = NumberAttribute(null=True)
     due_index = DueIndex()
 
+    def update(self, actions: Any, condition: Any = None, **kwargs: Any) -> Any:
+        try:
+            return super().update(actions, condition=condition, **kwargs)
+        finally:
+            self._written()
+
+    def save(self, condition: Any = None, **kwargs: Any) -> Any:
+        try:
+            return super().save(condition=condition, **kwargs)
+        finally:
+            self._written()
+
+    def delete(self, condition: Any = None, **kwargs: Any) -> Any:
+        try:
+            return super().delete(condition=condition, **kwargs)
+        finally:
+            self._written()
+
+    def _written(self) -> None:
+        for listener in WRITE_LISTENERS:
+            listener(self.tenant_id, self.code_id)
+
     # ---- key builders (the strings stored in keys and in the ``warned`` set live here only) ------
 
     @classmethod
@@ -118,3 +151,28 @@ class LiveCode(BaseModel):
     def capacity_warning_key(total_capacity: int) -> str:
         """The ``warned`` entry for low capacity (a raised total capacity warns again)."""
         return f"capacity_low:{total_capacity}"
+
+
+class ClaimCounter(BaseModel):
+    """One shard of a target's claim counter: ``n`` visitors placed against ``cap`` (the shard's
+    share of the target's capacity), and ``dn`` placed on local day ``day`` against ``dcap``.
+
+    Its own partition key (tenant first), so shards of one hot target spread over partitions and a
+    claim writes ≤ 1 KB (1 WRU). Access patterns: conditional UpdateItem per claim (the scan);
+    BatchGetItem of a code's shards (views, the capacity warning, a capacity change); UpdateItem
+    (SET cap/dcap) when the operator changes a capacity; ADD ``n`` per SQS batch for targets with
+    no capacity (the consumer keeps their ``assigned`` figure, nothing is enforced)."""
+
+    class Meta:
+        table_name = "livecode_counters"
+
+    pk = UnicodeAttribute(hash_key=True)
+    n = NumberAttribute(default=0)
+    cap = NumberAttribute(null=True)
+    day = UnicodeAttribute(null=True)
+    dn = NumberAttribute(null=True)
+    dcap = NumberAttribute(null=True)
+
+    @classmethod
+    def key(cls, tenant_id: str, code_id: str, target_id: str, shard: int) -> str:
+        return f"{tenant_id}#{code_id}#{target_id}#{shard}"

@@ -2,7 +2,9 @@
 
 Rules, in order:
 1. Outside the code's weekday/time windows (in its timezone) only the fallback may answer.
-2. A target is eligible when enabled, not expired and below its capacity (no capacity: unlimited).
+2. A target is eligible when enabled, not expired, below its capacity (no capacity: unlimited)
+   and below its ``daily_capacity`` for today (the caller gives today's count in the code's
+   timezone, 0 on a new day). Backup targets (``backup``) are eligible only when no primary is.
 3. ``fill`` takes the first eligible target in order; ``round_robin`` rotates through the eligible
    ones by the code's assignment sequence; ``weighted`` draws among them by weight.
 4. Nothing eligible: the fallback, when it is itself enabled, unexpired and not full.
@@ -38,12 +40,18 @@ class Target(NamedTuple):
     weight: int = 1
     enabled: bool = True
     store: rules_stores.Store | None = None
+    daily_capacity: int | None = None
+    assigned_today: int = 0  # visitors placed today, in the code's timezone
+    backup: bool = False
 
     def expired(self, now: datetime) -> bool:
         return self.expires_at is not None and self.expires_at <= now
 
     def full(self) -> bool:
-        return self.capacity is not None and self.assigned >= self.capacity
+        return (self.capacity is not None and self.assigned >= self.capacity) or self.full_today()
+
+    def full_today(self) -> bool:
+        return self.daily_capacity is not None and self.assigned_today >= self.daily_capacity
 
     def available(self, now: datetime) -> bool:
         return self.enabled and not self.expired(now)
@@ -96,7 +104,7 @@ def in_windows(rules: Rules, now: datetime) -> bool:
 def choose(rules: Rules, now: datetime, rng: random.Random | None = None) -> Decision:
     if not in_windows(rules, now):
         return _fallback(rules, now, "outside-hours")
-    eligible = [t for t in rules.targets if t.eligible(now)]
+    eligible = with_room(rules.targets, now)
     if not eligible:
         return _fallback(rules, now, "no-target-available")
     ids = tuple(t.id for t in eligible)
@@ -105,6 +113,14 @@ def choose(rules: Rules, now: datetime, rng: random.Random | None = None) -> Dec
     if rules.strategy == "weighted":
         return Decision(_weighted(eligible, rng or random.Random()), eligible_ids=ids)
     return Decision(eligible[0], eligible_ids=ids)
+
+
+def with_room(targets: Sequence[Target], now: datetime) -> list[Target]:
+    """The targets that may take a new visitor now: the eligible primaries, else the eligible
+    backups (a backup takes over when every primary is full, daily-capped, expired or off)."""
+    eligible = [t for t in targets if t.eligible(now)]
+    primaries = [t for t in eligible if not t.backup]
+    return primaries or eligible
 
 
 def _weighted(targets: Sequence[Target], rng: random.Random) -> Target:

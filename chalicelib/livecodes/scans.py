@@ -1,27 +1,35 @@
 """The scan: route a visitor to a target, claim its capacity, publish the ``scan`` event.
 
-≤ 3 AWS calls for a new visitor (read, conditional claim, publish), 2 for a returning one or a bot.
+On a warm container (the code's routing data cached, :mod:`chalicelib.livecodes.cache`): a new
+visitor to a target with a capacity costs 2 AWS calls (the claim on a counter shard, the publish),
+to a target without one 1 (the publish), a returning visitor 1 (the signed visit cookie is the
+sticky record: no read, no write), a bot 1. A cache miss adds one eventually consistent GetItem.
 """
 from __future__ import annotations
 
+import itertools
 import random
 from datetime import datetime
-from typing import NamedTuple, cast
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
-
-from pynamodb.attributes import NumberAttribute, UnicodeAttribute
-from pynamodb.exceptions import UpdateError
 
 from chalicelib import clock, events, observability, signing
 from chalicelib.analytics import bots
-from chalicelib.db import condition_failed
-from chalicelib.livecodes import cookies, known, routing
-from chalicelib.livecodes.loading import index_of, load, parse_slug, target_by_id, to_rules
+from chalicelib.livecodes import cache, cookies, counters, known, routing
+from chalicelib.livecodes.loading import parse_slug, target_by_id, to_rules
 from chalicelib.livecodes.models import LiveCode, TargetMap
 from chalicelib.secret_store import app_secret
 from chalicelib.settings import get_settings
 
-CLAIM_ATTEMPTS = 6
+PLACE_ATTEMPTS = 12  # each failed claim teaches the container a full shard: the routing moves on
+_rotation = itertools.count()  # round robin per container (no shared write on the request path)
+
+
+class Placed(NamedTuple):
+    target: TargetMap | None
+    reason: str
+    assigned: bool = False
+    claimed: counters.Shard | None = None  # the counter shard after this visitor's claim
 
 
 class Visitor(NamedTuple):
@@ -45,11 +53,11 @@ class ScanResult(NamedTuple):
 
 def scan(slug: str, visitor: Visitor, now: datetime | None = None,
          rng: random.Random | None = None) -> ScanResult:
-    """≤ 3 AWS calls for a new visitor (read, conditional claim, publish), 2 for a returning one."""
+    """Warm: ≤ 2 AWS calls for a new visitor (claim, publish), 1 for a returning one."""
     now = now or clock.now()
     cfg = get_settings()
     tenant_id, code_id = parse_slug(slug)
-    code = load(tenant_id, code_id)
+    code = cache.code(tenant_id, code_id)
     visit = cookies.read(visitor.cookie_header, code_id, app_secret())
     # A person: a signed visit cookie (never given to a bot) or a mini-program token proves it.
     person = visit is not None or visitor.user_id is not None or visitor.user_agent is None
@@ -57,12 +65,12 @@ def scan(slug: str, visitor: Visitor, now: datetime | None = None,
     if bot is not None:
         return _bot_scan(code, visitor, bot, now, rng)
     today = now.astimezone(ZoneInfo(code.timezone)).date().isoformat()
-    target, reason, assigned = None, "disabled", False
+    placed = Placed(None, "disabled")
     if code.enabled:
-        rules = to_rules(code)
+        rules = _rules(code, today)
         kept = routing.sticky(rules, visit.target_id, now) if visit else None
         if kept is not None:
-            target, reason = target_by_id(code, kept.id), "returning"
+            placed = Placed(target_by_id(code, kept.id), "returning")
         elif (visit is None and visitor.ask_location and any(t.store for t in rules.targets)
               and routing.in_windows(rules, now)):
             return ScanResult(code, None, "locate", "", returning=False, assigned=False)  # 1 call
@@ -70,7 +78,9 @@ def scan(slug: str, visitor: Visitor, now: datetime | None = None,
             previous = visit.target_id if visit else None
             ctx = (known.context(tenant_id, rules, visitor.user_id, visitor.ip, visitor.point,
                                  previous) if routing.has_own_rules(rules) else routing.Context())
-            code, target, reason, assigned = _claim(code, rules, now, rng, previous, ctx)
+            placed = _place(code, rules, now, today, rng, previous, ctx)
+    target, reason, assigned = placed.target, placed.reason, placed.assigned
+    claimed = placed.claimed
     visitor_id = visit.visitor_id if visit else cookies.new_visitor_id()
     events.publish("scan", {
         "tenant_id": tenant_id, "code_id": code_id, "channel": code.channel,
@@ -79,7 +89,9 @@ def scan(slug: str, visitor: Visitor, now: datetime | None = None,
         "first_today": visit is None or visit.day != today, "day": today,
         "wechat": "micromessenger" in (visitor.user_agent or "").lower(), "at": now.isoformat(),
         "user_id": visitor.user_id, "tags": list(code.tags or []),  # auto-tags: no read later
-        "bot": False, "code_tz": code.timezone,
+        "bot": False, "code_tz": code.timezone, "claimed": claimed is not None,
+        "warn_at": int(code.warn_threshold),
+        "room": None if claimed is None or claimed.cap is None else claimed.cap - claimed.n,
         "ip": signing.sign(app_secret(), f"ip|{visitor.ip}", 12) if visitor.ip else None})
     observability.metric("scans", 1, result=_scan_result(reason, target is not None))
     new_visit = cookies.Visit(visitor_id, target.id if target else "-", today)
@@ -93,11 +105,11 @@ def _bot_scan(code: LiveCode, visitor: Visitor, bot: str, now: datetime,
     (so a preview shows the right page) but nothing is claimed, no cookie is set, and the event is
     marked ``bot`` so the numbers leave it out. 2 AWS calls (read, publish)."""
     target, reason = None, "disabled"
+    today = now.astimezone(ZoneInfo(code.timezone)).date().isoformat()
     if code.enabled:
-        decision = routing.route(to_rules(code), now, routing.Context(), rng)  # as a stranger
+        decision = routing.route(_rules(code, today), now, routing.Context(), rng)  # as a stranger
         reason = decision.reason if decision.fallback or decision.target is None else "assigned"
         target = target_by_id(code, decision.target.id) if decision.target else None
-    today = now.astimezone(ZoneInfo(code.timezone)).date().isoformat()
     events.publish("scan", {
         "tenant_id": code.tenant_id, "code_id": code.code_id, "channel": code.channel,
         "target_id": target.id if target else None, "assigned": False, "reason": reason,
@@ -114,46 +126,31 @@ def _scan_result(reason: str, answered: bool) -> str:
     return "fallback" if answered else "unavailable"
 
 
-def _claim(code: LiveCode, rules: routing.Rules, now: datetime, rng: random.Random | None,
-           previous: str | None, ctx: routing.Context = routing.Context(),
-           ) -> tuple[LiveCode, TargetMap | None, str, bool]:
-    for _ in range(CLAIM_ATTEMPTS):
+def _rules(code: LiveCode, today: str) -> routing.Rules:
+    """The routing rules with the counts this container knows and its own rotation."""
+    counts = {t.id: counters.hinted_counts(code, t, today)
+              for t in [*(code.targets or []), *([code.fallback] if code.fallback else [])]
+              if counters.limited(t)}
+    return to_rules(code, counts, next(_rotation) if code.strategy == "round_robin" else None)
+
+
+def _place(code: LiveCode, rules: routing.Rules, now: datetime, today: str,
+           rng: random.Random | None, previous: str | None,
+           ctx: routing.Context = routing.Context()) -> Placed:
+    """Route a new visitor and claim the target's capacity (a target without capacity: no
+    write). A refused claim means the target is full: route again with what was learnt."""
+    for _ in range(PLACE_ATTEMPTS):
         decision = routing.route(rules, now, ctx, rng)
         if decision.target is None:
-            return code, None, decision.reason, False
+            return Placed(None, decision.reason)
+        reason = decision.reason if decision.fallback else "assigned"
         if decision.target.id == previous:  # parked on the fallback again: already counted
-            return code, target_by_id(code, previous), decision.reason, False
-        try:
-            _claim_write(code, decision)
-            reason = decision.reason if decision.fallback else "assigned"
-            return code, target_by_id(code, decision.target.id), reason, True
-        except UpdateError as exc:
-            if not condition_failed(exc):
-                raise
-            code = load(code.tenant_id, code.code_id)  # lost a race: someone filled it or edited
-            rules = to_rules(code)
-    return code, None, "busy", False
-
-
-def _claim_write(code: LiveCode, decision: routing.Decision) -> None:
-    """Place one visitor: +1 on the target's counter, only if it is still the same, enabled target
-    with the same capacity and room left (DynamoDB evaluates this atomically per item)."""
-    target = decision.target
-    if target is None:  # callers return before writing when routing found no target
-        raise ValueError("a claim needs a routed target")
-    if decision.fallback:
-        # On the model class, a MapAttribute's fields are document paths (attributes), but
-        # PynamoDB's annotations give them the value's type (str, float): name what they are.
-        fallback_id = cast(UnicodeAttribute, LiveCode.fallback.id)
-        fallback_assigned = cast(NumberAttribute, LiveCode.fallback.assigned)
-        cond = fallback_id == target.id
-        if target.capacity:
-            cond &= fallback_assigned < target.capacity
-        code.update(actions=[fallback_assigned.add(1)], condition=cond)
-        return
-    path = LiveCode.targets[index_of(code, target.id)]
-    cond = (path["id"] == target.id) & (path["enabled"] == {"BOOL": True})
-    if target.capacity:
-        cap = {"N": str(target.capacity)}
-        cond &= (path["capacity"] == cap) & (path["assigned"] < cap)
-    code.update(actions=[path["assigned"].add({"N": "1"}), LiveCode.seq.add(1)], condition=cond)
+            return Placed(target_by_id(code, previous), decision.reason)
+        target = target_by_id(code, decision.target.id)
+        if target is None or not counters.limited(target):
+            return Placed(target, reason, assigned=True)
+        shard = counters.claim(code, target, today, rng)
+        if shard is not None:
+            return Placed(target, reason, assigned=True, claimed=shard)
+        rules = _rules(code, today)
+    return Placed(None, "busy")

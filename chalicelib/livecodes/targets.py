@@ -17,12 +17,13 @@ from chalicelib.db import condition_failed
 from chalicelib.error_codes import CONCURRENT_CHANGE, LIVECODE_NOT_FOUND, TOO_MANY_TARGETS
 from chalicelib.errors import Conflict, NotFound, ValidationFailed
 from chalicelib.ids import new_id
-from chalicelib.livecodes import inputs
+from chalicelib.livecodes import counters, inputs
 from chalicelib.livecodes.expiry import GROUP_QR_LIFETIME, refresh_due
 from chalicelib.livecodes.loading import index_of, load
 from chalicelib.livecodes.models import MAX_TARGETS, LiveCode, TargetMap
 from chalicelib.livecodes.views import target_view, view
 
+COUNTED = {"capacity", "daily_capacity", "assigned"}
 REORDER_ATTEMPTS = 6  # scans bump the counters of the list being reordered: re-read and retry
 
 
@@ -31,7 +32,7 @@ def new_target(tenant_id: str, ti: inputs.TargetInput, now: datetime) -> TargetM
     target = TargetMap(id=new_id(8), kind=values.pop("kind"), name=values.pop("name"),
                        created_at=now, assigned=values.pop("assigned", 0) or 0,
                        weight=values.pop("weight", 1), enabled=values.pop("enabled", True))
-    for key in ("capacity", "expires_at", "url", "store"):
+    for key in ("capacity", "daily_capacity", "backup", "expires_at", "url", "store"):
         if values.get(key) is not None:
             setattr(target, key, values[key])
     apply_image(tenant_id, target, ti, now, explicit_expiry="expires_at" in ti.values)
@@ -86,8 +87,9 @@ def add_target(tenant_id: str, code_id: str, body: Any, now: datetime | None = N
         if not condition_failed(exc):
             raise
         raise NotFound("no such live code", code=LIVECODE_NOT_FOUND) from None
+    counters.start(tenant_id, code_id, [target])
     refresh_due(code, now)
-    return target_view(target, now)
+    return target_view(target, now, code=code)
 
 
 def update_target(tenant_id: str, code_id: str, target_id: str, body: Any,
@@ -104,6 +106,7 @@ def update_target(tenant_id: str, code_id: str, target_id: str, body: Any,
     for key, value in ti.values.items():
         if key != "kind":
             actions.append(path[key].remove() if value is None else path[key].set(_dynamo(value)))
+    changes: dict = {}
     if ti.wecom is not None or current.extra:
         from chalicelib.wecom import ways  # 企业微信-backed targets: the way is updated first
 
@@ -118,8 +121,11 @@ def update_target(tenant_id: str, code_id: str, target_id: str, body: Any,
     if current.kind == "url" and not ti.values.get("url", current.url):
         raise ValidationFailed("a url target needs 'url'", field="url")
     _guarded_update(code, actions, path["id"] == target_id)
+    changed = {**ti.values, **changes}
+    if COUNTED.intersection(changed):  # the counters' caps follow (and restart on a new base)
+        counters.rebase(tenant_id, code_id, target_id, reset="assigned" in changed)
     refresh_due(code, now)
-    return target_view(code.targets[i], now)
+    return target_view(code.targets[i], now, code=code)
 
 
 def delete_target(tenant_id: str, code_id: str, target_id: str) -> None:
@@ -128,6 +134,7 @@ def delete_target(tenant_id: str, code_id: str, target_id: str) -> None:
     gone = code.targets[i]
     _guarded_update(code, [LiveCode.targets[i].remove(), LiveCode.updated_at.set(clock.now())],
                     LiveCode.targets[i]["id"] == target_id)
+    counters.drop(tenant_id, code_id, [gone])
     release_ways(tenant_id, [gone])
 
 

@@ -244,6 +244,9 @@ def set_chat_members(tenant_id: str, code_id: str, target_id: str, chat_id: str,
                                  path["assigned"].set({"N": str(sum(members.values()))})],
                         condition=(path["id"] == target_id)
                         & (path["extra"] == {"S": json.dumps(target.extra)}))
+            from chalicelib.livecodes import counters  # the real count is the new base
+
+            counters.rebase(tenant_id, code_id, target_id, reset=True)
             return True
         except UpdateError as exc:
             if not condition_failed(exc):

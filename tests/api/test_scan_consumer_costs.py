@@ -44,17 +44,18 @@ def test_the_consumer_of_ten_scans_costs_what_the_model_says(app_client, tenant)
     with CallCounter() as calls:
         handled = drain_once(queue, app_module.handle_events, visibility_timeout=0, max_batches=1)
     assert handled == 10
-    model = Scan()
-    # stats: one UpdateItem per key per batch (tenant-day, code-day, channel-day), items <= 1 KB
-    assert calls.calls["UpdateItem"] / 10 == model.stats_wru
+    model = Scan(claim_wru=0, unlimited_wru=0.1)  # new visitors to a target without capacity
+    # stats: one UpdateItem per key per batch (tenant-day, code-day, channel-day), items <= 1 KB,
+    # and one ADD on the target's counter for the ten visitors placed on it
+    assert calls.calls["UpdateItem"] / 10 == model.stats_wru + model.unlimited_wru
     stats = list(DailyStats.query(tenant["tenant_id"]))
     assert stats and max(_item_kb(i) for i in stats) <= 1
     # the scan log (the scans export's source): one BatchWriteItem of ten items <= 1 KB each
     assert calls.calls["BatchWriteItem"] == 1
     logged = list(ScanRecord.query(tenant["tenant_id"]))
     assert len(logged) == 11 and max(_item_kb(i) for i in logged) <= 1
-    assert model.scan_log_wru == 1.0
-    # the capacity-warning check re-reads the live code (one consistent GetItem per scan)
-    assert calls.calls["GetItem"] / 10 == model.consumer_rru
+    assert model.scan_log_wru == 2.0  # the item and its write to the code-index LSI (ALL)
+    # the capacity-warning check reads nothing: the code has a target without capacity
+    assert calls.calls["GetItem"] / 10 == model.consumer_rru == 0
     assert set(calls.calls) <= {"UpdateItem", "BatchWriteItem", "GetItem", "ReceiveMessage",
                                 "DeleteMessageBatch"}, calls.calls

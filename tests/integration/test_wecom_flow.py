@@ -262,7 +262,8 @@ def test_member_changes_drive_group_capacity(tid, fake_wecom):  # noqa: F811
     assert again["assigned"] == 3 and again["status"] == "active"
     # scans count optimistically in between; the next member event puts the real count back
     service.scan(service.slug_for(tid, code["id"]), service.Visitor())
-    assert LiveCode.get(tid, code["id"]).targets[0].assigned == 4
+    assert LiveCode.get(tid, code["id"]).targets[0].assigned == 3  # the base: the real count
+    assert service.get(tid, code["id"])["targets"][0]["assigned"] == 4  # + the claim on a counter
     fake_wecom.join_chat("wrB", "staff2", customer=False)
     deliver(tid, chat_members_changed(CORP_ID, "wrB", "add_member", ["staff2"]))
     assert service.get(tid, code["id"])["targets"][0]["assigned"] == 4

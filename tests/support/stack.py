@@ -22,12 +22,15 @@ BASE_ENV = {
 def reset_runtime() -> None:
     from chalicelib import aws, db
     from chalicelib.auth import service as auth
+    from chalicelib.livecodes import cache, counters
     from chalicelib.settings import reset_settings
 
     reset_settings()
     aws.reset()
     db.unbind_all()
     auth.clear_caches()
+    cache.clear()
+    counters.clear()
 
 
 @contextmanager

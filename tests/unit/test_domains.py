@@ -21,6 +21,7 @@ CONSUMERS = [c for d in DOMAINS for cs in d.consumers.values() for c in cs]
 # The consumer names are the ids retried messages carry (``_only``): they never change.
 RETRY_IDS = {
     "chalicelib.analytics.aggregate:consume", "chalicelib.livecodes.consumers:check_after_scans",
+    "chalicelib.livecodes.consumers:count_unlimited",
     "chalicelib.audience.consumers:tag_scanners", "chalicelib.fission.consumers:record_scans",
     "chalicelib.fission.consumers:on_template_changed", "chalicelib.hooks.consumers:on_events",
     "chalicelib.portability.scanlog:record_scans", "chalicelib.campaigns.dispatch:on_user_events",
@@ -53,6 +54,7 @@ def test_each_event_type_reaches_the_consumers_it_reached_before_the_declaration
     for t in webhooks:
         expected[t].add("chalicelib.hooks.consumers:on_events")
     expected["scan"] |= {"chalicelib.livecodes.consumers:check_after_scans",
+                         "chalicelib.livecodes.consumers:count_unlimited",
                          "chalicelib.audience.consumers:tag_scanners",
                          "chalicelib.fission.consumers:record_scans",
                          "chalicelib.portability.scanlog:record_scans"}
@@ -63,7 +65,9 @@ def test_each_event_type_reaches_the_consumers_it_reached_before_the_declaration
     assert {c.name for c in CONSUMERS} == RETRY_IDS
     assert {c.name for c in CONSUMERS if c.batch} == {
         "chalicelib.analytics.aggregate:consume", "chalicelib.fission.consumers:record_scans",
-        "chalicelib.hooks.consumers:on_events", "chalicelib.portability.scanlog:record_scans"}
+        "chalicelib.hooks.consumers:on_events", "chalicelib.portability.scanlog:record_scans",
+        "chalicelib.livecodes.consumers:check_after_scans",
+        "chalicelib.livecodes.consumers:count_unlimited"}
     assert {c.name for c in CONSUMERS if c.history} == {
         "chalicelib.analytics.aggregate:consume", "chalicelib.hooks.consumers:on_events"}
 
