@@ -9,6 +9,9 @@ It implements ``GET /sns/jscode2session`` with WeChat's documented request and a
 - each code works once (a second use answers 40163, "code been used");
 - ``invalid…`` answers 40029, ``ratelimit…`` 45011 and ``busy…`` -1 (system busy);
 - an appid/secret pair other than the registered ones answers 40013 / 40125.
+
+The mini-program server API (access tokens, 小程序码, URL Link/Scheme) and its tester controls
+(``/fake/wxa/...``) are :mod:`devstack.fake_wxa`'s.
 """
 from __future__ import annotations
 
@@ -17,6 +20,8 @@ import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
+
+from devstack.fake_wxa import FakeWxa
 
 DEFAULT_APPID = "wx00000000000000d0"
 DEFAULT_SECRET = "fake-wechat-secret"
@@ -31,6 +36,7 @@ class FakeWeChat:
         self.apps = dict(apps or {DEFAULT_APPID: DEFAULT_SECRET})
         self.used: set[str] = set()
         self.requests: list[dict] = []
+        self.wxa = FakeWxa(self.apps)
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer((host, port), self._handler())
         self._server.daemon_threads = True
@@ -82,16 +88,41 @@ class FakeWeChat:
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:  # noqa: N802 - http.server's naming
                 parsed = urlparse(self.path)
+                if parsed.path == "/fake/wxa/state":
+                    self._send(200, fake.wxa.state())
+                    return
                 if parsed.path != "/sns/jscode2session":
                     self._send(404, {"errcode": 404, "errmsg": "not found"})
                     return
                 params = {k: v[0] for k, v in parse_qs(parsed.query).items()}
                 self._send(200, fake.answer(params))
 
-            def _send(self, status: int, body: dict) -> None:
-                data = json.dumps(body).encode()
+            def do_POST(self) -> None:  # noqa: N802
+                parsed = urlparse(self.path)
+                params = {k: v[0] for k, v in parse_qs(parsed.query).items()}
+                raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                try:
+                    body = json.loads(raw or b"{}")
+                except ValueError:
+                    body = None
+                if not isinstance(body, dict):
+                    self._send(200, {"errcode": 47001, "errmsg": "data format error"})
+                    return
+                control = fake.wxa.control(parsed.path, body)
+                answer = fake.wxa.post(parsed.path, params, body) if control is None else None
+                if control is not None:
+                    self._send(200, control)
+                elif answer is None:
+                    self._send(404, {"errcode": 404, "errmsg": "not found"})
+                elif answer[0] == "png":
+                    self._send(200, answer[1], "image/png")
+                else:
+                    self._send(200, answer[1])
+
+            def _send(self, status: int, body: dict | bytes, content_type: str = "text/plain") -> None:
+                data = body if isinstance(body, bytes) else json.dumps(body).encode()
                 self.send_response(status)
-                self.send_header("Content-Type", "text/plain")  # as WeChat does
+                self.send_header("Content-Type", content_type)  # text/plain for JSON, as WeChat does
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)
