@@ -125,7 +125,7 @@ class FakeWxa:
 
         scene, page = str(body.get("scene", "")), str(body.get("page", "") or "")
         if not SCENE.match(scene):
-            return "json", {"errcode": 40169, "errmsg": "invalid length for scene, or the data is not json string"}
+            return "json", {"errcode": 40169, "errmsg": "invalid length for scene"}
         if body.get("check_path", True) and page and not page.startswith("pages/"):
             return "json", {"errcode": 41030, "errmsg": "invalid page hint"}
         width = max(280, min(1280, int(body.get("width") or 430)))

@@ -121,7 +121,7 @@ def link(tenant_id: str, scene: str, params: dict, now: datetime | None = None) 
         {"jump_wxa": jump, "expire_type": 0, "expire_time": int(expires_at.timestamp())}
     value = wxa.link(appid, secret, opts["type"], body)
     item = MpLink(tenant_id=tenant_id, link_id=link_id, kind=opts["type"], link=value,
-                  page=opts["page"], query=query, env_version=opts["env_version"],
+                  page=opts["page"], scene_query=query, env_version=opts["env_version"],
                   expires_at=expires_at, created_at=now, expires=expires_at)
     item.save()
     return _link_view(item, reused=False)
@@ -129,7 +129,7 @@ def link(tenant_id: str, scene: str, params: dict, now: datetime | None = None) 
 
 def _link_view(item: MpLink, reused: bool) -> dict:
     return {"type": item.kind, "link": item.link, "expires_at": item.expires_at.isoformat(),
-            "page": item.page, "query": item.query, "env_version": item.env_version,
+            "page": item.page, "query": item.scene_query, "env_version": item.env_version,
             "created_at": item.created_at.isoformat(), "reused": reused}
 
 

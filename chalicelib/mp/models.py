@@ -38,7 +38,7 @@ class MpLink(BaseModel):
     kind = UnicodeAttribute()  # url_link | scheme
     link = UnicodeAttribute()
     page = UnicodeAttribute(null=True)
-    query = UnicodeAttribute()
+    scene_query = UnicodeAttribute()  # (not "query": that is the Model class method)
     env_version = UnicodeAttribute()
     expires_at = UTCDateTimeAttribute()
     created_at = UTCDateTimeAttribute()

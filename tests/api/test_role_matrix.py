@@ -68,6 +68,8 @@ GET    /v1/fission-tasks/{task_id}/leaderboard                   analyst
 GET    /v1/fission-tasks/{task_id}/participants                  analyst
 POST   /v1/fission-tasks/{task_id}/participants                  operator
 GET    /v1/fission-tasks/{task_id}/participants/{participant_id} analyst
+GET    /v1/fission-tasks/{task_id}/participants/{participant_id}/wxacode analyst
+GET    /v1/fission-tasks/{task_id}/participants/{participant_id}/mp-link analyst
 GET    /v1/fission-tasks/{task_id}/reward-codes                  analyst
 POST   /v1/fission-tasks/{task_id}/reward-codes                  operator
 GET    /v1/fission-tasks/{task_id}/rewards                       analyst
@@ -85,6 +87,8 @@ DELETE /v1/livecodes/{code_id}                                   operator
 GET    /v1/livecodes/{code_id}                                   analyst
 PATCH  /v1/livecodes/{code_id}                                   operator
 GET    /v1/livecodes/{code_id}/qr                                analyst
+GET    /v1/livecodes/{code_id}/wxacode                           analyst
+GET    /v1/livecodes/{code_id}/mp-link                           analyst
 GET    /v1/livecodes/{code_id}/stats                             analyst
 POST   /v1/livecodes/{code_id}/targets                           operator
 PUT    /v1/livecodes/{code_id}/targets/order                     operator
