@@ -10,7 +10,7 @@ SPEC_MODULES = ["chalicelib.auth.spec", "chalicelib.livecodes.spec",
                 "chalicelib.content.spec", "chalicelib.audience.spec", "chalicelib.mp.spec",
                 "chalicelib.posters.spec", "chalicelib.fission.spec", "chalicelib.campaigns.spec",
                 "chalicelib.analytics.spec", "chalicelib.portability.spec", "chalicelib.hooks.spec",
-                "chalicelib.members.spec"]
+                "chalicelib.members.spec", "chalicelib.entry.spec"]
 
 ERROR = {"type": "object", "required": ["error"], "properties": {"error": {
     "type": "object", "required": ["code", "message"],
@@ -21,8 +21,8 @@ ERROR = {"type": "object", "required": ["error"], "properties": {"error": {
                                    "id": {"type": "string"}, "name": {"type": "string"}}}}}}}}
 
 
-PUBLIC_PREFIXES = ("/s/", "/m/", "/c/", "/p/", "/mp/v1/login", "/wecom/v1/callback/")  # rate-limited
-PAGES = ("/s/{slug}", "/p/{key}")
+PUBLIC_PREFIXES = ("/s/", "/e/", "/m/", "/c/", "/p/", "/mp/v1/login", "/wecom/v1/callback/")  # rate-limited
+PAGES = ("/s/{slug}", "/e/{slug}", "/p/{key}")
 RATE_LIMITED = {
     "description": "Too many requests from this address or for this code; retry after the delay.",
     "headers": {"Retry-After": {"description": "seconds to wait", "schema": {"type": "integer"}}},
