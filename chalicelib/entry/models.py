@@ -7,12 +7,7 @@ Access patterns:
 """
 from __future__ import annotations
 
-from pynamodb.attributes import (
-    JSONAttribute,
-    UnicodeAttribute,
-    UTCDateTimeAttribute,
-    VersionAttribute,
-)
+from pynamodb.attributes import JSONAttribute, UnicodeAttribute, UTCDateTimeAttribute, VersionAttribute
 
 from chalicelib.db import BaseModel
 
