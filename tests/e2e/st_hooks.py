@@ -27,7 +27,7 @@ def error_shape(ctx, response, case):
     content_type = next((v for k, v in response.headers.items() if k.lower() == "content-type"), "")
     content_type = content_type[0] if isinstance(content_type, list) else content_type
     path = getattr(case, "path", None) or getattr(getattr(case, "operation", None), "path", "")
-    if content_type.startswith("text/html") and path.startswith(("/s/", "/p/")):
+    if content_type.startswith("text/html") and path.startswith(("/s/", "/e/", "/p/")):
         return  # pages for people who scanned a code: documented as text/html
     try:
         body = response.json()
