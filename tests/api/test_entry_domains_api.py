@@ -143,3 +143,24 @@ def test_the_qr_encodes_the_entry_once_domains_are_listed(app_client, tenant):
     mark(app_client, tenant, "a.example.cn", "blocked")  # no reprint: the entry stays the same
     again = app_client.http.get(f"/v1/livecodes/{code['id']}/qr?size=256", headers=headers)
     assert again.body == after.body
+
+
+def test_a_concurrent_change_is_applied_again_not_lost(app_client, tenant, monkeypatch):
+    tid = tenant["tenant_id"]
+    service.add_domain(tid, {"domain": "a.example.cn"})
+    real_load, raced = service._load, []
+
+    def load_then_race(tenant_id):
+        item = real_load(tenant_id)
+        if not raced:  # another request saves between this read and its write
+            raced.append(True)
+            service.update_domain(tid, "a.example.cn", {"status": "blocked"})
+        return item
+
+    monkeypatch.setattr(service, "_load", load_then_race)
+    service.add_domain(tid, {"domain": "b.example.cn"})
+    monkeypatch.setattr(service, "_load", real_load)
+    listed = service.list_domains(tid)
+    assert [(d["domain"], d["status"]) for d in listed["items"]] == [
+        ("a.example.cn", "blocked"), ("b.example.cn", "active")]
+    assert listed["current"] == "b.example.cn"
