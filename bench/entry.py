@@ -44,21 +44,12 @@ def entry_rows() -> list[dict]:
 
 
 def wxacode_rows() -> list[dict]:
-    import os
-
     from chalicelib.auth import service as auth
     from chalicelib.livecodes import service as livecodes
     from chalicelib.mp import codes
-    from chalicelib.settings import reset_settings
-    from devstack.fake_wechat import DEFAULT_APPID, DEFAULT_SECRET, FakeWeChat
+    from devstack.fake_wechat import as_default
 
-    fake = FakeWeChat()
-    saved = {k: os.environ.get(k) for k in ("YUTANG_WECHAT_API_BASE", "YUTANG_WECHAT_APPID",
-                                            "YUTANG_WECHAT_SECRET")}
-    os.environ.update({"YUTANG_WECHAT_API_BASE": fake.start(), "YUTANG_WECHAT_APPID": DEFAULT_APPID,
-                       "YUTANG_WECHAT_SECRET": DEFAULT_SECRET})
-    reset_settings()
-    try:
+    with as_default() as fake:
         tenant = auth.create_tenant("bench-wxa")["tenant_id"]
         code = livecodes.create(tenant, {"name": "b", "channel": "b", "targets": [
             {"kind": "url", "name": "u", "url": "https://example.com/"}]})
@@ -68,14 +59,6 @@ def wxacode_rows() -> list[dict]:
         with counting() as again:
             codes.wxacode(tenant, scene, {})
         asked = fake.wxa.calls["/wxa/getwxacodeunlimit"]
-    finally:
-        fake.stop()
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-        reset_settings()
     return [row("AWS calls for a new 小程序码 (S3 miss + put, mp app read)", first.total, "calls"),
             row("AWS calls for a cached 小程序码", again.total, "calls", "1 (S3 GET)",
                 again.total == 1),

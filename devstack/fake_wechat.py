@@ -17,7 +17,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
 
@@ -145,3 +148,35 @@ def start_for_dev(env: dict) -> FakeWeChat | None:
     if env["YUTANG_WECHAT_APPID"] != DEFAULT_APPID:
         fake.apps[env["YUTANG_WECHAT_APPID"]] = env["YUTANG_WECHAT_SECRET"]
     return fake
+
+
+ENV = ("YUTANG_WECHAT_API_BASE", "YUTANG_WECHAT_APPID", "YUTANG_WECHAT_SECRET")
+
+
+@contextmanager
+def as_default() -> Iterator[FakeWeChat]:
+    """A started fake, set as the deployment's default mini-program for the block (tests, bench);
+    the environment, settings and mini-program caches are restored after. Settings are re-read and
+    cached at once: ``chalice.test.Client`` swaps ``os.environ`` during each request."""
+    from chalicelib.mp import service as mp
+    from chalicelib.settings import get_settings, reset_settings
+
+    fake = FakeWeChat()
+    saved = {k: os.environ.get(k) for k in ENV}
+    os.environ.update({"YUTANG_WECHAT_API_BASE": fake.start(), "YUTANG_WECHAT_APPID": DEFAULT_APPID,
+                       "YUTANG_WECHAT_SECRET": DEFAULT_SECRET})
+    reset_settings()
+    get_settings()
+    mp.clear_caches()
+    try:
+        yield fake
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        reset_settings()
+        get_settings()
+        mp.clear_caches()
+        fake.stop()
