@@ -12,7 +12,7 @@ from pathlib import Path
 
 MODULES = ["bench.livecodes", "bench.scanpath", "bench.posters", "bench.content", "bench.campaigns",
            "bench.insight", "bench.devstack", "bench.webhooks", "bench.portability", "bench.team",
-           "bench.console"]
+           "bench.console", "bench.entry"]
 
 
 def main(argv: list[str] | None = None) -> int:

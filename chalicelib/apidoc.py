@@ -11,8 +11,8 @@ from typing import Any
 from chalicelib.domains import DOMAINS
 from chalicelib.openapi import ERROR, json_content, op, path_param, ref
 
-PUBLIC_PREFIXES = ("/s/", "/m/", "/c/", "/p/", "/mp/v1/login", "/wecom/v1/callback/")  # rate-limited
-PAGES = ("/s/{slug}", "/p/{key}")
+PUBLIC_PREFIXES = ("/s/", "/e/", "/m/", "/c/", "/p/", "/mp/v1/login", "/wecom/v1/callback/")  # rate-limited
+PAGES = ("/s/{slug}", "/e/{slug}", "/p/{key}")
 RATE_LIMITED = {
     "description": "Too many requests from this address or for this code; retry after the delay.",
     "headers": {"Retry-After": {"description": "seconds to wait", "schema": {"type": "integer"}}},

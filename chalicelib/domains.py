@@ -19,6 +19,7 @@ from chalicelib.campaigns.domain import DOMAIN as campaigns
 from chalicelib.channels.domain import DOMAIN as channels
 from chalicelib.content.domain import DOMAIN as content
 from chalicelib.domain import Domain
+from chalicelib.entry.domain import DOMAIN as entry
 from chalicelib.fission.domain import DOMAIN as fission
 from chalicelib.hooks.domain import DOMAIN as hooks
 from chalicelib.livecodes.domain import DOMAIN as livecodes
@@ -31,7 +32,7 @@ from chalicelib.wecom.domain import DOMAIN as wecom
 
 DOMAINS: tuple[Domain, ...] = (
     auth, livecodes, media, wecom, content, audience, mp, posters, fission, campaigns, analytics,
-    portability, hooks, members, channels)
+    portability, hooks, members, channels, entry)
 
 
 def import_models() -> None:

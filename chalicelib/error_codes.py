@@ -214,6 +214,10 @@ WECHAT_MISCONFIGURED = "wechat-misconfigured"
 WECHAT_RATE_LIMITED = "wechat-rate-limited"
 # WeChat's API did not answer (retryable)
 WECHAT_UNAVAILABLE = "wechat-unavailable"
+# a mini-program scene (小程序码, URL Link) that names nothing of the caller's tenant
+SCENE_NOT_FOUND = "scene-not-found"
+# WeChat answered a mini-program code or link request with an errcode (502; errcode and errmsg given)
+WECHAT_REJECTED = "wechat-rejected"
 
 # --- Poster templates (posters/) ---
 # a poster layout element that does not fit inside the canvas
@@ -286,3 +290,11 @@ IMPORT_TOO_LARGE = "import-too-large"
 SUBSCRIPTION_NOT_FOUND = "subscription-not-found"
 # a tenant has at most … webhook subscriptions
 TOO_MANY_SUBSCRIPTIONS = "too-many-subscriptions"
+
+# --- Entry domains (entry/) ---
+# no such entry domain in the tenant's list
+ENTRY_DOMAIN_NOT_FOUND = "entry-domain-not-found"
+# the domain is listed already
+ENTRY_DOMAIN_EXISTS = "entry-domain-exists"
+# a tenant lists at most … entry domains
+ENTRY_DOMAIN_LIMIT = "entry-domain-limit"

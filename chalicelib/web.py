@@ -234,7 +234,7 @@ def observe_middleware(event: Any, get_response: Callable) -> Response:
 
 
 CALLBACK_PREFIX = "/wecom/v1/callback/"
-PUBLIC_PREFIXES = ("/s/", "/m/", "/c/", "/p/", "/mp/v1/login", CALLBACK_PREFIX)
+PUBLIC_PREFIXES = ("/s/", "/e/", "/m/", "/c/", "/p/", "/mp/v1/login", CALLBACK_PREFIX)
 CALLBACK_FAILURES_PER_MINUTE = 10  # refused callbacks per (tenant, IP) before it is throttled
 _guard: list = []
 _callback_failures: list = []

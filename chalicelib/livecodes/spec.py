@@ -85,6 +85,8 @@ SCHEMAS: dict[str, Any] = {
         "warn_threshold": {"type": "integer"}, "has_logo": {"type": "boolean"},
         "welcome": _WELCOME, "tags": _TAGS,
         "scan_url": {"type": "string"}, "qr_url": {"type": "string"},
+        "entry_url": {"type": "string", "description": "/e/{slug}: redirects to the current entry "
+                      "domain; the QR image encodes it once the tenant lists entry domains"},
         "targets": {"type": "array", "items": {"$ref": "#/components/schemas/Target"}},
         "fallback": {"oneOf": [{"$ref": "#/components/schemas/Target"}, {"type": "null"}]},
         "remaining_capacity": {"type": ["integer", "null"]},

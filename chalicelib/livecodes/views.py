@@ -5,6 +5,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from chalicelib import clock, media
+from chalicelib.entry.service import entry_url
 from chalicelib.livecodes import counters, routing
 from chalicelib.livecodes.loading import Counts, rule_target, slug_for, to_rules
 from chalicelib.livecodes.models import LiveCode, TargetMap
@@ -67,6 +68,7 @@ def view(code: LiveCode) -> dict:
         "enabled": bool(code.enabled), "windows": code.windows or [],
         "warn_threshold": int(code.warn_threshold), "has_logo": bool(code.logo_key),
         "welcome": code.welcome, "tags": list(code.tags or []), "scan_url": scan_url(code),
+        "entry_url": entry_url(code.tenant_id, code.code_id),
         "qr_url": f"{base}/qr",
         "targets": [target_view(t, now, counted.get(t.id)) for t in code.targets or []],
         "fallback": target_view(code.fallback, now, counted.get(code.fallback.id))

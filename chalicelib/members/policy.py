@@ -47,6 +47,10 @@ RULES: tuple[tuple[str, str, str], ...] = (
     ("/v1/messaging/settings", ALL, "admin"),
     ("/v1/webhook-subscriptions*", ALL, "admin"),
     ("/v1/webhook-deliveries*", ALL, "admin"),
+    # Entry domains decide where visitors are redirected: adding or removing one is an admin's
+    # decision; marking one blocked or active again (PATCH) stays with operators.
+    ("/v1/entry-domains", "POST", "admin"),
+    ("/v1/entry-domains/{domain}", "DELETE", "admin"),
 )
 DEFAULTS = {"GET": "analyst", "HEAD": "analyst"}
 DEFAULT_MUTATION = "operator"

@@ -1,7 +1,10 @@
-"""Mini-program routes (/mp/v1, mini-program token) and the tenant's mini-program settings."""
+"""Mini-program routes (/mp/v1, mini-program token), the tenant's mini-program settings, and the
+小程序码 and URL Links/Schemes of live codes and fission participants (marketer API)."""
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
+
+from chalice import Response
 
 from chalicelib.content.routes import list_page
 from chalicelib.http import json_body, json_response, query
@@ -11,9 +14,10 @@ from chalicelib.web import Routes, tenant_id
 routes = Routes(__name__)
 if TYPE_CHECKING:  # the edges, for readers and mypy; at run time each loads on first use
     from chalicelib.content import service as content
-    from chalicelib.mp import service
+    from chalicelib.mp import codes, service
 else:
     content = lazy("chalicelib.content.service")
+    codes = lazy("chalicelib.mp.codes")
     service = lazy("chalicelib.mp.service")
 
 
@@ -59,3 +63,46 @@ def get_mp_settings():
 def update_mp_settings():
     request = routes.current_request
     return json_response(service.set_app(tenant_id(request), json_body(request)))
+
+
+# ---- 小程序码 and URL Links/Schemes (marketer API), scenes (mini-program) --------------------------
+
+def _image(data: bytes, content_type: str) -> Response:
+    return Response(body=data, status_code=200,
+                    headers={"Content-Type": content_type, "Cache-Control": "private, max-age=3600",
+                             "X-Content-Type-Options": "nosniff"})
+
+
+@routes.route("/v1/livecodes/{code_id}/wxacode", methods=["GET"])
+def get_livecode_wxacode(code_id):
+    request = routes.current_request
+    tenant = tenant_id(request)
+    return _image(*codes.wxacode(tenant, codes.livecode_scene(tenant, code_id), query(request)))
+
+
+@routes.route("/v1/livecodes/{code_id}/mp-link", methods=["GET"])
+def get_livecode_mp_link(code_id):
+    request = routes.current_request
+    tenant = tenant_id(request)
+    return json_response(codes.link(tenant, codes.livecode_scene(tenant, code_id), query(request)))
+
+
+@routes.route("/v1/fission-tasks/{task_id}/participants/{participant_id}/wxacode", methods=["GET"])
+def get_participant_wxacode(task_id, participant_id):
+    request = routes.current_request
+    tenant = tenant_id(request)
+    scene = codes.participant_scene(tenant, task_id, participant_id)
+    return _image(*codes.wxacode(tenant, scene, query(request)))
+
+
+@routes.route("/v1/fission-tasks/{task_id}/participants/{participant_id}/mp-link", methods=["GET"])
+def get_participant_mp_link(task_id, participant_id):
+    request = routes.current_request
+    tenant = tenant_id(request)
+    scene = codes.participant_scene(tenant, task_id, participant_id)
+    return json_response(codes.link(tenant, scene, query(request)))
+
+
+@routes.route("/mp/v1/scene/{scene}", methods=["GET"])
+def resolve_mp_scene(scene):
+    return json_response(codes.resolve(tenant_id(routes.current_request), scene))

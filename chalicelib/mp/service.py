@@ -132,4 +132,7 @@ def content_event(tenant_id: str, user_id: str, content_id: str, body: dict) -> 
 
 
 def clear_caches() -> None:
+    from chalicelib.mp import access
+
     _app_cache.clear()
+    access.clear()

@@ -43,8 +43,27 @@ def code2session(appid: str, secret: str, code: str) -> Session:
 
 
 def _get_json(url: str, timeout: float) -> dict:
+    body = _send("GET", url, None, timeout, MAX_RESPONSE)
+    if not isinstance(body, dict):
+        raise WeChatUnavailable("WeChat answered something that is not JSON")
+    return body
+
+
+def post(url: str, body: bytes, timeout: float, max_bytes: int = MAX_RESPONSE) -> dict | bytes:
+    """POST JSON to a WeChat server API: the decoded JSON answer, or the image bytes (PNG/JPEG)
+    when WeChat answers one (``wxa/getwxacodeunlimit`` answers HTTP 200 either way)."""
+    return _send("POST", url, body, timeout, max_bytes)
+
+
+IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff")
+
+
+def _send(method: str, url: str, body: bytes | None, timeout: float,
+          max_bytes: int) -> dict | bytes:
+    headers = {"Content-Type": "application/json"} if body is not None else None
     try:
-        answer = fetch.request("GET", url, timeout=timeout, max_bytes=MAX_RESPONSE)
+        answer = fetch.request(method, url, body=body, headers=headers, timeout=timeout,
+                               max_bytes=max_bytes)
     except fetch.FetchFailed:
         raise WeChatUnavailable("WeChat could not be reached; retry later") from None
     except fetch.FetchRefused as exc:
@@ -52,13 +71,15 @@ def _get_json(url: str, timeout: float) -> dict:
     if answer.status >= 400:
         raise WeChatUnavailable(f"WeChat answered HTTP {answer.status}; retry later")
     raw = answer.body
+    if raw.startswith(IMAGE_MAGIC):
+        return raw
     try:
-        body = json.loads(raw[:MAX_RESPONSE])
+        decoded = json.loads(raw[:MAX_RESPONSE])
     except ValueError:
         raise WeChatUnavailable("WeChat answered something that is not JSON") from None
-    if not isinstance(body, dict):
+    if not isinstance(decoded, dict):
         raise WeChatUnavailable("WeChat answered an unexpected shape")
-    return body
+    return decoded
 
 
 def parse(body: dict) -> Session:

@@ -174,7 +174,7 @@ def functions() -> list[str]:
                                    | {f.name for f in app_module.app.pure_lambda_functions})]
 
 
-PUBLIC_PREFIXES = ("/s/", "/m/", "/c/", "/p/")
+PUBLIC_PREFIXES = ("/s/", "/e/", "/m/", "/c/", "/p/")
 
 
 def api_behaviors() -> list[tuple[str, str]]:

@@ -68,6 +68,8 @@ GET    /v1/fission-tasks/{task_id}/leaderboard                   analyst
 GET    /v1/fission-tasks/{task_id}/participants                  analyst
 POST   /v1/fission-tasks/{task_id}/participants                  operator
 GET    /v1/fission-tasks/{task_id}/participants/{participant_id} analyst
+GET    /v1/fission-tasks/{task_id}/participants/{participant_id}/wxacode analyst
+GET    /v1/fission-tasks/{task_id}/participants/{participant_id}/mp-link analyst
 GET    /v1/fission-tasks/{task_id}/reward-codes                  analyst
 POST   /v1/fission-tasks/{task_id}/reward-codes                  operator
 GET    /v1/fission-tasks/{task_id}/rewards                       analyst
@@ -85,6 +87,12 @@ DELETE /v1/livecodes/{code_id}                                   operator
 GET    /v1/livecodes/{code_id}                                   analyst
 PATCH  /v1/livecodes/{code_id}                                   operator
 GET    /v1/livecodes/{code_id}/qr                                analyst
+GET    /v1/entry-domains                                         analyst
+POST   /v1/entry-domains                                         admin
+PATCH  /v1/entry-domains/{domain}                                operator
+DELETE /v1/entry-domains/{domain}                                admin
+GET    /v1/livecodes/{code_id}/wxacode                           analyst
+GET    /v1/livecodes/{code_id}/mp-link                           analyst
 GET    /v1/livecodes/{code_id}/stats                             analyst
 POST   /v1/livecodes/{code_id}/targets                           operator
 PUT    /v1/livecodes/{code_id}/targets/order                     operator
@@ -163,7 +171,7 @@ def _call(client, method: str, path: str, headers: dict):
     concrete = path
     for name in ("key", "campaign_id", "content_id", "task_id", "participant_id", "external_userid",
                  "code_id", "target_id", "member_id", "template_id", "user_id", "tag", "token",
-                 "export_id", "import_id", "subscription_id"):
+                 "export_id", "import_id", "subscription_id", "domain"):
         concrete = concrete.replace("{" + name + "}", PARAM_VALUE)
     assert "{" not in concrete, f"fill the path parameters of {path}"
     payload = "{}" if method in ("POST", "PUT", "PATCH") else None

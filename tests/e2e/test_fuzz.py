@@ -1,5 +1,6 @@
 """Schemathesis against the running dev stack over HTTP, driven by /openapi.json with a bounded
-number of examples: no 5xx anywhere, and every error in the contract's shape."""
+number of examples: no 5xx anywhere (but the documented 502/503 of WeChat or 企业微信 refusing or
+failing, st_hooks.no_server_error), and every error in the contract's shape."""
 import os
 import subprocess
 import sys
@@ -17,7 +18,7 @@ def test_schemathesis_finds_no_server_errors(dev_stack, tmp_path):
     env = {**os.environ, "SCHEMATHESIS_HOOKS": "tests.e2e.st_hooks",
            "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
     cmd = [sys.executable, "-m", "schemathesis.cli", "run", f"{dev_stack.base}/openapi.json",
-           "--checks", "not_a_server_error,error_shape",
+           "--checks", "no_server_error,error_shape",
            "--max-examples", MAX_EXAMPLES, "--generation-deterministic",
            "--phases", "examples,coverage,fuzzing",
            "-H", f"Authorization: Bearer {DEV_KEY}", "--request-timeout", "30",
