@@ -10,8 +10,9 @@ import json
 import sys
 from pathlib import Path
 
-MODULES = ["bench.livecodes", "bench.posters", "bench.content", "bench.campaigns", "bench.insight",
-           "bench.devstack", "bench.webhooks", "bench.portability", "bench.team", "bench.console"]
+MODULES = ["bench.livecodes", "bench.posters", "bench.content", "bench.campaigns", "bench.smartpush",
+           "bench.insight", "bench.devstack", "bench.webhooks", "bench.portability", "bench.team",
+           "bench.console"]
 
 
 def main(argv: list[str] | None = None) -> int:

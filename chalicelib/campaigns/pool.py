@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from chalicelib.campaigns import smartpush
-from chalicelib.campaigns.smartpush import Choice, PoolItem, Profile
+from chalicelib.campaigns.smartpush import Choice, Index, PoolItem, Profile
 
 TTL = 300.0
 MAX_CACHED = 64
@@ -35,7 +35,7 @@ _cache: dict[tuple[str, str], tuple[float, Pool]] = {}
 @dataclass
 class Pool:
     tenant_id: str
-    items: list[PoolItem]
+    items: Index
     contents: dict[str, dict] = field(default_factory=dict)
 
     def content(self, content_ids: list[str]) -> dict[str, dict]:
@@ -64,7 +64,7 @@ def load(tenant_id: str, spec: dict, key: str) -> Pool:
 
     q = Query(tags=tuple(spec.get("tags_any") or ()), match="any", ctype=spec.get("type"))
     views = content.query(tenant_id, q, smartpush.MAX_POOL, None)["items"]
-    pool = Pool(tenant_id, [PoolItem(i["id"], tuple(i["tags"]), i["type"]) for i in views],
+    pool = Pool(tenant_id, Index([PoolItem(i["id"], tuple(i["tags"]), i["type"]) for i in views]),
                 {i["id"]: _compact(i) for i in views})
     if len(_cache) >= MAX_CACHED:
         _cache.clear()

@@ -190,7 +190,7 @@ def _profiles(d: channels.Delivery, adapter: Any, users: list[str]) -> dict[str,
         return None
     from chalicelib.audience import users as audience
 
-    return audience.get_users(d.tenant_id, users)
+    return audience.get_users(d.tenant_id, users, contiguous=True)  # a batch: ids in order
 
 
 def _prechecks(d: channels.Delivery, adapter: Any, pending: list[str],

@@ -163,27 +163,59 @@ def score(item: PoolItem, user: Profile) -> tuple[float, tuple[str, ...]]:
     return total, tuple(matched)
 
 
-def choose(pool: list[PoolItem], user: Profile, recent: dict[str, int], today: int,
+class Index:
+    """A pool ready for many choices: items newest first and, per tag, the items holding it (a
+    user is scored only against the items sharing a tag with them)."""
+
+    def __init__(self, items: list[PoolItem]) -> None:
+        self.items = sorted(items, key=lambda p: p.content_id, reverse=True)
+        self.ids = {p.content_id: i for i, p in enumerate(self.items)}
+        self.by_tag: dict[str, list[PoolItem]] = {}
+        self._positions: dict[str, dict[str, int]] = {}
+        for item in self.items:
+            self._positions[item.content_id] = {t: i for i, t in enumerate(item.tags)}
+            for tag in dict.fromkeys(item.tags):
+                self.by_tag.setdefault(tag, []).append(item)
+
+    def scores(self, user: Profile) -> dict[str, tuple[float, list[str]]]:
+        """Every item sharing a tag with the user: its :func:`score` (the same sums, accumulated
+        per user tag over the items holding it), matched tags in item order."""
+        weights: dict[str, float] = dict.fromkeys(user.tags, 1.0)
+        weights.update({t: w for t, w in user.interests.items() if w})
+        if user.stage:
+            for tag in (user.stage, f"stage:{user.stage}"):
+                weights[tag] = weights.get(tag, 0.0) + STAGE_WEIGHT
+        found: dict[str, tuple[float, list[str]]] = {}
+        for tag, weight in weights.items():
+            for item in self.by_tag.get(tag, ()):
+                total, matched = found.get(item.content_id, (0.0, []))
+                found[item.content_id] = (total + weight, [*matched, tag])
+        return {cid: (total, sorted(matched, key=self._positions[cid].__getitem__))
+                for cid, (total, matched) in found.items()}
+
+
+def choose(pool: Index | list[PoolItem], user: Profile, recent: dict[str, int], today: int,
            avoid_days: int, fallback: str | None) -> Choice:
     """The pick for one user (``recent``: content id → UTC day number of its last send)."""
+    index = pool if isinstance(pool, Index) else Index(pool)
     cutoff = today - avoid_days + 1 if avoid_days else None
-    skipped = [p.content_id for p in pool
-               if cutoff is not None and recent.get(p.content_id, -1) >= cutoff]
+    skipped = set() if cutoff is None else {
+        cid for cid, day in recent.items() if day >= cutoff and cid in index.ids}
+    shown = tuple(sorted(skipped, key=index.ids.__getitem__)[:EXPLAIN])
     best: tuple[float, str] | None = None
-    best_item, best_matched = None, ()
-    for item in pool:
-        if item.content_id in skipped:
+    best_matched: tuple[str, ...] = ()
+    for cid, (value, matched) in index.scores(user).items():
+        if cid in skipped:
             continue
-        value, matched = score(item, user)
-        if best is None or (value, item.content_id) > best:  # ties: the newest (largest) id
-            best, best_item, best_matched = (value, item.content_id), item, matched
-    shown = tuple(skipped[:EXPLAIN])
-    if best_item is not None and best is not None and best[0] > 0:
-        return Choice(best_item.content_id, PICK, best[0], best_matched[:EXPLAIN], shown)
+        if value and (best is None or (value, cid) > best):  # ties: the newest (largest) id
+            best, best_matched = (value, cid), tuple(matched)
+    if best is not None:
+        return Choice(best[1], PICK, best[0], best_matched[:EXPLAIN], shown)
     if fallback:
         return Choice(fallback, "fallback", 0, (), shown)
-    if best_item is not None:
-        return Choice(best_item.content_id, "newest", 0, (), shown)
+    newest = next((p.content_id for p in index.items if p.content_id not in skipped), None)
+    if newest is not None:
+        return Choice(newest, "newest", 0, (), shown)
     return Choice(None, "pool_exhausted", 0, (), shown)
 
 

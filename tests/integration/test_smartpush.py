@@ -11,7 +11,7 @@ import pytest
 from chalicelib import aws
 from chalicelib.audience import users as audience
 from chalicelib.campaigns import batches as batch_items
-from chalicelib.campaigns import links, service
+from chalicelib.campaigns import service
 from chalicelib.channels.models import OutboxItem
 from chalicelib.content import service as content
 from tests.integration.test_campaigns_service import DAYTIME, drain, now, tid, users  # noqa: F401

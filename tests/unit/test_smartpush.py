@@ -107,3 +107,21 @@ def test_a_valid_smart_message_is_normalised():
                              "avoid_sent_within_days": 14, "fallback_content_id": "c1"})
     assert clean == {"pick": "best_match", "pool": {"tags_any": ["护眼"], "type": "article"},
                      "avoid_sent_within_days": 14, "fallback_content_id": "c1"}
+
+
+def test_the_index_scores_exactly_as_score_does_for_every_item():
+    import random
+
+    rng = random.Random(7)
+    tags = [f"t{i}" for i in range(12)] + ["stage:new", "active"]
+    pool = [PoolItem(f"c{i:03d}", tuple(rng.sample(tags, 3))) for i in range(60)]
+    index = smartpush.Index(pool)
+    for _ in range(50):
+        user = Profile({t: float(rng.randint(0, 3)) for t in rng.sample(tags[:12], 4)},
+                       frozenset(rng.sample(tags[:12], 2)), rng.choice(["new", "active", ""]))
+        scored = index.scores(user)
+        for item in pool:
+            value, matched = smartpush.score(item, user)
+            assert scored.get(item.content_id, (0.0, []))[0] == value
+            if value:
+                assert tuple(scored[item.content_id][1]) == matched
