@@ -153,5 +153,6 @@ MODEL_MODULES = ["chalicelib.auth.models", "chalicelib.livecodes.models",
                  "chalicelib.content.models", "chalicelib.mp.models", "chalicelib.wecom.models",
                  "chalicelib.posters.models", "chalicelib.fission.models",
                  "chalicelib.campaigns.models", "chalicelib.channels.models",
+                 "chalicelib.coupons.models",
                  "chalicelib.portability.models",
                  "chalicelib.hooks.models", "chalicelib.members.models"]

@@ -23,7 +23,8 @@ HANDLERS: dict[str, list[str]] = {
              "chalicelib.livecodes.consumers:check_after_scans",
              "chalicelib.audience.consumers:tag_scanners",
              "chalicelib.fission.consumers:record_scans"],
-    "user_event": [AGGREGATE, "chalicelib.campaigns.dispatch:on_user_events"],
+    "user_event": [AGGREGATE, "chalicelib.campaigns.dispatch:on_user_events",
+                   "chalicelib.coupons.consumers:on_user_events"],
     "wecom_callback": ["chalicelib.wecom.consumers:handle_callbacks"],
     "wecom_cleanup": ["chalicelib.wecom.consumers:handle_cleanup"],
     # domain events (docs/events.md); the audience-backed ones also drive after_event campaigns

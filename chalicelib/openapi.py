@@ -9,6 +9,7 @@ SPEC_MODULES = ["chalicelib.auth.spec", "chalicelib.livecodes.spec",
                 "chalicelib.wecom.spec",  # after livecodes: it extends the target schemas
                 "chalicelib.content.spec", "chalicelib.audience.spec", "chalicelib.mp.spec",
                 "chalicelib.posters.spec", "chalicelib.fission.spec", "chalicelib.campaigns.spec",
+                "chalicelib.coupons.spec",
                 "chalicelib.analytics.spec", "chalicelib.portability.spec", "chalicelib.hooks.spec",
                 "chalicelib.members.spec"]
 

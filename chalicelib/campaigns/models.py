@@ -157,6 +157,7 @@ class CampaignBatch(BaseModel):
     skip_campaign_paused = NumberAttribute(null=True)
     skip_campaign_deleted = NumberAttribute(null=True)
     skip_pool_exhausted = NumberAttribute(null=True)
+    skip_coupons_exhausted = NumberAttribute(null=True)
 
     @staticmethod
     def partition(tenant_id: str, campaign_id: str) -> str:

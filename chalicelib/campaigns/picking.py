@@ -26,6 +26,7 @@ class Personal:
     profiles: dict[str, dict] | None = None
     choices: dict[str, Choice] = field(default_factory=dict)
     contents: dict[str, dict] = field(default_factory=dict)
+    coupons: dict[str, str] = field(default_factory=dict)  # user -> granted code
 
     def identities(self, user: str) -> dict:
         return ((self.profiles or {}).get(user) or {}).get("identities") or {}
@@ -37,6 +38,10 @@ class Personal:
     def pick(self, user: str) -> dict | None:
         choice = self.choices.get(user)
         return choice.to_record() if choice else None
+
+    def parts(self, user: str) -> dict:
+        """The personal fields of the user's delivery row."""
+        return {"pick": self.pick(user), "coupon": self.coupons.get(user)}
 
 
 def smart(d: channels.Delivery) -> bool:
@@ -86,3 +91,24 @@ def remember(personal: Personal, user: str, contact: dict, now: datetime) -> dic
     if choice is None or not choice.content_id:
         return contact
     return smartpush.remember(contact, choice.content_id, pool.day_number(now))
+
+
+def grant_coupons(d: channels.Delivery, personal: Personal, deliver: list[str],
+                  again: list[str], skips: dict[str, Row], now: datetime) -> list[str]:
+    """A coupon code per recipient when the message names a pool: granted once per person per
+    campaign (a retried recipient gets the code granted before); who finds the pool empty is
+    skipped (``coupons_exhausted``). Answers who is still to be delivered."""
+    coupon = d.snapshot.get("coupon")
+    if not coupon:
+        return deliver
+    from chalicelib.coupons import service as coupons
+    from chalicelib.errors import Conflict, NotFound
+
+    for u in deliver + again:
+        try:
+            personal.coupons[u] = coupons.grant(d.tenant_id, coupon["pool_id"],
+                                                f"campaign:{d.campaign_id}", u).code
+        except (Conflict, NotFound):
+            if u in deliver:
+                skips[u] = row(Status.SKIPPED, now, "coupons_exhausted", pick=personal.pick(u))
+    return [u for u in deliver if u in personal.coupons]

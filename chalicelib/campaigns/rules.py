@@ -19,7 +19,7 @@ MAX_TEXT = 2000
 # Final skip reasons (each is counted in stats and shown on the delivery).
 SKIP_REASONS = ("capped_day", "capped_week", "unsubscribed", "no_identity_for_channel",
                 "not_in_audience", "user_not_found", "campaign_paused", "campaign_deleted",
-                "pool_exhausted")
+                "pool_exhausted", "coupons_exhausted")
 
 
 class Caps(NamedTuple):

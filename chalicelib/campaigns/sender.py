@@ -45,6 +45,7 @@ from chalicelib.campaigns.models import CampaignBatch
 from chalicelib.campaigns.outcomes import BatchBusy, StateChanged
 from chalicelib.campaigns.picking import Personal
 from chalicelib.campaigns.wire import FINAL, BatchMessage, Row, Status
+from chalicelib.coupons import codes as coupon_codes
 from chalicelib.secret_store import app_secret
 from chalicelib.settings import get_settings
 
@@ -92,6 +93,8 @@ def render(d: channels.Delivery, user_id: str,
 def recipient(d: channels.Delivery, user: str, personal: Personal) -> channels.Recipient:
     text, content = render(d, links.NO_USER if d.snapshot["channel"] == "wecom" else user,
                            personal.content(user) if picking.smart(d) else None)
+    if user in personal.coupons:
+        text = coupon_codes.fill(text, personal.coupons[user])
     return channels.Recipient(user, personal.identities(user), text, content)
 
 
@@ -133,11 +136,12 @@ def _process(msg: BatchMessage, receive_count: int) -> None:
     skips = _prechecks(d, adapter, pending, personal.profiles, now)
     deliver, known = _apply_caps(d, [u for u in pending if u not in skips], skips, now)
     deliver = picking.choose(d, state, personal, deliver, retry + redo, known, skips, now)
+    deliver = picking.grant_coupons(d, personal, deliver, retry + redo, skips, now)
     claimed = deliver + retry + redo
     if adapter.IDEMPOTENT:  # no claim needed: rewriting is harmless, the marker stops recounting
         _write_contacts(d, claimed, known, adapter, personal, now)
         return outcomes.record(d, state, {**skips, **{
-            u: row(Status.SENT, now, pick=personal.pick(u)) for u in claimed}})
+            u: row(Status.SENT, now, **personal.parts(u)) for u in claimed}})
     outcomes.commit(d, state, {**skips, **{u: _claim(state, u, now, personal) for u in claimed}})
     if not claimed:
         return None
@@ -149,7 +153,7 @@ def _claim(state: State, user: str, now: datetime, personal: Personal) -> Row:
     before = state.rows.get(user)
     lease = int(now.timestamp()) + get_settings().send_lease_seconds
     return row(Status.CLAIMED, now, lease=lease, attempts=before.attempts if before else None,
-               pick=personal.pick(user))
+               **personal.parts(user))
 
 
 def _skip_all(d: channels.Delivery, state: State, now: datetime, reason: str) -> None:
@@ -262,10 +266,10 @@ def _send(d: channels.Delivery, state: State, adapter: Any, users: list[str],
         if not ok and retry and attempts[user] < ATTEMPTS:
             results[user] = row(Status.RETRY, at, reason, detail=detail, attempts=attempts[user],
                                 next_at=int(at.timestamp()) + retry_delay(attempts[user]),
-                                pick=personal.pick(user))
+                                **personal.parts(user))
         else:
             results[user] = row(Status.SENT if ok else Status.FAILED, at, reason, detail=detail,
-                                attempts=attempts[user], pick=personal.pick(user))
+                                attempts=attempts[user], **personal.parts(user))
 
     error: Exception | None = None
     try:
@@ -290,7 +294,7 @@ def _unreported(results: dict[str, Row], users: list[str], now: datetime,
             status, reason = ((Status.FAILED, "retries_exhausted") if last_try
                               else (Status.RETRY, "retrying"))
             results[u] = row(status, now, reason, detail=str(error)[:200],
-                             pick=personal.pick(u))
+                             **personal.parts(u))
 
 
 def _requeue(results: dict[str, Row], msg: BatchMessage) -> None:

@@ -12,7 +12,7 @@ _CAP = {"type": ["integer", "null"], "minimum": 1, "maximum": 1000,
 _TAGS = {"type": "array", "items": {"type": "string"}}
 _REASONS = ["capped_day", "capped_week", "unsubscribed", "no_identity_for_channel",
             "not_in_audience", "user_not_found", "campaign_paused", "campaign_deleted",
-            "pool_exhausted"]
+            "pool_exhausted", "coupons_exhausted"]
 SCHEMAS = {
     "Audience": {"type": "object", "additionalProperties": False, "properties": {
         "tags_all": _TAGS, "tags_any": _TAGS, "tags_none": _TAGS,
@@ -103,7 +103,8 @@ SCHEMAS = {
         "run_id": {"type": "string"}, "user_id": {"type": "string"},
         "status": {"enum": ["sent", "failed", "skipped", "pending", "deferred", "sending"]},
         "reason": {"type": ["string", "null"]}, "at": _TIME, "clicked_at": _TIME,
-        "detail": {"type": ["string", "null"]}, "pick": ref("Pick")}},
+        "detail": {"type": ["string", "null"]}, "pick": ref("Pick"),
+        "coupon": {"type": ["string", "null"], "description": "the coupon code granted"}}},
     "OutboxMessage": {"type": "object", "properties": {
         "campaign_id": {"type": "string"}, "run_id": {"type": "string"},
         "user_id": {"type": "string"}, "text": {"type": ["string", "null"]},

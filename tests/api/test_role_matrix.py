@@ -43,6 +43,12 @@ GET    /v1/audience/settings                                     analyst
 PATCH  /v1/audience/settings                                     admin
 GET    /v1/audit-log                                             admin
 GET    /v1/campaigns                                             analyst
+GET    /v1/coupons                                               analyst
+POST   /v1/coupons                                               operator
+GET    /v1/coupons/{pool_id}                                     analyst
+POST   /v1/coupons/{pool_id}/codes                               operator
+GET    /v1/coupons/{pool_id}/grants                              analyst
+POST   /v1/coupons/redemptions                                   operator
 POST   /v1/campaigns                                             operator
 DELETE /v1/campaigns/{campaign_id}                               operator
 GET    /v1/campaigns/{campaign_id}                               analyst
