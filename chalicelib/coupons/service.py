@@ -55,10 +55,7 @@ def view(p: Coupon) -> dict:
 def load(tenant_id: str, pool_id: str) -> Coupon:
     if not isinstance(pool_id, str) or not is_id(pool_id, POOL_ID_LEN):
         raise missing(str(pool_id))
-    try:
-        return Coupon.get(tenant_id, Coupon.pool_key(pool_id), consistent_read=True)
-    except DoesNotExist:
-        raise missing(pool_id) from None
+    return Coupon.get_or_raise(tenant_id, Coupon.pool_key(pool_id), missing(pool_id))
 
 
 def get_pool(tenant_id: str, pool_id: str) -> dict:
