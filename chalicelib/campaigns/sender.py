@@ -194,7 +194,8 @@ def _profiles(d: channels.Delivery, adapter: Any, users: list[str]) -> dict[str,
         return None
     from chalicelib.audience import users as audience
 
-    return audience.get_users(d.tenant_id, users, contiguous=True)  # a batch: ids in order
+    # smart push reads every recipient's profile: by id range (a batch is a slice in id order)
+    return audience.get_users(d.tenant_id, users, contiguous=picking.smart(d))
 
 
 def _prechecks(d: channels.Delivery, adapter: Any, pending: list[str],
