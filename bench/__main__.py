@@ -11,8 +11,8 @@ import sys
 from pathlib import Path
 
 MODULES = ["bench.livecodes", "bench.scanpath", "bench.posters", "bench.content", "bench.campaigns",
-           "bench.insight", "bench.devstack", "bench.webhooks", "bench.portability", "bench.team",
-           "bench.console", "bench.entry"]
+           "bench.smartpush", "bench.insight", "bench.devstack", "bench.webhooks", "bench.portability",
+           "bench.team", "bench.console", "bench.entry"]
 
 
 def main(argv: list[str] | None = None) -> int:

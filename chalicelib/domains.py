@@ -18,6 +18,7 @@ from chalicelib.auth.domain import DOMAIN as auth
 from chalicelib.campaigns.domain import DOMAIN as campaigns
 from chalicelib.channels.domain import DOMAIN as channels
 from chalicelib.content.domain import DOMAIN as content
+from chalicelib.coupons.domain import DOMAIN as coupons
 from chalicelib.domain import Domain
 from chalicelib.entry.domain import DOMAIN as entry
 from chalicelib.fission.domain import DOMAIN as fission
@@ -32,7 +33,7 @@ from chalicelib.wecom.domain import DOMAIN as wecom
 
 DOMAINS: tuple[Domain, ...] = (
     auth, livecodes, media, wecom, content, audience, mp, posters, fission, campaigns, analytics,
-    portability, hooks, members, channels, entry)
+    portability, hooks, members, channels, entry, coupons)
 
 
 def import_models() -> None:

@@ -274,6 +274,8 @@ RUN_NOT_FOUND = "run-not-found"
 SCHEDULE_IN_PAST = "schedule-in-past"
 # the webhook channel needs 'webhook_url' (or the tenant's webhook_url, PATCH /v1/tenant)
 WEBHOOK_URL_REQUIRED = "webhook-url-required"
+# a smart-push message's content pool ("message.pool": {tags_any?, type?}) out of its rules
+INVALID_POOL = "invalid-pool"
 
 # --- Analytics (analytics/) ---
 # daily totals are kept in the tenant's timezone (…); 'tz' must have the same days, or be left out
@@ -298,3 +300,27 @@ ENTRY_DOMAIN_NOT_FOUND = "entry-domain-not-found"
 ENTRY_DOMAIN_EXISTS = "entry-domain-exists"
 # a tenant lists at most … entry domains
 ENTRY_DOMAIN_LIMIT = "entry-domain-limit"
+
+# --- Coupons (coupons/) ---
+# a pattern is up to 32 characters of A-Z, 0-9 and - with …
+INVALID_COUPON_PATTERN = "invalid-coupon-pattern"
+# "…" must be an array of 1-… codes
+INVALID_COUPON_CODES = "invalid-coupon-codes"
+# "…" holds a code twice
+DUPLICATE_COUPON_CODE = "duplicate-coupon-code"
+# coupon pool … has no code left
+COUPONS_EXHAUSTED = "coupons-exhausted"
+# no such coupon pool: …
+COUPON_POOL_NOT_FOUND = "coupon-pool-not-found"
+# the coupon pool is busy; retry
+COUPON_POOL_BUSY = "coupon-pool-busy"
+# a pool that has both or neither of "codes" (uploaded) and "generate" ({pattern, count})
+INVALID_COUPON_POOL = "invalid-coupon-pool"
+# a generated pool makes its own codes
+COUPON_POOL_GENERATED = "coupon-pool-generated"
+# no granted coupon has this code
+COUPON_CODE_NOT_FOUND = "coupon-code-not-found"
+# this code was granted to someone else
+COUPON_NOT_THEIRS = "coupon-not-theirs"
+# the pool changed or a code is already in a pool; retry
+COUPON_UPLOAD_CONFLICT = "coupon-upload-conflict"

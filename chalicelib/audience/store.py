@@ -72,6 +72,29 @@ def batch_load(tenant_id: str, user_ids: Iterable[str],
     return found
 
 
+def range_load(tenant_id: str, user_ids: Iterable[str],
+               attributes: list | None = None) -> dict[str, Item]:
+    """Like :func:`batch_load`, for ids that are a slice of the tenant's users in id order (a
+    campaign batch): one Query over the id range reads ~1 MB of users per call instead of 100 per
+    BatchGet. The range may hold users that were not asked for; once it has yielded more than
+    twice the ids asked (plus :data:`BATCH`), the rest is read with BatchGet — a sparse slice
+    costs at most that much more, never a read per user."""
+    wanted = sorted({u for u in user_ids if isinstance(u, str) and is_id(u, USER_ID_LEN)})
+    if len(wanted) <= BATCH:
+        return batch_load(tenant_id, wanted, attributes)
+    asked, found = set(wanted), {}
+    cond = Item.sk.between(Item.user_key(wanted[0]), Item.user_key(wanted[-1]))
+    items = Item.query(tenant_id, cond, attributes_to_get=attributes)
+    for seen, item in enumerate(items, 1):
+        if item.user_id in asked:
+            found[item.user_id] = item
+        if seen > 2 * len(wanted) + BATCH:
+            last = item.user_id
+            found.update(batch_load(tenant_id, [u for u in wanted if u > last], attributes))
+            break
+    return found
+
+
 # ---- index items and conditions written with a user change ---------------------------------------
 
 def expires(at: datetime) -> int:

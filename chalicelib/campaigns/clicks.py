@@ -29,13 +29,31 @@ def click(token: str) -> str:
     except DoesNotExist:
         raise missing from None
     urls = (run.snapshot or {}).get("links") or []
-    if parsed.link >= len(urls):
+    target = _picked_url(parsed) if parsed.link == links.PICKED else (
+        urls[parsed.link] if parsed.link < len(urls) else None)
+    if target is None:
         raise missing
     try:
         _record(parsed)
     except Exception:  # noqa: BLE001 - never strand the visitor on a storage hiccup
         log.exception("recording a click failed")
-    return urls[parsed.link]
+    return target
+
+
+def _picked_url(c: links.Click) -> str | None:
+    """The url of the smart-push item the recipient's delivery row names."""
+    from chalicelib.content import service as content
+
+    pk = CampaignBatch.partition(c.tenant_id, c.campaign_id)
+    state = batches.State.load(pk, CampaignBatch.batch_key(c.run_id, c.batch), [])
+    current = state.rows.get(c.user_id)
+    content_id = (current.pick or {}).get("c") if current else None
+    if not content_id:
+        return None
+    try:
+        return content.get_item(c.tenant_id, content_id).get("url")
+    except NotFound:
+        return None
 
 
 def _record(c: links.Click) -> None:

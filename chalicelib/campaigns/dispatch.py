@@ -58,7 +58,19 @@ def snapshot(c: Campaign, links_before: list[str] | None = None) -> dict:
     return {"name": c.name, "channel": c.channel, "text": message.get("text"), "content": content,
             "links": found, "caps": caps.as_dict(), "quiet": quiet or None, "tz": c.timezone,
             "ctz": planning.tenant_timezone(c.tenant_id), "webhook_url": c.webhook_url,
-            "audience": c.audience or {}}
+            "audience": c.audience or {}, **_extras(message)}
+
+
+def _extras(message: dict) -> dict:
+    """Smart push (``pick``: pool, window, fallback) and coupons (``coupon``), when the message
+    has them: chosen per recipient by the sender."""
+    extras: dict = {}
+    if message.get("pick"):
+        extras["pick"] = {k: message.get(k) for k in (
+            "pick", "pool", "avoid_sent_within_days", "fallback_content_id")}
+    if message.get("coupon"):
+        extras["coupon"] = message["coupon"]
+    return extras
 
 
 def _content(tenant_id: str, content_id: str) -> dict | None:

@@ -16,6 +16,7 @@ from chalicelib import signing
 URL = re.compile(r"https?://[^\s<>\"'，。！？、；：（）【】《》]+")
 _TRAILING = ".,;:!?)]}'\""
 MAX_LINKS = 20
+PICKED = 99  # the link of a smart-push recipient's chosen item (read from their delivery row)
 NO_USER = "-"
 
 

@@ -156,6 +156,8 @@ class CampaignBatch(BaseModel):
     skip_user_not_found = NumberAttribute(null=True)
     skip_campaign_paused = NumberAttribute(null=True)
     skip_campaign_deleted = NumberAttribute(null=True)
+    skip_pool_exhausted = NumberAttribute(null=True)
+    skip_coupons_exhausted = NumberAttribute(null=True)
 
     @staticmethod
     def partition(tenant_id: str, campaign_id: str) -> str:

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 
-from chalicelib.campaigns import due, rules, schedule
+from chalicelib.campaigns import due, pool, rules, schedule
 from chalicelib.campaigns.models import Campaign, DueItem
 from chalicelib.db import condition_failed
 from chalicelib.error_codes import CAMPAIGN_CHANGED, CAMPAIGN_NOT_FOUND
@@ -88,6 +88,7 @@ def forget(tenant_id: str | None = None, campaign_id: str | None = None) -> None
     if tenant_id is None:
         _status_cache.clear()
         _settings_cache.clear()
+        pool.forget()
     elif campaign_id is not None:  # one campaign (a tenant alone has nothing to forget)
         _status_cache.pop((tenant_id, campaign_id), None)
 

@@ -6,6 +6,7 @@ from datetime import datetime
 from chalicelib.campaigns import batches
 from chalicelib.campaigns.models import Campaign, CampaignBatch
 from chalicelib.campaigns.planning import load
+from chalicelib.campaigns.smartpush import Choice
 from chalicelib.campaigns.wire import Row
 from chalicelib.channels.models import OutboxItem
 from chalicelib.error_codes import RUN_NOT_FOUND
@@ -96,10 +97,12 @@ def delivery_view(run_id: str, user_id: str, stored: dict | None) -> dict:
     """A recipient's delivery (``GET …/deliveries``, exports) from its stored row."""
     if not stored:
         return {"run_id": run_id, "user_id": user_id, "status": "pending", "reason": None,
-                "at": None, "clicked_at": None, "detail": None}
+                "at": None, "clicked_at": None, "detail": None, "pick": None, "coupon": None}
     row = Row.from_record(stored)
     return {"run_id": run_id, "user_id": user_id, "status": row.status.view, "reason": row.reason,
-            "at": row.at, "clicked_at": row.clicked_at, "detail": row.detail}
+            "at": row.at, "clicked_at": row.clicked_at, "detail": row.detail,
+            "pick": Choice.from_record(row.pick).view() if row.pick else None,
+            "coupon": row.coupon}
 
 
 def deliveries(tenant_id: str, campaign_id: str, limit: int, cursor_value: str | None,

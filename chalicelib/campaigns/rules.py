@@ -19,7 +19,8 @@ MAX_TEXT = 2000
 
 # Final skip reasons (each is counted in stats and shown on the delivery).
 SKIP_REASONS = ("capped_day", "capped_week", "unsubscribed", "no_identity_for_channel",
-                "not_in_audience", "user_not_found", "campaign_paused", "campaign_deleted")
+                "not_in_audience", "user_not_found", "campaign_paused", "campaign_deleted",
+                "pool_exhausted", "coupons_exhausted")
 
 
 class Caps(NamedTuple):
@@ -94,21 +95,39 @@ def matches(audience: dict, tags: list[str], stage: str) -> bool:
 
 
 def parse_message(value: Any) -> dict:
-    """``{content_id?, text?}``: at least one; text ≤ 2000 characters."""
+    """``{content_id?, text?, coupon?}`` (at least content or text; text ≤ 2000 characters), or a
+    smart-push message ``{pick, pool, avoid_sent_within_days?, fallback_content_id?, text?,
+    coupon?}`` (:mod:`chalicelib.campaigns.smartpush`)."""
     from chalicelib import validate as v
+    from chalicelib.campaigns import smartpush
 
     if not isinstance(value, dict):
-        raise ValidationFailed("'message' must be an object {content_id?, text?}", field="message")
-    v.only_keys(value, {"content_id", "text"}, "message")
+        raise ValidationFailed("'message' must be an object {content_id?, text?} or "
+                               "{pick, pool, ...}", field="message")
+    smart = "pick" in value
+    if not smart:
+        v.only_keys(value, {"content_id", "text", "coupon"}, "message")
     try:
         text = v.text(value, "text", max_len=MAX_TEXT)
-        content_id = v.text(value, "content_id", max_len=64)
+        content_id = None if smart else v.text(value, "content_id", max_len=64)
     except ValidationFailed as exc:
         raise ValidationFailed(exc.message, code=exc.code, field=f"message.{exc.field}") from None
-    if not text and not content_id:
+    clean = smartpush.parse(value) if smart else {"content_id": content_id}
+    if not smart and not text and not content_id:
         raise ValidationFailed("'message' needs 'text' or 'content_id'", code=INVALID_MESSAGE,
                                field="message")
-    return {"content_id": content_id, "text": text}
+    coupon = _coupon(value.get("coupon"))
+    return {**clean, "text": text, **({"coupon": coupon} if coupon else {})}
+
+
+def _coupon(value: Any) -> dict | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict) or set(value) != {"pool_id"} or not isinstance(
+            value["pool_id"], str) or not 0 < len(value["pool_id"]) <= 64:
+        raise ValidationFailed("'message.coupon' must be {pool_id}", code=INVALID_MESSAGE,
+                               field="message.coupon")
+    return {"pool_id": value["pool_id"]}
 
 
 def skip_reason(contact: dict, day_attr: str, week_attr: str, caps: Caps) -> str:

@@ -33,6 +33,7 @@ from chalicelib.campaigns import (
     frequency,
     links,
     outcomes,
+    picking,
     planning,
     rules,
     schedule,
@@ -42,7 +43,9 @@ from chalicelib.campaigns import (
 from chalicelib.campaigns.batches import State, row
 from chalicelib.campaigns.models import CampaignBatch
 from chalicelib.campaigns.outcomes import BatchBusy, StateChanged
+from chalicelib.campaigns.picking import Personal
 from chalicelib.campaigns.wire import FINAL, BatchMessage, Row, Status
+from chalicelib.coupons import codes as coupon_codes
 from chalicelib.secret_store import app_secret
 from chalicelib.settings import get_settings
 
@@ -63,7 +66,10 @@ def retry_delay(attempt: int) -> int:
 
 # ---- rendering ----------------------------------------------------------------------------------
 
-def render(d: channels.Delivery, user_id: str) -> tuple[str | None, dict | None]:
+def render(d: channels.Delivery, user_id: str,
+           picked: dict | None = None) -> tuple[str | None, dict | None]:
+    """Text and content with tracked links; ``picked``: the recipient's smart-push item (its link
+    is tracked through their delivery row, :data:`links.PICKED`, when the user is known)."""
     snap = d.snapshot
     cfg = get_settings()
 
@@ -74,18 +80,22 @@ def render(d: channels.Delivery, user_id: str) -> tuple[str | None, dict | None]
     text = snap.get("text")
     if text:
         text = links.rewrite(text, snap.get("links") or [], tracked)
-    content = snap.get("content")
+    content = snap.get("content") if picked is None else picked
     if content:
         content = dict(content)
         if content.get("url") in (snap.get("links") or []):
             content["url"] = tracked(snap["links"].index(content["url"]))
+        elif picked is not None and content.get("url") and user_id != links.NO_USER:
+            content["url"] = tracked(links.PICKED)
     return text, content
 
 
-def recipient(d: channels.Delivery, user: str, profiles: dict | None) -> channels.Recipient:
-    text, content = render(d, links.NO_USER if d.snapshot["channel"] == "wecom" else user)
-    identities = ((profiles or {}).get(user) or {}).get("identities") or {}
-    return channels.Recipient(user, identities, text, content)
+def recipient(d: channels.Delivery, user: str, personal: Personal) -> channels.Recipient:
+    text, content = render(d, links.NO_USER if d.snapshot["channel"] == "wecom" else user,
+                           personal.content(user) if picking.smart(d) else None)
+    if user in personal.coupons:
+        text = coupon_codes.fill(text, personal.coupons[user])
+    return channels.Recipient(user, personal.identities(user), text, content)
 
 
 # ---- the batch ----------------------------------------------------------------------------------
@@ -122,24 +132,28 @@ def _process(msg: BatchMessage, receive_count: int) -> None:
     pending = [u for u in state.users if state.status(u) in _UNSENT]
     retry = [u for u in state.users if state.status(u) == Status.RETRY
              and int(state.rows[u].next_at or 0) <= now.timestamp()]  # later: a delayed message
-    profiles = _profiles(d, adapter, pending + retry + redo)
-    skips = _prechecks(d, adapter, pending, profiles, now)
+    personal = Personal(_profiles(d, adapter, pending + retry + redo))
+    skips = _prechecks(d, adapter, pending, personal.profiles, now)
     deliver, known = _apply_caps(d, [u for u in pending if u not in skips], skips, now)
+    deliver = picking.choose(d, state, personal, deliver, retry + redo, known, skips, now)
+    deliver = picking.grant_coupons(d, personal, deliver, retry + redo, skips, now)
     claimed = deliver + retry + redo
     if adapter.IDEMPOTENT:  # no claim needed: rewriting is harmless, the marker stops recounting
-        _write_contacts(d, claimed, known, adapter, profiles, now)
-        return outcomes.record(d, state, {**skips, **{u: row(Status.SENT, now) for u in claimed}})
-    outcomes.commit(d, state, {**skips, **{u: _claim(state, u, now) for u in claimed}})
+        _write_contacts(d, claimed, known, adapter, personal, now)
+        return outcomes.record(d, state, {**skips, **{
+            u: row(Status.SENT, now, **personal.parts(u)) for u in claimed}})
+    outcomes.commit(d, state, {**skips, **{u: _claim(state, u, now, personal) for u in claimed}})
     if not claimed:
         return None
-    _write_contacts(d, deliver, known, adapter, profiles, now)
-    return _send(d, state, adapter, claimed, profiles, now, receive_count, msg)
+    _write_contacts(d, deliver, known, adapter, personal, now)
+    return _send(d, state, adapter, claimed, personal, now, receive_count, msg)
 
 
-def _claim(state: State, user: str, now: datetime) -> Row:
+def _claim(state: State, user: str, now: datetime, personal: Personal) -> Row:
     before = state.rows.get(user)
     lease = int(now.timestamp()) + get_settings().send_lease_seconds
-    return row(Status.CLAIMED, now, lease=lease, attempts=before.attempts if before else None)
+    return row(Status.CLAIMED, now, lease=lease, attempts=before.attempts if before else None,
+               **personal.parts(user))
 
 
 def _skip_all(d: channels.Delivery, state: State, now: datetime, reason: str) -> None:
@@ -170,16 +184,18 @@ def _settle_stale(d: channels.Delivery, state: State, adapter: Any, now: datetim
         return claimed
     log.warning("batch %s: %d claimed recipients with unknown outcome; not resending",
                 state.sk, len(claimed))
-    outcomes.commit(d, state, {u: row(Status.FAILED, now, "outcome_unknown") for u in claimed})
+    outcomes.commit(d, state, {u: row(Status.FAILED, now, "outcome_unknown",
+                                      pick=state.rows[u].pick) for u in claimed})
     return []
 
 
 def _profiles(d: channels.Delivery, adapter: Any, users: list[str]) -> dict[str, dict] | None:
-    if not users or not (adapter.NEEDS_PROFILE or d.snapshot.get("ev")):
+    if not users or not (adapter.NEEDS_PROFILE or d.snapshot.get("ev") or picking.smart(d)):
         return None
     from chalicelib.audience import users as audience
 
-    return audience.get_users(d.tenant_id, users)
+    # smart push reads every recipient's profile: by id range (a batch is a slice in id order)
+    return audience.get_users(d.tenant_id, users, contiguous=picking.smart(d))
 
 
 def _prechecks(d: channels.Delivery, adapter: Any, pending: list[str],
@@ -224,7 +240,7 @@ def _apply_caps(d: channels.Delivery, users: list[str], skips: dict[str, Row],
 
 
 def _write_contacts(d: channels.Delivery, users: list[str], known: dict[str, dict], adapter: Any,
-                    profiles: dict | None, now: datetime) -> None:
+                    personal: Personal, now: datetime) -> None:
     counter = _counter(d, now)
     missing = [u for u in users if u not in known]
     if missing:
@@ -233,13 +249,14 @@ def _write_contacts(d: channels.Delivery, users: list[str], known: dict[str, dic
     writes = []
     for u in users:
         if adapter.IDEMPOTENT:
-            writes.extend(adapter.requests(d, recipient(d, u, profiles), now))
-        writes.append(frequency.put_request(counter.counted(known[u], marker)))
+            writes.extend(adapter.requests(d, recipient(d, u, personal), now))
+        contact = picking.remember(personal, u, known[u], now)
+        writes.append(frequency.put_request(counter.counted(contact, marker)))
     frequency.batch_write(writes)
 
 
 def _send(d: channels.Delivery, state: State, adapter: Any, users: list[str],
-          profiles: dict | None, now: datetime, receive_count: int, msg: BatchMessage) -> None:
+          personal: Personal, now: datetime, receive_count: int, msg: BatchMessage) -> None:
     results: dict[str, Row] = {}
     attempts = {u: int((state.rows.get(u) or Row(Status.CLAIMED)).attempts or 0) + 1
                 for u in users}
@@ -249,20 +266,21 @@ def _send(d: channels.Delivery, state: State, adapter: Any, users: list[str],
         at = clock.now()
         if not ok and retry and attempts[user] < ATTEMPTS:
             results[user] = row(Status.RETRY, at, reason, detail=detail, attempts=attempts[user],
-                                next_at=int(at.timestamp()) + retry_delay(attempts[user]))
+                                next_at=int(at.timestamp()) + retry_delay(attempts[user]),
+                                **personal.parts(user))
         else:
             results[user] = row(Status.SENT if ok else Status.FAILED, at, reason, detail=detail,
-                                attempts=attempts[user])
+                                attempts=attempts[user], **personal.parts(user))
 
     error: Exception | None = None
     try:
-        adapter.send(d, [recipient(d, u, profiles) for u in users], report)
+        adapter.send(d, [recipient(d, u, personal) for u in users], report)
     except Exception as exc:  # noqa: BLE001 - recorded below, then re-raised for a retry
         error = exc
         log.warning("channel %s failed after %d of %d recipients: %s", d.snapshot["channel"],
                     len(results), len(users), exc)
     last_try = receive_count >= MAX_RECEIVES
-    _unreported(results, users, now, error, last_try)
+    _unreported(results, users, now, error, last_try, personal)
     outcomes.record(d, state, results)
     if error is not None and not last_try:
         raise error
@@ -270,13 +288,14 @@ def _send(d: channels.Delivery, state: State, adapter: Any, users: list[str],
 
 
 def _unreported(results: dict[str, Row], users: list[str], now: datetime,
-                error: Exception | None, last_try: bool) -> None:
+                error: Exception | None, last_try: bool, personal: Personal) -> None:
     """Recipients the channel never reported (it crashed): retried, or failed on the last try."""
     for u in users:
         if u not in results:
-            results[u] = (row(Status.FAILED, now, "retries_exhausted", detail=str(error)[:200])
-                          if last_try else
-                          row(Status.RETRY, now, "retrying", detail=str(error)[:200]))
+            status, reason = ((Status.FAILED, "retries_exhausted") if last_try
+                              else (Status.RETRY, "retrying"))
+            results[u] = row(status, now, reason, detail=str(error)[:200],
+                             **personal.parts(u))
 
 
 def _requeue(results: dict[str, Row], msg: BatchMessage) -> None:

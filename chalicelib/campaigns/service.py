@@ -73,15 +73,14 @@ def update_messaging_settings(tenant_id: str, body: dict) -> dict:
 # ---- definitions --------------------------------------------------------------------------------
 
 def _check_refs(tenant_id: str, values: dict) -> None:
-    message = values.get("message")
-    if message and message.get("content_id"):
-        from chalicelib.content import service as content
+    message = values.get("message") or {}
+    for key in ("content_id", "fallback_content_id"):
+        if message.get(key):
+            _check_content(tenant_id, message[key], f"message.{key}")
+    if message.get("coupon"):
+        from chalicelib.coupons import service as coupons
 
-        try:
-            content.load(tenant_id, message["content_id"])
-        except NotFound:
-            raise ValidationFailed(f"no such content item: {message['content_id']}",
-                                   code=CONTENT_NOT_FOUND, field="message.content_id") from None
+        coupons.check_pool(tenant_id, message["coupon"]["pool_id"], "message.coupon.pool_id")
     if values.get("channel") == "wecom":
         from chalicelib.wecom import integration
 
@@ -93,6 +92,17 @@ def _check_refs(tenant_id: str, values: dict) -> None:
             raise ValidationFailed("the webhook channel needs 'webhook_url' (or the tenant's "
                                    "webhook_url, PATCH /v1/tenant)", code=WEBHOOK_URL_REQUIRED,
                                    field="webhook_url")
+
+
+def _check_content(tenant_id: str, content_id: str, field: str) -> None:
+    """The item must be the tenant's own (another tenant's id is simply not found)."""
+    from chalicelib.content import service as content
+
+    try:
+        content.load(tenant_id, content_id)
+    except NotFound:
+        raise ValidationFailed(f"no such content item: {content_id}", code=CONTENT_NOT_FOUND,
+                               field=field) from None
 
 
 def _apply(c: Campaign, values: dict) -> None:

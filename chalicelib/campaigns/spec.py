@@ -11,17 +11,48 @@ _CAP = {"type": ["integer", "null"], "minimum": 1, "maximum": 1000,
         "description": "null: no cap; absent: inherit"}
 _TAGS = {"type": "array", "items": {"type": "string"}}
 _REASONS = ["capped_day", "capped_week", "unsubscribed", "no_identity_for_channel",
-            "not_in_audience", "user_not_found", "campaign_paused", "campaign_deleted"]
+            "not_in_audience", "user_not_found", "campaign_paused", "campaign_deleted",
+            "pool_exhausted", "coupons_exhausted"]
 SCHEMAS = {
     "Audience": {"type": "object", "additionalProperties": False, "properties": {
         "tags_all": _TAGS, "tags_any": _TAGS, "tags_none": _TAGS,
         "stages": {"type": "array", "items": {"enum": ["new", "active", "silent", "churned",
                                                        "paying"]}}},
         "description": "empty: every user"},
-    "Message": {"type": "object", "additionalProperties": False, "properties": {
+    "Message": {"oneOf": [ref("FixedMessage"), ref("SmartMessage")]},
+    "FixedMessage": {"type": "object", "additionalProperties": False, "properties": {
         "content_id": {"type": ["string", "null"]},
         "text": {"type": ["string", "null"], "maxLength": 2000,
-                 "description": "http(s) links are rewritten to tracked /c/{token} links"}}},
+                 "description": "http(s) links are rewritten to tracked /c/{token} links; "
+                                "{coupon} is replaced by the recipient's coupon code"},
+        "coupon": ref("CouponRef")}},
+    "SmartMessage": {
+        "type": "object", "additionalProperties": False, "required": ["pick", "pool"],
+        "description": "Smart push: each recipient gets the pool item with the highest affinity "
+                       "to their interest tags and stage, not sent to them within "
+                       "avoid_sent_within_days (docs/campaigns.md, Smart push)",
+        "properties": {
+            "pick": {"enum": ["best_match"]},
+            "pool": {"type": "object", "additionalProperties": False, "properties": {
+                "tags_any": {**_TAGS, "maxItems": 20}, "type": {"enum": [
+                    "text", "image", "video", "audio", "article", "link", "miniprogram",
+                    "file"]}}, "description": "tags_any and/or type"},
+            "avoid_sent_within_days": {"type": "integer", "minimum": 0, "maximum": 90},
+            "fallback_content_id": {"type": ["string", "null"],
+                                    "description": "sent when no pool item matches at all"},
+            "text": {"type": ["string", "null"], "maxLength": 2000},
+            "coupon": ref("CouponRef")}},
+    "CouponRef": {"type": ["object", "null"], "additionalProperties": False,
+                  "required": ["pool_id"], "properties": {"pool_id": {"type": "string"}},
+                  "description": "grant each recipient one code of this coupon pool (once per "
+                                 "person per campaign); shown where the text says {coupon}"},
+    "Pick": {"type": ["object", "null"], "description": "smart push: the chosen item and why",
+             "properties": {
+                 "content_id": {"type": ["string", "null"]},
+                 "reason": {"enum": ["best_match", "fallback", "newest", "pool_exhausted"]},
+                 "score": {"type": "number"}, "matched_tags": _TAGS,
+                 "skipped_recent": {"type": "array", "items": {"type": "string"},
+                                    "description": "pool items skipped: sent recently"}}},
     "Schedule": {"type": ["object", "null"], "additionalProperties": False,
                  "description": "exactly one key; null or {} = manual (POST …/run)", "properties": {
                      "at": {"type": "string", "format": "date-time"},
@@ -72,7 +103,8 @@ SCHEMAS = {
         "run_id": {"type": "string"}, "user_id": {"type": "string"},
         "status": {"enum": ["sent", "failed", "skipped", "pending", "deferred", "sending"]},
         "reason": {"type": ["string", "null"]}, "at": _TIME, "clicked_at": _TIME,
-        "detail": {"type": ["string", "null"]}}},
+        "detail": {"type": ["string", "null"]}, "pick": ref("Pick"),
+        "coupon": {"type": ["string", "null"], "description": "the coupon code granted"}}},
     "OutboxMessage": {"type": "object", "properties": {
         "campaign_id": {"type": "string"}, "run_id": {"type": "string"},
         "user_id": {"type": "string"}, "text": {"type": ["string", "null"]},

@@ -8,7 +8,7 @@ and the terse shape of earlier releases (``k t c r p a m b u x q lt``), so messa
 or parked in due items when a release deploys are still handled.
 
 **Delivery rows** (one per recipient inside a ``B#`` batch item): :class:`Row`. Their stored
-keys stay short (``s at r d n next lease until ck``) on purpose: a batch item holds up to 1,000
+keys stay short (``s at r d n next lease until ck p cp``) on purpose: a batch item holds up to 1,000
 rows under DynamoDB's 400 KB item limit; :class:`Status` names the stored codes.
 """
 from __future__ import annotations
@@ -126,7 +126,8 @@ FINAL = frozenset({Status.SENT, Status.FAILED, Status.SKIPPED})
 
 # stored key -> field name
 _ROW_KEYS = {"s": "status", "at": "at", "r": "reason", "d": "detail", "n": "attempts",
-             "next": "next_at", "lease": "lease", "until": "until", "ck": "clicked_at"}
+             "next": "next_at", "lease": "lease", "until": "until", "ck": "clicked_at",
+             "p": "pick", "cp": "coupon"}
 
 
 @dataclass(frozen=True)
@@ -141,6 +142,8 @@ class Row:
     lease: int | None = None  # epoch second the claim runs out (CLAIMED)
     until: str | None = None  # when quiet hours end (DEFERRED)
     clicked_at: str | None = None
+    pick: dict | None = None  # smart push: the chosen content and why (smartpush.Choice record)
+    coupon: str | None = None  # the coupon code granted to the recipient
     extra: dict = field(default_factory=dict, compare=False)  # stored keys this release ignores
 
     def to_record(self) -> dict:

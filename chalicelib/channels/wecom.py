@@ -1,7 +1,8 @@
 """The 企业微信 channel: customer mass messages (``externalcontact/add_msg_template``), up to
 10,000 external_userids a call, through the shared client (token cache, errcode mapping).
 
-One call per batch: 企业微信 turns each call into one task the staff member confirms, so batches are
+One call per batch (per distinct message: smart push may choose several items for one batch):
+企业微信 turns each call into one task the staff member confirms, so batches are
 large. A mass message has one text for everyone, so its links are tracked per run (clicks are
 counted; the clicking user is not known). ``fail_list`` ids are recorded as failed
 (``wecom_unreachable``); a rejected call fails the batch (``wecom_errcode_<n>``); a retryable one
@@ -24,11 +25,23 @@ def attachments(content: dict | None) -> list[dict]:
 
 
 def send(delivery: Delivery, recipients: list[Recipient], report: Report) -> None:
+    for group in _same_message(recipients):
+        _send_group(delivery, group, report)
+
+
+def _same_message(recipients: list[Recipient]) -> list[list[Recipient]]:
+    """Recipients by the message they get (one group, unless smart push chose items per person)."""
+    groups: dict[tuple, list[Recipient]] = {}
+    for r in recipients:
+        content = r.content or {}
+        groups.setdefault((r.text, content.get("title"), content.get("url")), []).append(r)
+    return list(groups.values())
+
+
+def _send_group(delivery: Delivery, recipients: list[Recipient], report: Report) -> None:
     from chalicelib.wecom import client, integration
     from chalicelib.wecom.integration import NotConfigured
 
-    if not recipients:
-        return
     first = recipients[0]
     text = first.text or ((first.content or {}).get("title"))
     for start in range(0, len(recipients), MAX_IDS):

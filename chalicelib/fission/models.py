@@ -51,6 +51,7 @@ class FissionTask(BaseModel):
     goal = NumberAttribute()
     reward_message = UnicodeAttribute(null=True)
     notice_channel = UnicodeAttribute(null=True)  # outbox (when null) | webhook | wecom
+    coupon_pool_id = UnicodeAttribute(null=True)  # the reward's code comes from this coupon pool
     starts_at = UTCDateTimeAttribute()
     ends_at = UTCDateTimeAttribute(null=True)
     window_start = NumberAttribute()

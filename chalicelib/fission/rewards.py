@@ -69,11 +69,14 @@ def _publish_grant(task: FissionTask, p: Participant) -> None:
 def _grant(task: FissionTask, p: Participant, now: datetime) -> None:
     pk = task_pk(task.tenant_id, task.task_id)
     issued, total = int(task.codes_issued), int(task.codes_total)
-    code = RewardCode.get(pk, issued, consistent_read=True) if issued < total else None
+    coupon = _coupon(task, p) if task.coupon_pool_id else None
+    code = (RewardCode.get(pk, issued, consistent_read=True)
+            if issued < total and not task.coupon_pool_id else None)
     task_actions: list[Action] = [FissionTask.rewards.add(1)]
     task_cond = FissionTask.task_id.exists() & (FissionTask.codes_issued == issued)
     channel = task.notice_channel or notices.DEFAULT_CHANNEL
-    message = notices.render(task.reward_message, p.nickname, code.code if code else None)
+    given = code.code if code is not None else coupon
+    message = notices.render(task.reward_message, p.nickname, given)
     p_actions: list[Action] = [
         Participant.rewarded_at.set(now), Participant.rewarded_ts.set(int(now.timestamp())),
         Participant.notice.set("pending"), Participant.notice_channel.set(channel)]
@@ -81,11 +84,12 @@ def _grant(task: FissionTask, p: Participant, now: datetime) -> None:
         p_actions.append(Participant.reward_message.set(message))
     if code is not None:
         task_actions.append(FissionTask.codes_issued.set(issued + 1))
-        p_actions.append(Participant.reward_code.set(code.code))
     else:
         task_cond &= FissionTask.codes_total == total  # no code: only if none was added meanwhile
-        if total:
-            p_actions.append(Participant.reward_note.set(CODES_EXHAUSTED))
+    if given is not None:
+        p_actions.append(Participant.reward_code.set(given))
+    elif total or task.coupon_pool_id:
+        p_actions.append(Participant.reward_note.set(CODES_EXHAUSTED))
     with FissionTask.transaction() as tx:
         tx.update(task, actions=task_actions, condition=task_cond)
         if code is not None:
@@ -97,9 +101,22 @@ def _grant(task: FissionTask, p: Participant, now: datetime) -> None:
     p.rewarded_at, p.rewarded_ts, p.notice, p.notice_channel = now, int(now.timestamp()), \
         "pending", channel
     p.reward_message = message or None
-    p.reward_code = code.code if code is not None else None
+    p.reward_code = given
     log.info("fission reward granted: task %s participant %s code #%s", task.task_id,
              p.participant_id, issued if code is not None else "-")
+
+
+def _coupon(task: FissionTask, p: Participant) -> str | None:
+    """The participant's code from the task's coupon pool: granted once per participant per task
+    (a retried grant gets the same code), None when the pool is empty."""
+    from chalicelib.coupons import service as coupons
+    from chalicelib.errors import Conflict, NotFound
+
+    try:
+        return coupons.grant(task.tenant_id, task.coupon_pool_id or "", f"fission:{task.task_id}",
+                             p.participant_id).code
+    except (Conflict, NotFound):
+        return None
 
 
 def rewards(tenant_id: str, task_id: str, limit: int, cursor: str | None) -> dict:

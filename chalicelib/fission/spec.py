@@ -21,7 +21,10 @@ SCHEMAS = {
                                               "(the channel at grant time is used)"},
             "codes": {"type": "array", "maxItems": 1000, "items": {"type": "string", "maxLength": 128},
                       "description": "reward code pool (create only; add more with POST "
-                                     "…/reward-codes); each code goes to at most one participant"}}},
+                                     "…/reward-codes); each code goes to at most one participant"},
+            "coupon_pool_id": {"type": "string", "description": "instead of codes: the reward's "
+                               "{code} is granted from this coupon pool (/v1/coupons), once per "
+                               "participant (create only)"}}},
         "starts_at": _TIME, "ends_at": _TIME},
         "description": "PATCH accepts name, template_id, reward.message, reward.notice_channel "
                        "and ends_at at any time; "
@@ -30,7 +33,8 @@ SCHEMAS = {
         "id": _STR, "name": _STR, "livecode_id": _STR, "template_id": _STR, "goal": _INT,
         "reward": {"type": "object", "properties": {
             "message": _NSTR, "codes_total": _INT, "codes_issued": _INT, "codes_left": _INT,
-            "notice_channel": {"enum": ["outbox", "webhook", "wecom"]}}},
+            "notice_channel": {"enum": ["outbox", "webhook", "wecom"]},
+            "coupon_pool_id": _NSTR}},
         "starts_at": {"type": "string", "format": "date-time"}, "ends_at": _TIME,
         "status": {"enum": ["scheduled", "active", "ended"]}, "scan_url": _STR,
         "participants": _INT, "invites": _INT, "rewards": _INT,

@@ -62,7 +62,8 @@ def task_view(t: FissionTask) -> dict:
         "id": t.task_id, "name": t.name, "livecode_id": t.livecode_id, "template_id": t.template_id,
         "goal": int(t.goal), "reward": {"message": t.reward_message, "codes_total": total,
                                         "codes_issued": issued, "codes_left": total - issued,
-                                        "notice_channel": t.notice_channel or "outbox"},
+                                        "notice_channel": t.notice_channel or "outbox",
+                                        "coupon_pool_id": t.coupon_pool_id},
         "starts_at": t.starts_at.isoformat(), "ends_at": t.ends_at.isoformat() if t.ends_at else None,
         "status": status(t), "scan_url": scan_url(t.tenant_id, t.livecode_id),
         "participants": int(t.participants), "invites": int(t.invites), "rewards": int(t.rewards),
@@ -94,9 +95,23 @@ def _template(tenant_id: str, body: dict, max_len: int = 20) -> Any:
 
 def _parse_reward(body: dict) -> tuple[str | None, list[str], str | None]:
     reward = v.object_(body, "reward") or {}
-    v.only_keys(reward, ("message", "codes", "notice_channel"), "reward")
+    v.only_keys(reward, ("message", "codes", "notice_channel", "coupon_pool_id"), "reward")
     message = v.text(reward, "message", max_len=500)
     return message, parse_codes(reward, "reward.codes"), _notice_channel(reward)
+
+
+def _coupon_pool(tenant_id: str, body: dict, codes: list[str]) -> str | None:
+    """A coupon pool the reward's code comes from (the tenant's own; not with ``codes``)."""
+    field = "reward.coupon_pool_id"
+    pool_id = v.text(v.object_(body, "reward") or {}, "coupon_pool_id", max_len=64)
+    if pool_id is None:
+        return None
+    if codes:
+        raise ValidationFailed("a reward has 'codes' or 'coupon_pool_id', not both", field=field)
+    from chalicelib.coupons import service as coupons
+
+    coupons.check_pool(tenant_id, pool_id, field)
+    return pool_id
 
 
 def _notice_channel(reward: dict) -> str | None:
@@ -132,13 +147,14 @@ def create_task(tenant_id: str, body: dict, now: datetime | None = None) -> dict
     template = _template(tenant_id, body)
     goal = v.integer(body, "goal", required=True, lo=1, hi=MAX_GOAL)
     message, codes, notice_channel = _parse_reward(body)
+    coupon_pool_id = _coupon_pool(tenant_id, body, codes)
     starts_at = v.timestamp(body, "starts_at") or now
     ends_at = v.timestamp(body, "ends_at")
     _check_window(starts_at, ends_at, now)
     task = FissionTask(tenant_id=tenant_id, task_id=new_id(TASK_ID_LEN), name=name,
                        livecode_id=code.code_id, template_id=template.template_id,
                        template_fp=template.fingerprint, goal=goal, reward_message=message,
-                       notice_channel=notice_channel,
+                       notice_channel=notice_channel, coupon_pool_id=coupon_pool_id,
                        starts_at=starts_at, ends_at=ends_at, window_start=_epoch(starts_at, 0),
                        window_end=_epoch(ends_at, FAR_FUTURE), created_at=now, updated_at=now)
     task.save(condition=FissionTask.task_id.does_not_exist())

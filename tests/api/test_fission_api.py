@@ -44,7 +44,7 @@ def test_task_crud_and_views(app_client, tenant):
     task = make_task(app_client, tenant, reward={"message": "送书", "codes": ["A1", "A2"]})
     assert task["status"] == "active" and task["goal"] == 3
     assert task["reward"] == {"message": "送书", "codes_total": 2, "codes_issued": 0, "codes_left": 2,
-                              "notice_channel": "outbox"}
+                              "notice_channel": "outbox", "coupon_pool_id": None}
     assert task["scan_url"].startswith("http://testserver/s/")
     h = auth_headers(tenant)
     assert body(app_client.http.get(f"/v1/fission-tasks/{task['id']}", headers=h)) == task

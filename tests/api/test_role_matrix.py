@@ -43,6 +43,12 @@ GET    /v1/audience/settings                                     analyst
 PATCH  /v1/audience/settings                                     admin
 GET    /v1/audit-log                                             admin
 GET    /v1/campaigns                                             analyst
+GET    /v1/coupons                                               analyst
+POST   /v1/coupons                                               operator
+GET    /v1/coupons/{pool_id}                                     analyst
+POST   /v1/coupons/{pool_id}/codes                               operator
+GET    /v1/coupons/{pool_id}/grants                              analyst
+POST   /v1/coupons/redemptions                                   operator
 POST   /v1/campaigns                                             operator
 DELETE /v1/campaigns/{campaign_id}                               operator
 GET    /v1/campaigns/{campaign_id}                               analyst
@@ -171,7 +177,7 @@ def _call(client, method: str, path: str, headers: dict):
     concrete = path
     for name in ("key", "campaign_id", "content_id", "task_id", "participant_id", "external_userid",
                  "code_id", "target_id", "member_id", "template_id", "user_id", "tag", "token",
-                 "export_id", "import_id", "subscription_id", "domain"):
+                 "export_id", "import_id", "subscription_id", "domain", "pool_id"):
         concrete = concrete.replace("{" + name + "}", PARAM_VALUE)
     assert "{" not in concrete, f"fill the path parameters of {path}"
     payload = "{}" if method in ("POST", "PUT", "PATCH") else None

@@ -95,6 +95,7 @@ def test_deliveries_show_old_rows_with_the_api_names():
         "u6": "pending"}
     assert views["u1"] == {"run_id": "m1", "user_id": "u1", "status": "sent", "reason": None,
                            "at": "2030-06-03T02:00:00+00:00",
-                           "clicked_at": "2030-06-03T02:05:00+00:00", "detail": "msg-1"}
+                           "clicked_at": "2030-06-03T02:05:00+00:00", "detail": "msg-1", "pick": None,
+                               "coupon": None}
     assert views["u2"]["reason"] == "http_404"
     assert reports.delivery_view("m1", "u7", None)["status"] == "pending"

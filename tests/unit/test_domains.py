@@ -21,7 +21,7 @@ CONSUMERS = [c for d in DOMAINS for cs in d.consumers.values() for c in cs]
 # The consumer names are the ids retried messages carry (``_only``): they never change.
 RETRY_IDS = {
     "chalicelib.analytics.aggregate:consume", "chalicelib.livecodes.consumers:check_after_scans",
-    "chalicelib.livecodes.consumers:count_unlimited",
+    "chalicelib.livecodes.consumers:count_unlimited", "chalicelib.coupons.consumers:on_user_events",
     "chalicelib.audience.consumers:tag_scanners", "chalicelib.fission.consumers:record_scans",
     "chalicelib.fission.consumers:on_template_changed", "chalicelib.hooks.consumers:on_events",
     "chalicelib.portability.scanlog:record_scans", "chalicelib.campaigns.dispatch:on_user_events",
@@ -58,6 +58,7 @@ def test_each_event_type_reaches_the_consumers_it_reached_before_the_declaration
                          "chalicelib.audience.consumers:tag_scanners",
                          "chalicelib.fission.consumers:record_scans",
                          "chalicelib.portability.scanlog:record_scans"}
+    expected["user_event"].add("chalicelib.coupons.consumers:on_user_events")
     expected["wecom_callback"] = {"chalicelib.wecom.consumers:handle_callbacks"}
     expected["wecom_cleanup"] = {"chalicelib.wecom.consumers:handle_cleanup"}
     expected["template_changed"] = {"chalicelib.fission.consumers:on_template_changed"}
