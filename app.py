@@ -9,6 +9,7 @@ from chalicelib.campaigns.routes import routes as campaign_routes
 from chalicelib.content.routes import routes as content_routes
 from chalicelib.fission.routes import routes as fission_routes
 from chalicelib.hooks.routes import routes as hook_routes
+from chalicelib.journeys.routes import routes as journey_routes
 from chalicelib.livecodes.routes import routes as livecode_routes
 from chalicelib.media.routes import routes as media_routes
 from chalicelib.members.routes import routes as member_routes
@@ -30,7 +31,7 @@ for middleware in (web.observe_middleware, web.guard_middleware, web.auth_middle
 for blueprint in (meta_routes, auth_routes, livecode_routes, media_routes, wecom_routes,
                   content_routes, audience_routes, mp_routes, poster_routes, fission_routes,
                   campaign_routes, analytics_routes, portability_routes, hook_routes,
-                  member_routes):
+                  member_routes, journey_routes):
     app.register_blueprint(blueprint)
 cors.add_preflight_routes(app)  # OPTIONS for every path; allowed origins come from settings
 

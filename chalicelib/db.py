@@ -154,4 +154,5 @@ MODEL_MODULES = ["chalicelib.auth.models", "chalicelib.livecodes.models",
                  "chalicelib.posters.models", "chalicelib.fission.models",
                  "chalicelib.campaigns.models", "chalicelib.channels.models",
                  "chalicelib.portability.models",
-                 "chalicelib.hooks.models", "chalicelib.members.models"]
+                 "chalicelib.hooks.models", "chalicelib.members.models",
+                 "chalicelib.journeys.models"]

@@ -57,6 +57,10 @@ BATCH_HANDLERS = frozenset({AGGREGATE, "chalicelib.fission.consumers:record_scan
 # Imported history (payloads with ``imported: true``, published by an import for each event it
 # recorded) reaches only these handlers: it counts on the days it happened and may go to webhooks
 # that asked for it (``include_imported``), but it triggers no campaign, tag or warning.
+JOURNEYS = "chalicelib.journeys.consumers:on_events"  # entries, waits for events, goals
+for _type in ("user_event", "staff_added", "customer_lost", "group_joined", "message_clicked",
+              "order_paid", "tag_added", "stage_changed"):
+    HANDLERS.setdefault(_type, []).append(JOURNEYS)
 HISTORY_HANDLERS = frozenset({AGGREGATE, WEBHOOKS})
 # The queue type of an audience event (audience.record_event publishes under this type).
 AUDIENCE_TYPES = {"joined_staff": "staff_added", "left_staff": "customer_lost",

@@ -10,7 +10,7 @@ SPEC_MODULES = ["chalicelib.auth.spec", "chalicelib.livecodes.spec",
                 "chalicelib.content.spec", "chalicelib.audience.spec", "chalicelib.mp.spec",
                 "chalicelib.posters.spec", "chalicelib.fission.spec", "chalicelib.campaigns.spec",
                 "chalicelib.analytics.spec", "chalicelib.portability.spec", "chalicelib.hooks.spec",
-                "chalicelib.members.spec"]
+                "chalicelib.members.spec", "chalicelib.journeys.spec"]
 
 ERROR = {"type": "object", "required": ["error"], "properties": {"error": {
     "type": "object", "required": ["code", "message"],

@@ -18,6 +18,7 @@ log = logging.getLogger("yutang.scheduler")
 JOBS: list[str] = [
     "chalicelib.livecodes.consumers:check_expiring",
     "chalicelib.campaigns.dispatch:run_due",
+    "chalicelib.journeys.engine:run_due",
 ]
 
 

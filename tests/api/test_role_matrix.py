@@ -16,6 +16,16 @@ from tests.support.api import body
 from tests.support.team import bearer, member_session
 
 ROLE_TABLE = """
+GET    /v1/journeys                                              analyst
+POST   /v1/journeys                                              operator
+GET    /v1/journeys/{journey_id}                                 analyst
+PATCH  /v1/journeys/{journey_id}                                 operator
+DELETE /v1/journeys/{journey_id}                                 operator
+POST   /v1/journeys/{journey_id}/pause                           operator
+POST   /v1/journeys/{journey_id}/resume                          operator
+POST   /v1/journeys/{journey_id}/archive                         operator
+GET    /v1/journeys/{journey_id}/stats                           analyst
+GET    /v1/users/{user_id}/journeys                              analyst
 DELETE /v1/webhook-subscriptions/{subscription_id}                admin
 GET    /v1/exports                                               analyst
 GET    /v1/exports/{export_id}                                   analyst
