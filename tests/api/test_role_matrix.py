@@ -168,7 +168,7 @@ def _call(client, method: str, path: str, headers: dict):
     concrete = path
     for name in ("key", "campaign_id", "content_id", "task_id", "participant_id", "external_userid",
                  "code_id", "target_id", "member_id", "template_id", "user_id", "tag", "token",
-                 "export_id", "import_id", "subscription_id"):
+                 "export_id", "import_id", "subscription_id", "journey_id"):
         concrete = concrete.replace("{" + name + "}", PARAM_VALUE)
     assert "{" not in concrete, f"fill the path parameters of {path}"
     payload = "{}" if method in ("POST", "PUT", "PATCH") else None
