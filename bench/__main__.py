@@ -11,7 +11,8 @@ import sys
 from pathlib import Path
 
 MODULES = ["bench.livecodes", "bench.posters", "bench.content", "bench.campaigns", "bench.insight",
-           "bench.devstack", "bench.webhooks", "bench.portability", "bench.team", "bench.console"]
+           "bench.devstack", "bench.webhooks", "bench.portability", "bench.team", "bench.console",
+           "bench.journeys"]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -13,6 +13,15 @@ class Catalog:
         self._journeys: dict[tuple[str, str], Journey | None] = {}
         self._versions: dict[tuple[str, str, int], dict] = {}
         self._timezones: dict[str, str] = {}
+        self._triggers: dict[tuple[str, str], list[str]] = {}
+
+    def triggered(self, tenant_id: str, trigger: str) -> list[str]:
+        """The ids of the journeys a trigger enters (the trigger index; one Query per batch)."""
+        key = (tenant_id, trigger)
+        if key not in self._triggers:
+            self._triggers[key] = [t.journey_id or "" for t in Journey.query(
+                tenant_id, Journey.sk.startswith(Journey.trigger_key(trigger)))]
+        return self._triggers[key]
 
     def journey(self, tenant_id: str, journey_id: str) -> Journey | None:
         key = (tenant_id, journey_id)

@@ -15,6 +15,13 @@ OPS = ("eq", "ne", "gt", "gte", "lt", "lte", "in", "exists")
 LEAVES = ("tags_all", "tags_any", "tags_none", "stage", "event_since_entry", "property")
 GROUPS = ("all", "any", "not")
 MAX_DEPTH = 4
+# What operators call an event → the audience event type it is recorded under.
+EVENT_ALIASES = {"clicked": "campaign_clicked", "staff_added": "joined_staff",
+                 "group_joined": "joined_group"}
+
+
+def alias(event_type: str) -> str:
+    return EVENT_ALIASES.get(event_type, event_type)
 
 
 class ConditionError(ValueError):
@@ -54,7 +61,7 @@ def check(cond: Any, depth: int = 0) -> dict:
     if key == "event_since_entry":
         if not isinstance(cond[key], str) or not cond[key]:
             raise ConditionError("'event_since_entry' must name an event type")
-        return {key: cond[key]}
+        return {key: alias(cond[key])}
     if key == "property":
         return _check_property(cond)
     raise ConditionError(f"unknown condition {key!r}; one of: " + ", ".join(LEAVES + GROUPS))

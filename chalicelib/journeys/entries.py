@@ -56,8 +56,8 @@ def _lock(journey: Journey, pk: str, user_id: str, eid: str, epoch: int) -> dict
 def triggered(tenant_id: str, trigger: str, books: catalog.Catalog) -> list[Journey]:
     """Active journeys a trigger enters (the trigger index, then each journey's current state)."""
     found = []
-    for t in Journey.query(tenant_id, Journey.sk.startswith(Journey.trigger_key(trigger))):
-        journey = books.journey(tenant_id, t.journey_id or "")
+    for jid in books.triggered(tenant_id, trigger):
+        journey = books.journey(tenant_id, jid)
         if journey is not None and journey.status == "active":
             found.append(journey)
     return found

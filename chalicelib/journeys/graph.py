@@ -16,7 +16,7 @@ WAITS = ("wait", "wait_event")  # the steps that let time pass (a cycle needs on
 CHANNELS = ("outbox", "webhook", "wecom")
 MAX_STEPS = 100
 MAX_ARMS = 10
-MAX_WAIT_MINUTES = 366 * 24 * 60
+MAX_WAIT_SECONDS = 366 * 24 * 3600
 _ID = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
 _HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 
@@ -96,23 +96,23 @@ def _wait(raw: dict) -> dict:
         if not isinstance(raw["until"], str) or not _HHMM.match(raw["until"]):
             raise ValueError("'until' must be a local time HH:MM (in the journey's timezone)")
         return {"until": raw["until"]}
-    minutes = _minutes(raw)
-    if minutes is None:
-        raise ValueError("a wait needs 'minutes', 'hours' or 'days', or 'until' (HH:MM)")
-    return {"minutes": minutes}
+    seconds = _seconds(raw)
+    if seconds is None:
+        raise ValueError("a wait needs 'seconds', 'minutes', 'hours' or 'days', or 'until' (HH:MM)")
+    return {"seconds": seconds}
 
 
-def _minutes(raw: dict, prefix: str = "") -> int | None:
+def _seconds(raw: dict, prefix: str = "") -> int | None:
     total = None
-    for unit, factor in (("minutes", 1), ("hours", 60), ("days", 1440)):
+    for unit, factor in (("seconds", 1), ("minutes", 60), ("hours", 3600), ("days", 86400)):
         value = raw.get(prefix + unit)
         if value is None:
             continue
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             raise ValueError(f"'{prefix + unit}' must be a whole number ≥ 0")
         total = (total or 0) + value * factor
-    if total is not None and not 0 < total <= MAX_WAIT_MINUTES:
-        raise ValueError("a wait lasts from 1 minute to 366 days")
+    if total is not None and not 0 < total <= MAX_WAIT_SECONDS:
+        raise ValueError("a wait lasts from 1 second to 366 days")
     return total
 
 
@@ -124,10 +124,11 @@ def _wait_event(raw: dict) -> dict:
     event = raw.get("event")
     if not isinstance(event, str) or not event:
         raise ValueError("'event' must name the event type waited for")
-    timeout = _minutes(raw, "timeout_")
+    timeout = _seconds(raw, "timeout_")
     if timeout is None:
-        raise ValueError("a wait_event needs 'timeout_minutes', 'timeout_hours' or 'timeout_days'")
-    return {"event": event, "timeout_minutes": timeout}
+        raise ValueError("a wait_event needs 'timeout_seconds', 'timeout_minutes', "
+                         "'timeout_hours' or 'timeout_days'")
+    return {"event": conditions.alias(event), "timeout_seconds": timeout}
 
 
 def _send(raw: dict) -> dict:

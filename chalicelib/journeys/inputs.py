@@ -7,9 +7,6 @@ from chalicelib import validate as v
 from chalicelib.errors import ValidationFailed
 from chalicelib.journeys import conditions, graph
 
-# What operators call an event → the audience event type it is recorded under.
-EVENT_ALIASES = {"clicked": "campaign_clicked", "staff_added": "joined_staff",
-                 "group_joined": "joined_group"}
 REENTRY = ("never", "after_days", "always")
 KEYS = {"name", "entry", "reentry", "goal", "timezone", "steps"}
 
@@ -18,7 +15,7 @@ def event_type(value: Any, field: str) -> str:
     if not isinstance(value, str) or not value or len(value) > 48:
         raise ValidationFailed(f"'{field}' must name an event type (e.g. order_paid)",
                                code="invalid-journey-entry", field=field)
-    return EVENT_ALIASES.get(value, value)
+    return conditions.alias(value)
 
 
 def parse(body: dict, partial: bool = False) -> dict:

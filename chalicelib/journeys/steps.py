@@ -34,7 +34,7 @@ def wait_start(step: dict, now: datetime, tz_name: str) -> Outcome:
     if "until" in step:
         at = next_local_time(now, step["until"], tz_name)
     else:
-        at = now + timedelta(minutes=step["minutes"])
+        at = now + timedelta(seconds=step["seconds"])
     return Outcome("waiting", due_at=int(at.timestamp()), phase=WAITING)
 
 
@@ -53,7 +53,7 @@ def next_local_time(now: datetime, hhmm: str, tz_name: str) -> datetime:
 
 
 def wait_event_start(step: dict, now: datetime) -> Outcome:
-    at = now + timedelta(minutes=step["timeout_minutes"])
+    at = now + timedelta(seconds=step["timeout_seconds"])
     return Outcome(f"waiting for {step['event']}", due_at=int(at.timestamp()), phase=WAITING)
 
 

@@ -19,7 +19,7 @@ def error(steps):
 
 def test_a_valid_graph_is_normalised():
     clean = graph.check_steps(OK)
-    assert clean[0]["minutes"] == 60 and clean[1]["if"] == {"tags_any": ["vip"]}
+    assert clean[0]["seconds"] == 3600 and clean[1]["if"] == {"tags_any": ["vip"]}
     assert clean[2]["channel"] == "outbox"
 
 
