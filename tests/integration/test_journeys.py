@@ -1,21 +1,18 @@
+# ruff: noqa: F811 - the fixtures (tid, now) are imported from test_campaigns_service
 """Journeys over moto: entry by event, wait, branch on a click, send through the outbox, tag,
 exit — each step once per person per entry, under replays and crashes at every commit."""
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 import pytest
 
-from chalicelib import clock
 from chalicelib.audience import users as audience
-from chalicelib.campaigns import service as campaigns
-from chalicelib.campaigns import unsubscribes
 from chalicelib.campaigns.models import Contact
 from chalicelib.channels.models import OutboxItem
 from chalicelib.ids import new_id
 from chalicelib.journeys import consumers, engine, service, stats, store
 from chalicelib.journeys.models import Position
+from tests.integration.test_campaigns_service import DAYTIME, now, tid  # noqa: F401 - fixtures
 
-UTC = timezone.utc
-DAYTIME = datetime(2030, 6, 3, 2, 0, tzinfo=UTC)  # Monday 10:00 in Asia/Shanghai
 STEPS = [
     {"id": "w1", "type": "wait", "minutes": 60, "next": "b1"},
     {"id": "b1", "type": "branch", "if": {"event_since_entry": "campaign_clicked"},
@@ -26,26 +23,6 @@ STEPS = [
     {"id": "x1", "type": "exit"},
     {"id": "x2", "type": "exit"},
 ]
-
-
-@pytest.fixture
-def now(monkeypatch, aws_stack):
-    class Clock:
-        value = DAYTIME
-
-        def __call__(self):
-            return self.value
-
-    c = Clock()
-    monkeypatch.setattr(clock, "now", c)
-    campaigns.forget()
-    unsubscribes.forget()
-    return c
-
-
-@pytest.fixture
-def tid(tenant):
-    return tenant["tenant_id"]
 
 
 def make_users(tenant_id, n):
@@ -237,3 +214,86 @@ def test_positions_leave_the_time_index_when_done(tid, now):
     run_until_idle(DAYTIME)
     pos = [p for p in Position.query(Position.partition(tid, user)) if not Position.is_lock(p.sk)]
     assert pos[0].status == "exited" and pos[0].due_key is None
+
+
+WEBHOOK_STEPS = [{"id": "hook", "type": "webhook", "url": "https://crm.example.com/hook",
+                  "next": "x"}, {"id": "x", "type": "exit"}]
+
+
+def count_posts(monkeypatch):
+    from chalicelib.channels import webhook
+
+    posted = []
+
+    def post(url, secret, data, delivery_id, event="campaign.message"):
+        posted.append(delivery_id)
+        return webhook.Outcome(True)
+
+    monkeypatch.setattr(webhook, "post", post)
+    return posted
+
+
+def test_a_webhook_step_calls_once_under_replays(tid, now, monkeypatch):
+    posted = count_posts(monkeypatch)
+    journey(tid, steps=WEBHOOK_STEPS)
+    (user,) = make_users(tid, 1)
+    consumers.on_events([event(tid, user, "order_paid", DAYTIME)])
+    run_until_idle(DAYTIME)
+    run_until_idle(DAYTIME)
+    run_until_idle(DAYTIME + timedelta(hours=1))
+    assert len(posted) == 1
+    entry = stats.user_journeys(tid, user)["items"][0]
+    assert entry["status"] == "exited" and [h["outcome"] for h in entry["history"]][-2] == "ok"
+
+
+def test_a_claim_whose_caller_died_is_outcome_unknown_not_a_second_call(tid, now, monkeypatch):
+    from chalicelib.journeys import external
+    from chalicelib.settings import get_settings
+
+    posted = count_posts(monkeypatch)
+    journey(tid, steps=WEBHOOK_STEPS)
+    (user,) = make_users(tid, 1)
+    consumers.on_events([event(tid, user, "order_paid", DAYTIME)])
+
+    def died(claims, at, books):
+        if claims:
+            raise RuntimeError("Lambda died after its claim")
+        return []
+
+    monkeypatch.setattr(external, "call_all", died)
+    with pytest.raises(RuntimeError):
+        engine.run_due(DAYTIME)
+    monkeypatch.undo()
+    posted = count_posts(monkeypatch)
+    assert run_until_idle(DAYTIME + timedelta(seconds=5)) == 0  # the claim's lease holds it
+    after_lease = DAYTIME + timedelta(seconds=get_settings().send_lease_seconds + 1)
+    run_until_idle(after_lease)
+    assert posted == []
+    entry = stats.user_journeys(tid, user)["items"][0]
+    assert entry["status"] == "exited"
+    assert "failed: outcome_unknown" in [h["outcome"] for h in entry["history"]]
+
+
+def test_an_event_meeting_a_moved_position_is_applied_again(tid, now, monkeypatch):
+    from chalicelib.journeys import entries
+
+    steps = [{"id": "we", "type": "wait_event", "event": "clicked", "timeout_days": 1,
+              "next": "s", "timeout": "x"},
+             {"id": "s", "type": "send", "message": {"text": "点了"}, "next": "x"},
+             {"id": "x", "type": "exit"}]
+    jid = journey(tid, steps=steps)
+    (user,) = make_users(tid, 1)
+    consumers.on_events([event(tid, user, "order_paid", DAYTIME)])
+    stale = entries.in_flight(tid, user)  # read before the tick moves the position
+    run_until_idle(DAYTIME)
+    real, calls = entries.in_flight, []
+
+    def first_stale(tenant_id, user_id):
+        calls.append(1)
+        return stale if len(calls) == 1 else real(tenant_id, user_id)
+
+    monkeypatch.setattr(entries, "in_flight", first_stale)
+    consumers.on_events([event(tid, user, "campaign_clicked", DAYTIME)])
+    assert len(calls) == 2
+    run_until_idle(DAYTIME + timedelta(seconds=1))
+    assert [o.text for o in outbox(tid, jid)] == ["点了"]
