@@ -18,7 +18,7 @@ import logging
 from collections import Counter
 from datetime import datetime
 
-from chalicelib.journeys import catalog, external, positions, runner, store
+from chalicelib.journeys import catalog, external, positions, runner, scheduled, store
 from chalicelib.journeys.models import DUE_SHARDS, Position
 
 log = logging.getLogger("yutang.journeys")
@@ -39,6 +39,10 @@ def run_due(now: datetime) -> int:
     """Tick job: the number of step executions committed."""
     work = due_positions(now)
     books = catalog.Catalog()
+    fires = [p for p in work if Position.is_fire(p.sk)]
+    work = [p for p in work if not Position.is_fire(p.sk)]
+    for item in fires:  # audience entries: their people go on at the next tick
+        scheduled.fire(item, now, books)
     executed = 0
     for _ in range(MAX_ROUNDS):
         if not work:

@@ -16,6 +16,8 @@
                                A/B arms, events seen since entry, entry event properties, history,
                                ``rev`` (every write is conditional on it: a step runs once)
 - ``L#<journey>``              the person's re-entry lock (last entry time and id)
+  and in the partition ``<tenant>#~schedule``: ``F#<journey>``, the next fire of a journey entered
+  by an audience at a schedule (``props``: the fire time and the audience cursor while it pages)
   The sparse index ``due`` (hash ``due_shard`` "0".."7", range ``due_key`` =
   ``<epoch 10 digits>#<pk>#<sk>``) holds the positions waiting for a time: the sharded time index
   the tick Queries with ``due_key <= now`` (no Scan). A finished position leaves the index.
@@ -128,6 +130,16 @@ class Position(BaseModel):
     @staticmethod
     def is_lock(sk: str) -> bool:
         return sk.startswith("L#")
+
+    SCHEDULE_USER = "~schedule"
+
+    @staticmethod
+    def fire_key(journey_id: str) -> str:
+        return f"F#{journey_id}"
+
+    @staticmethod
+    def is_fire(sk: str) -> bool:
+        return sk.startswith("F#")
 
     @staticmethod
     def shard_of(pk: str, sk: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib import clock, pagination
-from chalicelib.errors import Conflict, NotFound, ValidationFailed
+from chalicelib.errors import Conflict, NotFound
 from chalicelib.ids import is_id, new_id
 from chalicelib.journeys import inputs
 from chalicelib.journeys.models import Journey
@@ -44,16 +44,8 @@ def iso(epoch: Any) -> str | None:
     return datetime.fromtimestamp(int(epoch), tz=timezone.utc).isoformat() if epoch else None
 
 
-def _check_entry(entry: dict) -> None:
-    if inputs.trigger_of(entry) is None:
-        raise ValidationFailed("entry by audience and schedule is not available yet; enter by "
-                               "event, tag_added or stage_changed", code="journey-entry-unsupported",
-                               field="entry")
-
-
 def create(tenant_id: str, body: dict) -> dict:
     clean = inputs.parse(body)
-    _check_entry(clean["entry"])
     now = int(clock.now().timestamp())
     jid = new_id(ID_LEN)
     j = Journey(tenant_id=tenant_id, sk=Journey.journey_key(jid), journey_id=jid,
@@ -64,7 +56,8 @@ def create(tenant_id: str, body: dict) -> dict:
     with Journey.transaction() as tx:
         tx.save(j, condition=Journey.sk.does_not_exist())
         tx.save(v)
-        tx.save(_trigger(j))
+        _index(tx, j, None)
+        _plan_fire(tx, j)
     return view(j, v)
 
 
@@ -74,10 +67,32 @@ def _new_version(j: Journey, version: int, steps: list, goal: dict | None, now: 
                    created_at=now)
 
 
-def _trigger(j: Journey) -> Journey:
-    trigger = inputs.trigger_of(j.entry or {}) or ""
+def _trigger(j: Journey) -> Journey | None:
+    trigger = inputs.trigger_of(j.entry or {})
+    if trigger is None:
+        return None
     return Journey(tenant_id=j.tenant_id, sk=Journey.trigger_key(trigger, j.journey_id or ""),
                    journey_id=j.journey_id)
+
+
+def _index(tx: Any, j: Journey, old: Journey | None) -> None:
+    """The trigger index of an active journey (replacing ``old``)."""
+    new = _trigger(j) if j.status == "active" else None
+    if old is not None and (new is None or new.sk != old.sk):
+        tx.delete(old)
+    if new is not None:
+        tx.save(new)
+
+
+def _plan_fire(tx: Any, j: Journey) -> None:
+    """An audience entry's fire item, due at its first fire (a new one replaces the old)."""
+    from chalicelib.campaigns import planning
+    from chalicelib.journeys import scheduled
+
+    if "audience" in (j.entry or {}):
+        tz = j.timezone or planning.tenant_timezone(j.tenant_id)
+        at = scheduled.next_fire(j.entry or {}, tz, clock.now(), first=True)
+        tx.save(scheduled.fire_item(j, at))
 
 
 def get(tenant_id: str, journey_id: str) -> dict:
@@ -109,7 +124,7 @@ def update(tenant_id: str, journey_id: str, body: dict) -> dict:
     j = load(tenant_id, journey_id)
     if j.status == "archived":
         raise Conflict("an archived journey cannot change", code="journey-archived")
-    old_trigger = _trigger(j)
+    old_trigger = _trigger(j) if j.status == "active" else None
     now = int(clock.now().timestamp())
     current = _version(tenant_id, journey_id, int(j.version or 1))
     new_v = None
@@ -120,24 +135,21 @@ def update(tenant_id: str, journey_id: str, body: dict) -> dict:
     for key in ("name", "entry", "reentry", "timezone"):
         if key in clean:
             setattr(j, key, clean[key])
-    if "entry" in clean:
-        _check_entry(clean["entry"])
     j.updated_at = now
-    _save(j, old_trigger, new_v)
+    _save(j, old_trigger, new_v, replan="entry" in clean or "timezone" in clean)
     return view(j, new_v or current)
 
 
-def _save(j: Journey, old_trigger: Journey | None, new_v: Journey | None) -> None:
-    """The journey (its ``updated_at`` unchanged since read), its trigger index, a new version."""
+def _save(j: Journey, old_trigger: Journey | None, new_v: Journey | None,
+          replan: bool = False) -> None:
+    """The journey, its trigger index, a new version, and (``replan``) its next fire."""
     with Journey.transaction() as tx:
         tx.save(j)
         if new_v is not None:
             tx.save(new_v, condition=Journey.sk.does_not_exist())
-        new_trigger = _trigger(j) if j.status == "active" else None
-        if old_trigger is not None and (new_trigger is None or new_trigger.sk != old_trigger.sk):
-            tx.delete(old_trigger)
-        if new_trigger is not None:
-            tx.save(new_trigger)
+        _index(tx, j, old_trigger)
+        if replan:
+            _plan_fire(tx, j)
 
 
 def set_status(tenant_id: str, journey_id: str, status: str) -> dict:
@@ -154,6 +166,8 @@ def set_status(tenant_id: str, journey_id: str, status: str) -> dict:
 def delete(tenant_id: str, journey_id: str) -> None:
     """Gone from the API; people in flight end (``archived``) at their next step."""
     j = load(tenant_id, journey_id)
+    trigger = _trigger(j)
     with Journey.transaction() as tx:
         tx.delete(j)
-        tx.delete(_trigger(j))
+        if trigger is not None:
+            tx.delete(trigger)

@@ -63,8 +63,7 @@ def test_bad_graphs_are_400s_naming_the_step(app_client, tenant, steps, code, st
 def test_bad_entry_and_reentry(app_client, tenant):
     for bad, code in (({"entry": {"weather": "rain"}}, "invalid-journey-entry"),
                       ({"reentry": {"mode": "sometimes"}}, "invalid-journey-reentry"),
-                      ({"entry": {"audience": {}, "schedule": {"cron": "0 10 * * *"}}},
-                       "journey-entry-unsupported")):
+                      ({"entry": {"audience": {"tags_all": ["vip"]}}}, "invalid-journey-entry")):
         status, body = call(app_client, "post", "/v1/journeys", tenant, {**BODY, **bad})
         assert status == 400 and body["error"]["code"] == code, body
 

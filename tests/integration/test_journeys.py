@@ -297,3 +297,39 @@ def test_an_event_meeting_a_moved_position_is_applied_again(tid, now, monkeypatc
     assert len(calls) == 2
     run_until_idle(DAYTIME + timedelta(seconds=1))
     assert [o.text for o in outbox(tid, jid)] == ["点了"]
+
+
+def test_an_audience_at_a_schedule_enters_page_by_page_once(tid, now, monkeypatch):
+    from chalicelib.journeys import scheduled
+
+    monkeypatch.setattr(scheduled, "PAGE", 2)
+    tag = f"aud{new_id(6).lower()}"
+    people = [audience.create_user(tid, {"brand_user_id": f"b-{new_id(12)}"}, tags=[tag])["id"]
+              for _ in range(5)]
+    make_users(tid, 2)  # not in the audience
+    jid = journey(tid, steps=[{"id": "t", "type": "tag", "add": ["scheduled"], "next": "x"},
+                              {"id": "x", "type": "exit"}],
+                  entry={"audience": {"tags_all": [tag]},
+                         "schedule": {"at": (DAYTIME + timedelta(minutes=10)).isoformat()}})
+    assert run_until_idle(DAYTIME) == 0  # not yet
+    real, crashed = store.commit, []
+
+    def crash_after_entries(writes):
+        result = real(writes)
+        if not crashed and any(w.expect_rev is None for w in writes):
+            crashed.append(1)
+            raise RuntimeError("Lambda died after entering a page")
+        return result
+
+    monkeypatch.setattr(store, "commit", crash_after_entries)
+    at = DAYTIME + timedelta(minutes=10)
+    for _ in range(8):
+        try:
+            engine.run_due(at)
+        except RuntimeError:
+            pass
+    s = stats.journey_stats(tid, jid)
+    assert s["entered"] == 5 and s["exited"] == 5 and crashed
+    tagged = [u for u in people if "scheduled" in audience.get_user(tid, u)["tags"]]
+    assert sorted(tagged) == sorted(people)
+    assert run_until_idle(DAYTIME + timedelta(days=2)) == 0  # an "at" fires once
