@@ -123,9 +123,17 @@ def _execute(before: Position, p: Position, step: dict, stats: Counter, rnd: Rou
     else:
         positions.move(p, out.next, stats, out.counts)
         positions.set_due(p, rnd.epoch)
+        if _is_exit(p, rnd):  # an exit has no effect: it ends the entry in the same write
+            stats[f"n:{p.step}"] += 1
+            positions.end(p, "exited", rnd.epoch, stats, "exit")
     if p.steps_run > positions.MAX_STEPS_RUN:
         positions.end(p, "exited", rnd.epoch, stats, "step limit reached")
     return store.Write(p.tenant_id, p.journey_id, p, int(before.rev or 0), out.effects, stats)
+
+
+def _is_exit(p: Position, rnd: Round) -> bool:
+    steps = rnd.books.version(p.tenant_id, p.journey_id, int(p.version or 1))["steps"]
+    return bool(steps[p.step]["type"] == "exit")
 
 
 def _outcome(p: Position, step: dict, rnd: Round) -> rules.Outcome:

@@ -70,7 +70,8 @@ def test_order_paid_wait_branch_send_tag(tid, now):
     run_until_idle(DAYTIME)  # the waits start
     now.value = DAYTIME + timedelta(minutes=5)
     consumers.on_events([event(tid, clicker, "campaign_clicked", now.value)])
-    assert run_until_idle(DAYTIME + timedelta(minutes=30)) == 0  # still waiting
+    run_until_idle(DAYTIME + timedelta(minutes=30))
+    assert outbox(tid, jid) == []  # still waiting
     later = DAYTIME + timedelta(minutes=61)
     now.value = later
     run_until_idle(later)
@@ -85,6 +86,7 @@ def test_order_paid_wait_branch_send_tag(tid, now):
     assert by_step["x1"]["people"] == 1 and by_step["x2"]["people"] == 1
     history = stats.user_journeys(tid, clicker)["items"][0]
     assert [h["step"] for h in history["history"]] == ["w1", "w1", "w1", "b1", "s1", "t1", "x1"]
+    assert history["status"] == "exited"
     assert history["path"] == "b1=then"
 
 
@@ -163,7 +165,7 @@ def crash_on_commit(monkeypatch, n, after):
 
 
 @pytest.mark.parametrize("after", [False, True])
-@pytest.mark.parametrize("n", [1, 2, 3, 4, 5])
+@pytest.mark.parametrize("n", [1, 2, 3, 4])
 def test_crash_at_each_step_then_replay_runs_every_step_once(tid, now, monkeypatch, n, after):
     jid = journey(tid)
     people = make_users(tid, 3)
@@ -265,7 +267,9 @@ def test_a_claim_whose_caller_died_is_outcome_unknown_not_a_second_call(tid, now
         engine.run_due(DAYTIME)
     monkeypatch.undo()
     posted = count_posts(monkeypatch)
-    assert run_until_idle(DAYTIME + timedelta(seconds=5)) == 0  # the claim's lease holds it
+    run_until_idle(DAYTIME + timedelta(seconds=5))
+    assert posted == []  # the claim's lease holds it
+    assert stats.user_journeys(tid, user)["items"][0]["phase"] == "claimed"
     after_lease = DAYTIME + timedelta(seconds=get_settings().send_lease_seconds + 1)
     run_until_idle(after_lease)
     assert posted == []
@@ -311,7 +315,8 @@ def test_an_audience_at_a_schedule_enters_page_by_page_once(tid, now, monkeypatc
                               {"id": "x", "type": "exit"}],
                   entry={"audience": {"tags_all": [tag]},
                          "schedule": {"at": (DAYTIME + timedelta(minutes=10)).isoformat()}})
-    assert run_until_idle(DAYTIME) == 0  # not yet
+    run_until_idle(DAYTIME)
+    assert stats.journey_stats(tid, jid)["entered"] == 0  # not yet
     real, crashed = store.commit, []
 
     def crash_after_entries(writes):
@@ -332,4 +337,5 @@ def test_an_audience_at_a_schedule_enters_page_by_page_once(tid, now, monkeypatc
     assert s["entered"] == 5 and s["exited"] == 5 and crashed
     tagged = [u for u in people if "scheduled" in audience.get_user(tid, u)["tags"]]
     assert sorted(tagged) == sorted(people)
-    assert run_until_idle(DAYTIME + timedelta(days=2)) == 0  # an "at" fires once
+    run_until_idle(DAYTIME + timedelta(days=2))  # an "at" fires once
+    assert stats.journey_stats(tid, jid)["entered"] == 5
