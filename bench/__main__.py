@@ -12,7 +12,7 @@ from pathlib import Path
 
 MODULES = ["bench.livecodes", "bench.scanpath", "bench.posters", "bench.content", "bench.campaigns",
            "bench.smartpush", "bench.insight", "bench.devstack", "bench.webhooks", "bench.portability",
-           "bench.team", "bench.console", "bench.entry"]
+           "bench.team", "bench.console", "bench.entry", "bench.journeys"]
 
 
 def main(argv: list[str] | None = None) -> int:

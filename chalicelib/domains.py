@@ -23,6 +23,7 @@ from chalicelib.domain import Domain
 from chalicelib.entry.domain import DOMAIN as entry
 from chalicelib.fission.domain import DOMAIN as fission
 from chalicelib.hooks.domain import DOMAIN as hooks
+from chalicelib.journeys.domain import DOMAIN as journeys
 from chalicelib.livecodes.domain import DOMAIN as livecodes
 from chalicelib.media.domain import DOMAIN as media
 from chalicelib.members.domain import DOMAIN as members
@@ -33,7 +34,7 @@ from chalicelib.wecom.domain import DOMAIN as wecom
 
 DOMAINS: tuple[Domain, ...] = (
     auth, livecodes, media, wecom, content, audience, mp, posters, fission, campaigns, analytics,
-    portability, hooks, members, channels, entry, coupons)
+    portability, hooks, members, channels, entry, coupons, journeys)
 
 
 def import_models() -> None:

@@ -324,3 +324,13 @@ COUPON_CODE_NOT_FOUND = "coupon-code-not-found"
 COUPON_NOT_THEIRS = "coupon-not-theirs"
 # the pool changed or a code is already in a pool; retry
 COUPON_UPLOAD_CONFLICT = "coupon-upload-conflict"
+
+# --- Journeys (journeys/) ---
+# a journey's entry that is not an event, tag_added, stage_changed or audience-at-a-schedule
+INVALID_JOURNEY_ENTRY = "invalid-journey-entry"
+# a journey's "reentry" out of its rules (mode never / after_days / always)
+INVALID_JOURNEY_REENTRY = "invalid-journey-reentry"
+# no such journey
+JOURNEY_NOT_FOUND = "journey-not-found"
+# a change to an archived journey
+JOURNEY_ARCHIVED = "journey-archived"

@@ -217,12 +217,13 @@ def choose(pool: Index | list[PoolItem], user: Profile, recent: dict[str, int], 
     newest = next((p.content_id for p in index.items if p.content_id not in skipped), None)
     if newest is not None:
         return Choice(newest, "newest", 0, (), shown)
-    return Choice(None, "pool_exhausted", 0, (), shown)
+    return Choice(None, EXHAUSTED, 0, (), shown)
 
 
 # ---- recent sends on the contact item (DynamoDB JSON) ------------------------------------------
 
 RECENT_ATTR = "r"
+EXHAUSTED = "pool_exhausted"  # the reason of a recipient the pool has nothing left for
 
 
 def recent_sends(contact: dict) -> dict[str, int]:

@@ -16,6 +16,16 @@ from tests.support.api import body
 from tests.support.team import bearer, member_session
 
 ROLE_TABLE = """
+GET    /v1/journeys                                              analyst
+POST   /v1/journeys                                              operator
+GET    /v1/journeys/{journey_id}                                 analyst
+PATCH  /v1/journeys/{journey_id}                                 operator
+DELETE /v1/journeys/{journey_id}                                 operator
+POST   /v1/journeys/{journey_id}/pause                           operator
+POST   /v1/journeys/{journey_id}/resume                          operator
+POST   /v1/journeys/{journey_id}/archive                         operator
+GET    /v1/journeys/{journey_id}/stats                           analyst
+GET    /v1/users/{user_id}/journeys                              analyst
 DELETE /v1/webhook-subscriptions/{subscription_id}                admin
 GET    /v1/exports                                               analyst
 GET    /v1/exports/{export_id}                                   analyst
@@ -177,7 +187,8 @@ def _call(client, method: str, path: str, headers: dict):
     concrete = path
     for name in ("key", "campaign_id", "content_id", "task_id", "participant_id", "external_userid",
                  "code_id", "target_id", "member_id", "template_id", "user_id", "tag", "token",
-                 "export_id", "import_id", "subscription_id", "domain", "pool_id"):
+                 "export_id", "import_id", "subscription_id", "domain", "pool_id",
+                 "journey_id"):
         concrete = concrete.replace("{" + name + "}", PARAM_VALUE)
     assert "{" not in concrete, f"fill the path parameters of {path}"
     payload = "{}" if method in ("POST", "PUT", "PATCH") else None

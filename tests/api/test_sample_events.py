@@ -44,15 +44,17 @@ def test_a_rest_proxy_event_reaches_the_same_route(aws_stack, tenant):
 
 def test_an_eventbridge_scheduled_event_drives_every_tick_job_at_its_time(aws_stack, monkeypatch):
     from chalicelib.campaigns import dispatch
+    from chalicelib.journeys import engine
     from chalicelib.livecodes import consumers
 
     seen = []
     monkeypatch.setattr(consumers, "check_expiring", lambda now: seen.append(("expiring", now)) or 0)
     monkeypatch.setattr(dispatch, "run_due", lambda now: seen.append(("campaigns", now)) or 3)
+    monkeypatch.setattr(engine, "run_due", lambda now: seen.append(("journeys", now)) or 5)
     result = app_module.tick(load("eventbridge_scheduled"), None)
     when = datetime(2030, 1, 2, 3, 4, tzinfo=timezone.utc)  # the event's time, not the clock's
-    assert sorted(seen) == [("campaigns", when), ("expiring", when)]
-    assert sorted(result.values()) == [0, 3]
+    assert sorted(seen) == [("campaigns", when), ("expiring", when), ("journeys", when)]
+    assert sorted(result.values()) == [0, 3, 5]
 
 
 def test_an_sqs_batch_with_message_attributes_reaches_the_consumers(aws_stack, tenant):

@@ -22,6 +22,7 @@ CONSUMERS = [c for d in DOMAINS for cs in d.consumers.values() for c in cs]
 RETRY_IDS = {
     "chalicelib.analytics.aggregate:consume", "chalicelib.livecodes.consumers:check_after_scans",
     "chalicelib.livecodes.consumers:count_unlimited", "chalicelib.coupons.consumers:on_user_events",
+    "chalicelib.journeys.consumers:on_events",
     "chalicelib.audience.consumers:tag_scanners", "chalicelib.fission.consumers:record_scans",
     "chalicelib.fission.consumers:on_template_changed", "chalicelib.hooks.consumers:on_events",
     "chalicelib.portability.scanlog:record_scans", "chalicelib.campaigns.dispatch:on_user_events",
@@ -59,6 +60,8 @@ def test_each_event_type_reaches_the_consumers_it_reached_before_the_declaration
                          "chalicelib.fission.consumers:record_scans",
                          "chalicelib.portability.scanlog:record_scans"}
     expected["user_event"].add("chalicelib.coupons.consumers:on_user_events")
+    for t in (*user_events, "tag_added", "stage_changed"):
+        expected.setdefault(t, set()).add("chalicelib.journeys.consumers:on_events")
     expected["wecom_callback"] = {"chalicelib.wecom.consumers:handle_callbacks"}
     expected["wecom_cleanup"] = {"chalicelib.wecom.consumers:handle_cleanup"}
     expected["template_changed"] = {"chalicelib.fission.consumers:on_template_changed"}
@@ -86,7 +89,8 @@ def test_a_consumer_runs_the_function_its_retry_id_names(consumer, monkeypatch):
 
 def test_the_tick_runs_each_declared_job_by_its_name(monkeypatch):
     assert [job.name for job in scheduler.JOBS] == [
-        "chalicelib.livecodes.consumers:check_expiring", "chalicelib.campaigns.dispatch:run_due"]
+        "chalicelib.livecodes.consumers:check_expiring", "chalicelib.campaigns.dispatch:run_due",
+        "chalicelib.journeys.engine:run_due"]
     for job in scheduler.JOBS:
         module, _, func = job.name.partition(":")
         monkeypatch.setattr(importlib.import_module(module), func, lambda now, n=job.name: n)

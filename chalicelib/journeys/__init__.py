@@ -1,0 +1,1 @@
+"""Journeys: multi-step automations per person (docs/journeys.md)."""
