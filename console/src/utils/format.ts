@@ -1,8 +1,9 @@
 /** Formatting helpers: numbers with thousands separators, times in the tenant's timezone. */
+import { dateTimeFormat, numberFormat } from './intl'
 
 export function formatNumber(n: number | null | undefined, locale = 'zh-CN'): string {
   if (n === null || n === undefined || Number.isNaN(n)) return '–'
-  return new Intl.NumberFormat(locale, { maximumFractionDigits: 1 }).format(n)
+  return numberFormat(locale, { maximumFractionDigits: 1 }).format(n)
 }
 
 /** "2026-12-02 14:05 (Asia/Shanghai)" style: the zone is always visible. */
@@ -15,7 +16,7 @@ export function formatTime(
   if (!iso) return '–'
   const d = new Date(iso)
   if (Number.isNaN(d.getTime())) return iso
-  const parts = new Intl.DateTimeFormat('en-CA', {
+  const parts = dateTimeFormat('en-CA', {
     timeZone,
     year: 'numeric',
     month: '2-digit',
