@@ -5,6 +5,7 @@ import AutoImport from 'unplugin-auto-import/vite'
 import { ElementPlusResolver } from 'unplugin-vue-components/resolvers'
 import Components from 'unplugin-vue-components/vite'
 import { defineConfig } from 'vite'
+import precompileMessages from './scripts/precompile-messages.mjs'
 
 // The console is served by the API's origin under /console/ (devstack locally, CloudFront on AWS).
 const api = process.env.YUTANG_API ?? 'http://127.0.0.1:8000'
@@ -15,9 +16,12 @@ export default defineConfig({
     __VUE_I18N_FULL_INSTALL__: true,
     __VUE_I18N_LEGACY_API__: false,
     __INTLIFY_PROD_DEVTOOLS__: false,
+    // messages are compiled at build time (scripts/precompile-messages.mjs): no compiler shipped
+    __INTLIFY_DROP_MESSAGE_COMPILER__: true,
   },
   plugins: [
     vue(),
+    precompileMessages(),
     AutoImport({ resolvers: [ElementPlusResolver()], dts: 'src/auto-imports.d.ts' }),
     Components({ resolvers: [ElementPlusResolver()], dts: 'src/components.d.ts', dirs: [] }),
   ],

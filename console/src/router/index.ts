@@ -7,6 +7,7 @@ import type { Component } from 'vue'
 import {
   createRouter,
   createWebHistory,
+  START_LOCATION,
   type RouteLocationNormalized,
   type RouteRecordRaw,
 } from 'vue-router'
@@ -88,7 +89,9 @@ export function makeRouter(base = import.meta.env.BASE_URL) {
   const router = createRouter({
     history: createWebHistory(base),
     routes,
-    scrollBehavior: () => ({ top: 0 }),
+    // Not on the first load (the page is at the top already): scrolling then would force a layout
+    // in the middle of the first render, on a slow phone a long task of its own.
+    scrollBehavior: (_to, from) => (from === START_LOCATION ? false : { top: 0 }),
   })
   router.beforeEach(guard)
   return router

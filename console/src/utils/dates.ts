@@ -1,5 +1,6 @@
 /** Date ranges as the analytics routes take them: inclusive `from`/`to` calendar dates (YYYY-MM-DD)
  * in the tenant's timezone. */
+import { dateTimeFormat } from './intl'
 
 export type Preset = 7 | 30 | 90
 export const PRESETS: Preset[] = [7, 30, 90]
@@ -11,7 +12,7 @@ export interface DateRange {
 
 /** Today's calendar date in a timezone. */
 export function today(timeZone: string, now: Date = new Date()): string {
-  return new Intl.DateTimeFormat('en-CA', {
+  return dateTimeFormat('en-CA', {
     timeZone,
     year: 'numeric',
     month: '2-digit',
@@ -83,7 +84,7 @@ export function eachDay(r: DateRange): string[] {
 
 /** Offset (ms) of a timezone from UTC at an instant. */
 function zoneOffset(timeZone: string, at: Date): number {
-  const parts = new Intl.DateTimeFormat('en-US', {
+  const parts = dateTimeFormat('en-US', {
     timeZone,
     hourCycle: 'h23',
     year: 'numeric',

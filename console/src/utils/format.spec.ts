@@ -7,6 +7,45 @@ describe('formatNumber', () => {
     expect(formatNumber(1234567, 'en')).toBe('1,234,567')
     expect(formatNumber(12.345, 'en')).toBe('12.3')
   })
+  it('writes what Intl.NumberFormat writes for the console locales', () => {
+    const values = [
+      0,
+      -0,
+      1,
+      -1,
+      0.04,
+      -0.04,
+      0.05,
+      0.25,
+      1.05,
+      1.45,
+      2.25,
+      -2.25,
+      999.95,
+      999.94,
+      1000,
+      -1234.56,
+      12345678.9,
+      1e14 + 0.5,
+      123456789012345,
+      7.5e-7,
+      33.333333,
+    ]
+    for (const locale of ['zh-CN', 'en']) {
+      const intl = new Intl.NumberFormat(locale, { maximumFractionDigits: 1 })
+      for (const v of values) expect(formatNumber(v, locale), `${locale} ${v}`).toBe(intl.format(v))
+    }
+    let seed = 7
+    const random = (): number => ((seed = (seed * 48271) % 2147483647) / 2147483647) * 2 - 1
+    for (let i = 0; i < 3000; i++) {
+      const v = Math.round(random() * 10 ** (i % 9)) / 10 ** (i % 4) + (i % 5 === 0 ? 0.05 : 0)
+      expect(formatNumber(v, 'en'), String(v)).toBe(
+        new Intl.NumberFormat('en', { maximumFractionDigits: 1 }).format(v),
+      )
+    }
+    expect(formatNumber(Infinity, 'en')).toBe('∞')
+    expect(formatNumber(1234.5, 'de')).toBe('1.234,5')
+  })
   it('shows a dash for missing values', () => {
     expect(formatNumber(undefined)).toBe('–')
     expect(formatNumber(null)).toBe('–')
