@@ -10,8 +10,8 @@ from typing import Any
 
 from chalicelib.domains import DOMAINS
 from chalicelib.openapi import ERROR, json_content, op, path_param, ref
+from chalicelib.web import PUBLIC_PREFIXES  # the rate-limited routes (web.guard_middleware)
 
-PUBLIC_PREFIXES = ("/s/", "/e/", "/m/", "/c/", "/p/", "/mp/v1/login", "/wecom/v1/callback/")  # rate-limited
 PAGES = ("/s/{slug}", "/e/{slug}", "/p/{key}")
 RATE_LIMITED = {
     "description": "Too many requests from this address or for this code; retry after the delay.",

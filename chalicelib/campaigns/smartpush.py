@@ -37,6 +37,7 @@ MAX_POOL = 500  # the newest items of a pool that are considered
 RECENT_KEEP = 60  # recent sends kept per user (the newest)
 EXPLAIN = 5  # matched tags / skipped ids kept in an explanation
 POOL_TYPES = ("text", "image", "video", "audio", "article", "link", "miniprogram", "file")
+EXHAUSTED = "pool_exhausted"  # the reason of a recipient the pool has nothing left for
 
 
 @dataclass(frozen=True)
@@ -223,7 +224,6 @@ def choose(pool: Index | list[PoolItem], user: Profile, recent: dict[str, int], 
 # ---- recent sends on the contact item (DynamoDB JSON) ------------------------------------------
 
 RECENT_ATTR = "r"
-EXHAUSTED = "pool_exhausted"  # the reason of a recipient the pool has nothing left for
 
 
 def recent_sends(contact: dict) -> dict[str, int]:
